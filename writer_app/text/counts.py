@@ -1,0 +1,68 @@
+"""Word and character counts that are right for novels in any script.
+
+Chinese and Japanese are written without spaces, so their "words" are
+counted as characters (the convention of their publishers and of word
+targets such as NaNoWriMo's Chinese events); Korean and every space-separated
+script count whitespace-delimited words. A mixed text counts each CJK
+ideograph or kana as one word, plus every run of other letters or digits.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Han ideographs (with extensions and compatibility blocks), kana, and the
+# CJK punctuation that should not count as words.
+_CJK_CHAR = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han, ext A, compatibility
+    "\U00020000-\U0002fa1f"  # Han ext B..F and compatibility supplement
+    "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"  # hiragana, katakana
+)
+_CJK_RE = re.compile(f"[{_CJK_CHAR}]")
+# A word: a run of letters/digits/marks, allowing inner apostrophes and hyphens
+# ("don't", "well-known"), excluding CJK characters, which count singly.
+_WORD_RE = re.compile(rf"(?:(?![{_CJK_CHAR}])[\w])+(?:['’\-](?:(?![{_CJK_CHAR}])[\w])+)*")
+
+
+@dataclass(frozen=True)
+class TextCounts:
+    words: int
+    characters: int  # user-perceived characters without whitespace
+    characters_with_spaces: int
+
+
+def count_words(text: str) -> int:
+    """Words for space-separated scripts plus one per CJK character."""
+    if not text:
+        return 0
+    return len(_CJK_RE.findall(text)) + len(_WORD_RE.findall(text))
+
+
+def count_characters(text: str, *, with_spaces: bool = False) -> int:
+    """Characters as a reader sees them: combining marks do not count apart."""
+    total = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        if not with_spaces and ch.isspace():
+            continue
+        total += 1
+    return total
+
+
+def count_text(text: str) -> TextCounts:
+    return TextCounts(
+        words=count_words(text),
+        characters=count_characters(text),
+        characters_with_spaces=count_characters(text, with_spaces=True),
+    )
+
+
+def is_cjk_dominant(text: str, threshold: float = 0.3) -> bool:
+    """True when CJK characters make up a large share of the letters."""
+    letters = sum(1 for ch in text if ch.isalpha())
+    if not letters:
+        return False
+    return len(_CJK_RE.findall(text)) / letters >= threshold
