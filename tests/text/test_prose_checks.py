@@ -139,15 +139,42 @@ def test_a_real_chapter_is_checked_quickly_and_sensibly(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=400), st.sampled_from(["en", "zh", "fr", ""]))
+@given(
+    st.text(alphabet=st.characters(exclude_categories=()), max_size=400),
+    st.sampled_from(["en", "zh", "fr", ""]),
+)
 def test_never_crashes_and_spans_are_valid_on_any_unicode(text, language):
     _assert_well_formed(text, check_prose(text, language))
 
 
 words_with_noise = st.lists(
     st.sampled_from(
-        ["very", "the", "the", "saw", "was", "written", "quickly", "softly", "dark", "stormy", "night", "\n",
-         "。", "的", "的的", "cold as ice", "walked", "walking", ".", "It", "Mr.", "Darcy", "’s", "  "]
+        [
+            "very",
+            "the",
+            "the",
+            "saw",
+            "was",
+            "written",
+            "quickly",
+            "softly",
+            "dark",
+            "stormy",
+            "night",
+            "\n",
+            "。",
+            "的",
+            "的的",
+            "cold as ice",
+            "walked",
+            "walking",
+            ".",
+            "It",
+            "Mr.",
+            "Darcy",
+            "’s",
+            "  ",
+        ]
     ),
     max_size=200,
 )

@@ -35,7 +35,9 @@ _DOUBLED_RE = re.compile(r"\b([^\W\d_]+)(\s+)(\1)\b", re.IGNORECASE)
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) or at a line break.
 _SENTENCE_RE = re.compile(r"[^.!?…。！？．｡\n]+(?:[.!?…。！？．｡]+[\"'”’」』)\]]*)?")
 _SENTENCE_GAP_RE = re.compile(r"[.!?…\n]")
-_ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "mt", "jr", "sr", "prof", "capt", "col", "gen", "rev"})
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "mt", "jr", "sr", "prof", "capt", "col", "gen", "rev"}
+)
 _PARAGRAPH_RE = re.compile(r"[^\n]+")
 
 STOP_WORDS = frozenset(
@@ -122,9 +124,7 @@ _ZH_PHRASE_WINDOW = 200  # characters
 _HAN_RUN_RE = re.compile(f"[{_HAN}]{{{_ZH_PHRASE_LEN},}}")
 
 
-def check_prose(
-    text: str, language: str = "en", categories: Iterable[str] | None = None
-) -> list[Suggestion]:
+def check_prose(text: str, language: str = "en", categories: Iterable[str] | None = None) -> list[Suggestion]:
     """All deterministic suggestions for ``text``, sorted by position.
 
     ``categories`` limits the checks to those named (default: all). Spans
@@ -156,7 +156,11 @@ def check_prose(
 
 
 def _matches(pattern: re.Pattern[str], text: str, category: str, problem) -> list[Suggestion]:
-    return [Suggestion(m.start(), m.end(), category, problem(m)) for m in pattern.finditer(text) if m.end() > m.start()]
+    return [
+        Suggestion(m.start(), m.end(), category, problem(m))
+        for m in pattern.finditer(text)
+        if m.end() > m.start()
+    ]
 
 
 def _filter_problem(match: re.Match[str]) -> str:
@@ -178,7 +182,12 @@ def _long_sentences(text: str, *, cjk: bool) -> list[Suggestion]:
             end = match.start() + len(sentence.rstrip())
             if end > start:
                 out.append(
-                    Suggestion(start, end, "long-sentence", f"A long sentence ({words} {unit}); consider splitting it.")
+                    Suggestion(
+                        start,
+                        end,
+                        "long-sentence",
+                        f"A long sentence ({words} {unit}); consider splitting it.",
+                    )
                 )
     return out
 
@@ -334,7 +343,9 @@ def _zh_repetitions(text: str) -> list[Suggestion]:
     for start, end, first_gram in spans:
         phrase = text[start:end]
         out.append(
-            Suggestion(start, end, "repetition", f"“{phrase}” repeats a phrase used shortly before ({first_gram}…).")
+            Suggestion(
+                start, end, "repetition", f"“{phrase}” repeats a phrase used shortly before ({first_gram}…)."
+            )
         )
     return out
 
