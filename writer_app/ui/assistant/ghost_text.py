@@ -1,0 +1,221 @@
+"""Ghost text: a suggested continuation shown inline, in grey italics, until accepted.
+
+The words live in the document (so they wrap and push the following text
+like real prose) but are not the author's yet:
+
+* the editor's ``ghost_range`` marks them, so ``manuscript_text()`` (what
+  autosave stores) leaves them out;
+* every insertion belongs to ONE undo edit block: the first piece opens it
+  with ``beginEditBlock`` and later pieces join it with
+  ``joinPreviousEditBlock``. Discarding undoes exactly that block and clears
+  the redo stack (so Redo cannot resurrect a ghost); accepting re-formats the
+  range inside the same block, so the accepted text is a single undo step.
+  (``setUndoRedoEnabled(False)`` is not an option: it wipes the history.)
+
+Any edit that does not come from here (the author typing, Undo from a menu)
+ends the ghost state without touching the document again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtWidgets import QPlainTextEdit
+
+GHOST_COLOUR = QColor(128, 128, 140)
+_PASSIVE_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
+
+
+class GhostText(QObject):
+    """Shows, replaces, accepts or discards ghost text at one position of ``editor``."""
+
+    acceptRequested = Signal()  # Tab
+    browseRequested = Signal(int)  # Alt+[ (-1) / Alt+] (+1)
+    dismissed = Signal()  # the author typed, clicked or undid: the ghost is gone
+
+    def __init__(self, editor: QPlainTextEdit) -> None:
+        super().__init__(editor)
+        self.editor = editor
+        self._start: QTextCursor | None = None
+        self._end: QTextCursor | None = None
+        self._base_format = QTextCharFormat()
+        self._has_block = False
+        self._steps_after = 0  # undo commands after our last edit: is our block still on top?
+        self._self_editing = False
+        editor.installEventFilter(self)
+        editor.viewport().installEventFilter(self)
+        editor.document().contentsChange.connect(self._on_contents_change)
+
+    # -- state ------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._start is not None
+
+    @property
+    def document(self) -> QTextDocument:
+        return self.editor.document()
+
+    def text(self) -> str:
+        if not self.active:
+            return ""
+        start, end = self._range()
+        return self.editor.toPlainText()[start:end]
+
+    def _range(self) -> tuple[int, int]:
+        assert self._start is not None and self._end is not None
+        return self._start.position(), self._end.position()
+
+    def _publish_range(self) -> None:
+        self.editor.ghost_range = self._range() if self.active else None  # type: ignore[attr-defined]
+
+    # -- life cycle ----------------------------------------------------------------
+    def begin(self, position: int | None = None) -> None:
+        """Start an (empty) ghost at ``position`` (the cursor by default)."""
+        if self.active:
+            self.discard()
+        cursor = self.editor.textCursor()
+        if position is not None:
+            cursor.setPosition(position)
+        cursor.clearSelection()
+        self._base_format = cursor.charFormat()
+        self._start = QTextCursor(cursor)
+        self._start.setKeepPositionOnInsert(True)
+        self._end = QTextCursor(cursor)
+        self._has_block = False
+        self._publish_range()
+
+    def ghost_format(self) -> QTextCharFormat:
+        fmt = QTextCharFormat(self._base_format)
+        fmt.setForeground(GHOST_COLOUR)
+        fmt.setFontItalic(True)
+        return fmt
+
+    def append(self, piece: str) -> None:
+        if not self.active or not piece:
+            return
+        with self._edit() as cursor:
+            cursor.setPosition(self._end.position())
+            cursor.insertText(piece, self.ghost_format())
+        self._publish_range()
+
+    def set_text(self, text: str) -> None:
+        """Replace the whole ghost (another variant, or the cleaned-up final text)."""
+        if not self.active or text == self.text():
+            return
+        with self._edit() as cursor:
+            start, end = self._range()
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.insertText(text, self.ghost_format())
+        self._publish_range()
+
+    def accept(self) -> str:
+        """Make the ghost the author's text: one undo step; returns what was accepted."""
+        if not self.active:
+            return ""
+        text = self.text()
+        if text:
+            with self._edit() as cursor:
+                start, end = self._range()
+                cursor.setPosition(start)
+                cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                cursor.setCharFormat(self._base_format)
+            moved = self.editor.textCursor()
+            moved.setPosition(self._end.position())
+            self._reset()
+            self.editor.setTextCursor(moved)
+        else:
+            self._reset()
+        return text
+
+    def discard(self) -> None:
+        """Remove the ghost and leave the undo history exactly as it was before."""
+        if not self.active:
+            return
+        if self._has_block:
+            self._self_editing = True
+            try:
+                if self.document.availableUndoSteps() == self._steps_after:
+                    self.document.undo()
+                else:  # history changed under us: remove by hand, same edit block
+                    start, end = self._range()
+                    cursor = QTextCursor(self.document)
+                    cursor.joinPreviousEditBlock()
+                    cursor.setPosition(start)
+                    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                    cursor.removeSelectedText()
+                    cursor.endEditBlock()
+                self.document.clearUndoRedoStacks(QTextDocument.Stacks.RedoStack)
+            finally:
+                self._self_editing = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self._start = None
+        self._end = None
+        self._has_block = False
+        self._publish_range()
+
+    # -- editing helpers ---------------------------------------------------------------
+    def _edit(self):
+        ghost = self
+
+        class _Block:
+            def __enter__(self_inner) -> QTextCursor:
+                ghost._self_editing = True
+                cursor = QTextCursor(ghost.document)
+                if ghost._has_block:
+                    cursor.joinPreviousEditBlock()
+                else:
+                    cursor.beginEditBlock()
+                self_inner.cursor = cursor
+                return cursor
+
+            def __exit__(self_inner, *exc) -> None:
+                self_inner.cursor.endEditBlock()
+                ghost._has_block = True
+                ghost._steps_after = ghost.document.availableUndoSteps()
+                ghost._self_editing = False
+                # The author's caret stays where the ghost begins.
+                caret = ghost.editor.textCursor()
+                if ghost.active and caret.position() != ghost._start.position():
+                    caret.setPosition(ghost._start.position())
+                    ghost.editor.setTextCursor(caret)
+
+        return _Block()
+
+    def _on_contents_change(self, _position: int, _removed: int, _added: int) -> None:
+        if self.active and not self._self_editing:
+            # Someone else edited the document (Undo from a menu, a replace): stop
+            # tracking without touching the text again.
+            self._reset()
+            self.dismissed.emit()
+
+    # -- keys and clicks -------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if not self.active:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._on_key(event)
+        if kind == QEvent.Type.MouseButtonPress and watched is self.editor.viewport():
+            self.discard()
+            self.dismissed.emit()
+        return False
+
+    def _on_key(self, event: QKeyEvent) -> bool:
+        key = event.key()
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key == Qt.Key.Key_Tab and mods == Qt.KeyboardModifier.NoModifier:
+            self.acceptRequested.emit()
+            return True
+        if mods == Qt.KeyboardModifier.AltModifier and key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
+            self.browseRequested.emit(-1 if key == Qt.Key.Key_BracketLeft else 1)
+            return True
+        if key in _PASSIVE_KEYS or key == Qt.Key.Key_Escape:
+            return False  # Esc is the window's actionCancel
+        if mods & Qt.KeyboardModifier.ControlModifier and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return False  # actionContinue: another variant
+        self.discard()
+        self.dismissed.emit()
+        return False
