@@ -27,6 +27,7 @@ _SENTENCE_RE = re.compile(
     r"\S.*?(?:[.!?…。！？．｡]+[\"'”’」』)\]]*(?=\s|$)|[。！？．｡]+[”’」』]*|$)", re.DOTALL
 )
 _WORD_START_RE = re.compile(r"(?<=\s)\S")
+_PARAGRAPH_END_RE = re.compile(r"[.!?…:;。！？．｡\"'”’」』)\]*_]$")
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
@@ -64,20 +65,24 @@ def is_hard_wrapped(text: str) -> bool:
     """True when paragraphs are blocks of several lines separated by blank lines.
 
     Project Gutenberg texts and many Markdown files wrap lines at ~70
-    characters; the editor writes one paragraph per line. In a hard-wrapped
-    text most non-blank lines are followed by another non-blank line.
+    characters; the editor writes one paragraph per line. Wrapped lines are
+    short, and a line followed by another line usually stops mid-sentence,
+    where an editor paragraph ends with punctuation.
     """
     lines = [line.strip() for line in text.split("\n")]
-    if len(lines) < 3:
-        return False
     nonblank = [bool(line) for line in lines]
-    followed = sum(1 for a, b in zip(nonblank, nonblank[1:], strict=False) if a and b)
-    has_blank_separator = any(a and not b for a, b in zip(nonblank, nonblank[1:], strict=False))
-    lengths = sorted(len(line) for line in lines if line)
-    if not has_blank_separator or not lengths:
+    pairs = list(zip(lines, lines[1:], strict=False))
+    continued = [a for a, b in pairs if a and b]
+    if not continued or not any(a and not b for a, b in pairs):
         return False
+    lengths = sorted(len(line) for line in lines if line)
     typical_long_line = lengths[int(0.9 * (len(lengths) - 1))]
-    return 2 * followed >= len(lengths) and typical_long_line <= 100
+    mid_sentence = sum(1 for line in continued if not _PARAGRAPH_END_RE.search(line))
+    return (
+        4 * len(continued) >= sum(nonblank)
+        and typical_long_line <= 100
+        and 2 * mid_sentence >= len(continued)
+    )
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:

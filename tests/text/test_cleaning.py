@@ -1,0 +1,83 @@
+"""Cleaning manuscripts for training: the prose stays, the markup goes."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from writer_app.text.cleaning import clean_for_training
+
+
+def test_markdown_marks_are_removed_and_their_text_kept():
+    markdown = (
+        "# Chapter One\n"
+        "It was a **dark** and _stormy_ night, said *Anna*.\n"
+        "She opened [the letter](https://example.com/x) and read `nothing`.\n"
+        "~~Crossed~~ out, <em>emphasised</em>, and ![a picture](pic.png) gone.\n"
+    )
+    assert clean_for_training(markdown) == (
+        "Chapter One\n"
+        "It was a dark and stormy night, said Anna.\n"
+        "She opened the letter and read nothing.\n"
+        "Crossed out, emphasised, and gone."
+    )
+
+
+def test_scene_separators_become_one_blank_line():
+    for separator in ("***", "* * *", "#", "~~~", "---", "§", "⁂"):
+        text = f"The door closed.\n\n{separator}\n\nMorning came."
+        assert clean_for_training(text) == "The door closed.\n\nMorning came.", separator
+    assert clean_for_training("***\nStart.\n***\n\n* * *\nEnd.\n***") == "Start.\n\nEnd."
+
+
+def test_paragraphs_are_kept_and_hard_wrapping_is_joined():
+    wrapped = (
+        "It is a truth universally acknowledged, that a single man in\n"
+        "possession of a good fortune, must be in want of a wife.\n"
+        "\n"
+        "However little known the feelings or views of such a man may\n"
+        "be on his first entering a neighbourhood, this truth is fixed.\n"
+    )
+    assert clean_for_training(wrapped) == (
+        "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+        "must be in want of a wife.\n"
+        "However little known the feelings or views of such a man may be on his first entering a "
+        "neighbourhood, this truth is fixed."
+    )
+    one_per_line = "“Yes,” she said.\n“No,” he said.\nThey left."
+    assert clean_for_training(one_per_line) == one_per_line
+
+
+def test_whitespace_is_normalised_and_words_inside_underscores_survive():
+    text = "  Tabs\tand   spaces\u00a0here.  \r\nsnake_case_name and 2*3*4 stay.\r\n\r\n\r\n"
+    assert clean_for_training(text) == "Tabs and spaces here.\nsnake_case_name and 2*3*4 stay."
+
+
+def test_code_fences_quotes_and_bullets_lose_their_marks():
+    text = "> Quoted words\n\n```python\nprint(1)\n```\n- first item\n- second item\n"
+    assert clean_for_training(text) == "Quoted words\nprint(1)\nfirst item\nsecond item"
+
+
+def test_chinese_text_is_untouched_apart_from_markup():
+    text = "第一回\n\n　　**甄士隐**梦幻识通灵，贾雨村风尘怀闺秀。\n"
+    assert clean_for_training(text) == "第一回\n甄士隐梦幻识通灵，贾雨村风尘怀闺秀。"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["\n", "\n\n", "***", "* * *", "#", "# ", "**", "_", "`", "[a](b)", "> ", "- ", "\r\n"]
+            ),
+            st.text(alphabet=st.characters(exclude_categories=()), max_size=20),
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_output_shape_holds_for_any_input(text):
+    cleaned = clean_for_training(text)
+    assert cleaned == cleaned.strip("\n")
+    assert "\n\n\n" not in cleaned
+    for line in cleaned.split("\n"):
+        assert line == line.strip(" \t")
