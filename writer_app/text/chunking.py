@@ -23,8 +23,11 @@ TokenCounter = Callable[[str], int]
 
 _LINE_RE = re.compile(r"[^\n]*\S[^\n]*")  # a non-blank line
 _BLOCK_RE = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")  # non-blank lines up to a blank line
+_NOT_AN_END = "".join(
+    rf"(?<!\b{a})" for a in ("Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Mt", "Prof", "Capt", "Col")
+)
 _SENTENCE_RE = re.compile(
-    r"\S.*?(?:[.!?…。！？．｡]+[\"'”’」』)\]]*(?=\s|$)|[。！？．｡]+[”’」』]*|$)", re.DOTALL
+    rf"\S.*?(?:{_NOT_AN_END}[.!?…。！？．｡]+[\"'”’」』)\]]*(?=\s|$)|[。！？．｡]+[”’」』]*|$)", re.DOTALL
 )
 _WORD_START_RE = re.compile(r"(?<=\s)\S")
 _PARAGRAPH_END_RE = re.compile(r"[.!?…:;。！？．｡\"'”’」』)\]*_]$")
