@@ -1,0 +1,74 @@
+"""``python -m writer_app.training JOB.json`` — the trainer process.
+
+Prints one JSON object per line on stdout (``progress``, ``checkpoint``,
+``done``, ``error``, ``cancelled``…) and nothing else there; warnings and
+library chatter go to stderr. Exit codes: 0 done, 1 error (including a NaN
+stop), 130 cancelled. SIGTERM/SIGINT only set a flag: the loop finishes the
+current step, writes a checkpoint and exits, so a cancelled run can resume.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
+
+
+def _emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if len(argv) != 1:
+        _emit({"event": "error", "message": "usage: python -m writer_app.training JOB.json"})
+        return EXIT_ERROR
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    from writer_app.errors import UserError
+    from writer_app.training.job import read_job
+    from writer_app.training.trainer import TrainingStopped, train
+
+    try:
+        job = read_job(Path(argv[0]))
+        _emit({"event": "started", "run_id": job.run_id})
+        _emit(train(job, _emit, stop))
+        return EXIT_DONE
+    except TrainingStopped as exc:
+        if exc.reason == "cancelled":
+            _emit({"event": "cancelled", "step": exc.step, "message": str(exc)})
+            return EXIT_CANCELLED
+        _emit({"event": "error", "reason": exc.reason, "step": exc.step, "message": str(exc)})
+        return EXIT_ERROR
+    except UserError as exc:
+        _emit({"event": "error", "message": str(exc)})
+        return EXIT_ERROR
+    except MemoryError:
+        _emit({"event": "error", "message": "out of memory: try a shorter sequence length or a smaller batch"})
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - reported as one line; details on stderr
+        traceback.print_exc(file=sys.stderr)
+        message = f"{exc.__class__.__name__}: {exc}"
+        if "out of memory" in str(exc).lower():
+            message = "the GPU ran out of memory: try a shorter sequence length, a smaller batch or rank"
+        _emit({"event": "error", "message": message})
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The job file: everything the trainer process needs, written by the app.
+
+The app (CLI or UI) is the only database writer, so it resolves the model,
+exports the chosen documents and picks the folders; the trainer reads this
+JSON and nothing else. Re-running the same job file resumes the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from writer_app.errors import UserError
+from writer_app.training.config import TrainingConfig
+
+
+@dataclass
+class TrainingJob:
+    run_id: str
+    sources: str  # JSON of SourceDocument dicts (exported by the app)
+    dataset: str  # .npz built from the sources on the first start, reused on resume
+    run_dir: str  # checkpoints and logs
+    output_dir: str  # final adapter folder (appears only when complete)
+    adapter_name: str
+    base_model: str  # the model setting ("embedded", hub id, folder), recorded in the adapter
+    base_model_path: str  # resolved local folder
+    device: str = "auto"
+    project_title: str = ""
+    config: TrainingConfig = field(default_factory=TrainingConfig)
+    # Test hooks: make a chosen step's loss NaN (proves the NaN stop without
+    # waiting for a divergent run), or sleep after each step (gives a test
+    # time to kill or cancel a run at a known point).
+    fault_injection: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["config"] = self.config.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingJob:
+        data = dict(data)
+        data["config"] = TrainingConfig.from_dict(data.get("config") or {})
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise UserError(f"the training job file is not valid: {exc}") from exc
+
+
+def write_job(path: Path, job: TrainingJob) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(job.to_dict(), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_job(path: Path) -> TrainingJob:
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the training job {path}: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise UserError(f"the training job {path} is not a JSON object")
+    return TrainingJob.from_dict(raw)

@@ -1,0 +1,93 @@
+"""Load the base model for training: QLoRA on CUDA, plain LoRA on a CPU.
+
+Why not the inference runtime: the trainer lives in its own process and
+needs a different model (gradient-friendly, ``prepare_model_for_kbit_training``,
+gradient checkpointing) from the one the editor streams text from. Only
+safetensors weights are accepted and remote code is never trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from writer_app.errors import UserError
+
+
+def resolve_base_model(setting: str, model_cache: Path) -> Path:
+    """The local folder for a model setting ("embedded", a folder, or an already downloaded hub id)."""
+    if setting in ("", "embedded"):
+        from writer_app.llm.embedded import ensure_embedded_model
+
+        return ensure_embedded_model(Path(model_cache))
+    folder = Path(setting).expanduser()
+    if folder.is_dir():
+        return folder.resolve()
+    try:
+        from writer_app.llm.download import cached_model_path
+
+        cached = cached_model_path(setting)
+    except (ImportError, UserError):
+        cached = None
+    if cached is None:
+        raise UserError(f"the model {setting!r} is not on this computer; download it in the settings first")
+    return Path(cached)
+
+
+def wants_cuda(device: str) -> bool:
+    import torch
+
+    if device == "cpu":
+        return False
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("training on CUDA was requested but no CUDA GPU is available")
+    return torch.cuda.is_available()
+
+
+def load_tokenizer(model_path: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(model_path), trust_remote_code=False)
+
+
+def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_index: int = 0) -> Any:
+    """Base model with a fresh LoRA adapter; 4-bit NF4 base on CUDA unless told otherwise."""
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM
+
+    common = {"trust_remote_code": False, "use_safetensors": True}
+    four_bit = cuda and config.quantization in ("auto", "4bit")
+    if config.quantization == "4bit" and not cuda:
+        raise UserError("4-bit (QLoRA) training needs a CUDA GPU; choose quantization 'none' on this computer")
+    if four_bit:
+        from transformers import BitsAndBytesConfig
+
+        quant = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16,
+        )
+        model = AutoModelForCausalLM.from_pretrained(
+            str(model_path), quantization_config=quant, dtype=torch.bfloat16,
+            device_map={"": device_index}, **common,
+        )
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.gradient_checkpointing)
+    elif cuda:
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.bfloat16, **common)
+        if config.gradient_checkpointing:
+            model.gradient_checkpointing_enable()
+            model.enable_input_require_grads()
+    else:
+        dtype = torch.bfloat16 if config.cpu_dtype == "bfloat16" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype, **common)
+    model.config.use_cache = False
+    targets: str | list[str] = config.target_modules
+    if targets != "all-linear":
+        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    lora = LoraConfig(
+        r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+        target_modules=targets, task_type="CAUSAL_LM", bias="none",
+    )
+    return get_peft_model(model, lora)

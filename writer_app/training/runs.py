@@ -1,0 +1,107 @@
+"""App-side helpers around a training run (used by the CLI and the Trainer tab).
+
+These run in the application process, the single database writer: gather the
+chosen documents from the library, write the job for the trainer process,
+and register the finished adapter. No torch here, so the UI can import it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from writer_app.errors import UserError
+from writer_app.paths import ProfilePaths
+from writer_app.training.config import TrainingConfig
+from writer_app.training.dataset import SourceDocument, write_sources
+from writer_app.training.job import TrainingJob, write_job
+
+ADAPTER_METADATA = "writer_app_adapter.json"
+TEXT_KINDS = ("chapter", "scene", "note")
+
+
+def trainer_command(job_path: Path) -> list[str]:
+    """The trainer process's command line (same interpreter as the app)."""
+    return [sys.executable, "-m", "writer_app.training", str(job_path)]
+
+
+def documents_from_library(library: Any, project_id: int, node_ids: Sequence[int] | None = None,
+                           include_notes: bool = False) -> list[SourceDocument]:
+    """The chosen documents in binder order; by default every chapter and scene, trash excluded."""
+    kinds = TEXT_KINDS if include_notes else ("chapter", "scene")
+    wanted = set(node_ids) if node_ids is not None else None
+    documents = []
+    for node in library.nodes(project_id):
+        if node.trashed or (wanted is not None and node.id not in wanted):
+            continue
+        if wanted is None and node.kind not in kinds:
+            continue
+        text = library.get_text(node.id)
+        if text.strip():
+            documents.append(SourceDocument(node.title, text, node.id))
+    return documents
+
+
+def slug(text: str) -> str:
+    cleaned = re.sub(r"[^\w-]+", "-", text.strip().lower(), flags=re.UNICODE).strip("-")
+    return cleaned[:40] or "adapter"
+
+
+def unique_adapter_name(library: Any, project_title: str) -> str:
+    base = f"{slug(project_title)}-style-{time.strftime('%Y%m%d-%H%M')}"
+    name, n = base, 2
+    while library.get_adapter_by_name(name) is not None:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, base_model: str,
+                base_model_path: Path, config: TrainingConfig, adapter_name: str, project_title: str = "",
+                device: str = "auto", fault_injection: dict[str, Any] | None = None) -> Path:
+    """Write sources and job for a new run; return the job file path."""
+    config.validate()
+    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    run_dir = paths.training_runs / run_id
+    output_dir = paths.adapters / adapter_name
+    if output_dir.exists():
+        raise UserError(f"an adapter folder named {adapter_name!r} already exists")
+    write_sources(run_dir / "sources.json", documents)
+    job = TrainingJob(
+        run_id=run_id, sources=str(run_dir / "sources.json"), dataset=str(run_dir / "dataset.npz"),
+        run_dir=str(run_dir), output_dir=str(output_dir), adapter_name=adapter_name, base_model=base_model,
+        base_model_path=str(base_model_path), device=device, project_title=project_title, config=config,
+        fault_injection=dict(fault_injection or {}),
+    )
+    job_path = run_dir / "job.json"
+    write_job(job_path, job)
+    return job_path
+
+
+def find_run(paths: ProfilePaths, run: str) -> Path:
+    """A run id (or a job file path) -> its job file, for --resume."""
+    candidate = Path(run)
+    if candidate.is_file():
+        return candidate
+    job_path = paths.training_runs / run / "job.json"
+    if not job_path.is_file():
+        raise UserError(f"no training run {run!r} in {paths.training_runs}")
+    return job_path
+
+
+def register_finished(library: Any, job: TrainingJob, project_id: int | None) -> Any:
+    """Register a completed adapter folder (metadata written by the trainer) in the library."""
+    folder = Path(job.output_dir)
+    meta_file = folder / ADAPTER_METADATA
+    if not meta_file.is_file():
+        raise UserError(f"the trainer reported success but {folder} has no adapter metadata")
+    metadata = json.loads(meta_file.read_text(encoding="utf-8"))
+    existing = library.get_adapter_by_name(job.adapter_name)
+    if existing is not None:
+        return existing
+    return library.register_adapter(job.adapter_name, str(folder), job.base_model, project_id, metadata)
