@@ -1,0 +1,192 @@
+"""Starting the writing desk: profile lock, a healthy database, the window, extensions.
+
+``build_main_window`` is what tests and ``writer-app --data-dir DIR`` share:
+it opens the profile's library (refusing to write to a database that fails
+its integrity check, and offering the latest good backup instead), makes a
+first project on an empty profile so the page is usable at once, restores
+where the author left off, and installs the optional extensions (assistant,
+trainer tab).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from writer_app.errors import UserError
+from writer_app.paths import ProfilePaths, profile_paths
+from writer_app.settings import load_settings
+from writer_app.ui.backups import BackupScheduler
+from writer_app.ui.bible_panel import StoryBiblePanel
+from writer_app.ui.focus_mode import FocusMode
+from writer_app.ui.main_window import MainWindow
+from writer_app.ui.menus import build_menus
+from writer_app.ui.preview import PreviewPane
+from writer_app.ui.themes import apply_theme
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("writer_app.ui.assistant", "writer_app.ui.trainer_tab")
+SMOKE_EXIT_ENV = "WRITER_APP_SMOKE_EXIT_MS"
+FIRST_PROJECT_TITLE = "My Novel"
+STARTUP_WAIT_MS = 20_000
+
+# ask_restore(problem, backup_path) -> True to restore that backup over the damaged database.
+AskRestore = Callable[[str, Path], bool]
+
+
+def _ask_restore_dialog(problem: str, backup: Path) -> bool:
+    answer = QMessageBox.question(
+        None, "The library is damaged",
+        f"{problem}\n\nThe library was not opened, so nothing more can be lost. Restore the latest good "
+        f"backup ({backup.name})? The damaged file is kept beside it.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def open_library(paths: ProfilePaths, ask_restore: AskRestore) -> Any:
+    """Open the profile's library for writing only if it passes its integrity check."""
+    from writer_app.storage import Library
+
+    problem = ""
+    try:
+        library = Library.open(paths.database)
+    except UserError as exc:
+        problem = str(exc)
+    else:
+        report = library.integrity_check()
+        if report == ["ok"]:
+            return library
+        library.close()
+        problem = "The library failed its integrity check: " + "; ".join(report[:3])
+    from writer_app.storage import backup as backups
+
+    good = backups.latest_good_backup(paths.backups)
+    if good is None:
+        raise UserError(f"{problem} No good backup was found in {paths.backups}.")
+    if not ask_restore(problem, Path(good)):
+        raise UserError(f"{problem} The library was left as it is.")
+    backups.restore_backup(good, paths.database)
+    return Library.open(paths.database)
+
+
+def ensure_first_project(library: Any) -> None:
+    """An empty profile gets "My Novel" with one chapter, so the page is usable at once."""
+    if library.list_projects():
+        return
+    project = library.create_project(FIRST_PROJECT_TITLE)
+    library.create_node(project.id, "chapter", "Chapter 1")
+
+
+def install_extensions(window: MainWindow, names: tuple[str, ...] = EXTENSIONS) -> list[str]:
+    installed = []
+    for name in names:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if exc.name == name:  # that extension is not part of this build
+                continue
+            raise
+        install = getattr(module, "install", None)
+        if install is None:  # a package still being built: no entry point yet
+            log.warning("extension %s has no install(window); skipped", name)
+            continue
+        install(window)
+        installed.append(name)
+    return installed
+
+
+def build_main_window(data_dir: str | os.PathLike[str] | None,
+                      ask_restore: AskRestore | None = None) -> MainWindow:
+    """The main window for the profile in ``data_dir``, loaded but not shown."""
+    app = QApplication.instance()
+    if app is None:
+        raise RuntimeError("build_main_window needs a QApplication")
+    paths = profile_paths(data_dir).ensure()
+    settings = load_settings(paths)
+    settings.theme = apply_theme(app, settings.theme)
+    library = open_library(paths, ask_restore or _ask_restore_dialog)
+    ensure_first_project(library)
+
+    window = MainWindow(paths, settings, library)
+    window.editor.set_dark(settings.theme == "dark")
+    window.focus_mode = FocusMode(window)
+    window.backups = BackupScheduler(window)
+    build_menus(window)
+    window.bible = StoryBiblePanel(window)
+    window.bible_dock = window.add_panel(window.bible, "Story Bible")
+    window.preview = PreviewPane(window.editor)
+    window.preview_dock = window.add_panel(window.preview, "Preview")
+    window.restore_layout()
+    install_extensions(window)  # before opening, so extensions see projectOpened/documentOpened
+    _open_last_place(window)
+    window.backups.backup_now()
+    return window
+
+
+def _open_last_place(window: MainWindow) -> None:
+    """Open the project and document the author had open, and wait (start-up only) until shown."""
+    saved = window.settings.extra.get("window") or {}
+    summaries = window.db.run_sync(lambda lib: lib.list_projects())
+    ids = [s.project.id for s in summaries]
+    project_id = saved.get("project_id") if saved.get("project_id") in ids else ids[0]
+    loop = QEventLoop()
+    done = {"value": False}
+
+    def finished() -> None:
+        done["value"] = True
+        loop.quit()
+
+    window.open_project(project_id, saved.get("node_id"), then=finished)
+    QTimer.singleShot(STARTUP_WAIT_MS, loop.quit)
+    if not done["value"]:
+        loop.exec()
+
+
+def show_startup_error(message: str) -> None:
+    """One clear message: on stderr (scripts) and in a box (people)."""
+    print(f"writer-app: error: {message}", file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Critical, "Writer cannot start", message)
+    smoke = os.environ.get(SMOKE_EXIT_ENV)
+    if smoke:
+        QTimer.singleShot(int(smoke), box.accept)
+    box.exec()
+
+
+def run_app(data_dir: str | os.PathLike[str] | None) -> int:
+    """Create the application, take the profile lock, show the window, run."""
+    from writer_app.storage.lock import ProfileLock
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Writer")
+    app.setOrganizationName("writer-app")
+    paths = profile_paths(data_dir).ensure()
+    lock = ProfileLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except UserError as exc:
+        show_startup_error(str(exc))
+        return UserError.exit_code
+    try:
+        try:
+            window = build_main_window(data_dir)
+        except UserError as exc:
+            show_startup_error(str(exc))
+            return UserError.exit_code
+        window.show()
+        smoke = os.environ.get(SMOKE_EXIT_ENV)
+        if smoke:
+            QTimer.singleShot(int(smoke), window.close)
+        return int(app.exec())
+    finally:
+        lock.release()

@@ -1,0 +1,230 @@
+"""The binder: the project's folders, chapters and scenes, with word counts.
+
+Reads and writes go through the database worker; the tree is rebuilt from
+``Library.nodes`` after every change, so what the author sees is always what
+is stored. Drag and drop is Qt's internal move; after the drop the new parent
+and index are read back from the tree and sent to ``Library.move_node`` (if
+storage refuses, the tree is reloaded as it was).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from writer_app.ui.db_worker import DatabaseWorker
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+KIND_LABELS = {"folder": "▸", "chapter": "§", "scene": "·", "note": "✎"}
+
+
+class BinderTree(QTreeWidget):
+    """A QTreeWidget whose drops are reported as (node, new parent, new index)."""
+
+    nodeDropped = Signal(int, object, int)  # node_id, parent_id | None, index
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("binderTree")
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Manuscript", "Words"])
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setUniformRowHeights(True)
+        self.setAnimated(True)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        item = self.currentItem()
+        super().dropEvent(event)
+        if item is None:
+            return
+        parent = item.parent()
+        index = parent.indexOfChild(item) if parent else self.indexOfTopLevelItem(item)
+        parent_id = parent.data(0, NODE_ROLE) if parent else None
+        self.nodeDropped.emit(int(item.data(0, NODE_ROLE)), parent_id, index)
+
+
+class Binder(QWidget):
+    """Project switcher plus the document tree; emits ``documentActivated`` on click."""
+
+    documentActivated = Signal(int)
+    projectChosen = Signal(int)
+    nodesChanged = Signal()
+    errorOccurred = Signal(str)
+
+    def __init__(self, worker: DatabaseWorker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("binder")
+        self.worker = worker
+        self.project_id: int | None = None
+        self.nodes: list[Any] = []
+        self._items: dict[int, QTreeWidgetItem] = {}
+        self._filling = False
+        self.project_combo = QComboBox(self)
+        self.project_combo.setObjectName("projectSwitcher")
+        self.project_combo.setToolTip("Switch project")
+        self.tree = BinderTree(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.project_combo)
+        layout.addWidget(self.tree)
+        self.project_combo.activated.connect(self._on_project_activated)
+        self.tree.itemActivated.connect(self._on_item)
+        self.tree.itemClicked.connect(self._on_item)
+        self.tree.itemChanged.connect(self._on_item_renamed)
+        self.tree.nodeDropped.connect(self.move_node)
+
+    # -- projects ---------------------------------------------------------------------------
+    def set_projects(self, summaries: list[Any], current_id: int | None) -> None:
+        self.project_combo.blockSignals(True)
+        self.project_combo.clear()
+        for summary in summaries:
+            self.project_combo.addItem(f"{summary.project.title}", summary.project.id)
+        index = self.project_combo.findData(current_id)
+        if index >= 0:
+            self.project_combo.setCurrentIndex(index)
+        self.project_combo.blockSignals(False)
+
+    def _on_project_activated(self, index: int) -> None:
+        project_id = self.project_combo.itemData(index)
+        if project_id is not None and project_id != self.project_id:
+            self.projectChosen.emit(int(project_id))
+
+    # -- tree -------------------------------------------------------------------------------
+    def reload(self, then: Callable[[], None] | None = None) -> None:
+        project_id = self.project_id
+        if project_id is None:
+            return
+
+        def done(nodes: list[Any]) -> None:
+            if project_id == self.project_id:
+                self.populate(nodes)
+            if then:
+                then()
+
+        self.worker.submit(lambda lib: lib.nodes(project_id), done, self._error)
+
+    def populate(self, nodes: list[Any]) -> None:
+        selected = self.selected_node_id()
+        expanded = {nid for nid, item in self._items.items() if item.isExpanded()}
+        first_fill = not self._items
+        self._filling = True
+        self.tree.clear()
+        self._items = {}
+        self.nodes = list(nodes)
+        for node in nodes:
+            parent = self._items.get(node.parent_id) if node.parent_id is not None else None
+            item = QTreeWidgetItem(parent) if parent is not None else QTreeWidgetItem(self.tree)
+            item.setText(0, node.title)
+            item.setText(1, f"{node.word_count:,}")
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setToolTip(0, f"{node.kind.capitalize()}: {node.title}")
+            item.setData(0, NODE_ROLE, node.id)
+            item.setData(0, KIND_ROLE, node.kind)
+            flags = item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
+            if node.kind in ("folder", "chapter"):
+                flags |= Qt.ItemFlag.ItemIsDropEnabled
+            else:
+                flags &= ~Qt.ItemFlag.ItemIsDropEnabled
+            item.setFlags(flags)
+            self._items[node.id] = item
+            item.setExpanded(first_fill or node.id in expanded)
+        self._filling = False
+        if selected is not None:
+            self.select_node(selected)
+
+    def node(self, node_id: int) -> Any | None:
+        return next((n for n in self.nodes if n.id == node_id), None)
+
+    def selected_node_id(self) -> int | None:
+        item = self.tree.currentItem()
+        return int(item.data(0, NODE_ROLE)) if item is not None else None
+
+    def select_node(self, node_id: int) -> None:
+        item = self._items.get(node_id)
+        if item is not None:
+            self.tree.blockSignals(True)
+            self.tree.setCurrentItem(item)
+            self.tree.blockSignals(False)
+
+    def set_word_count(self, node_id: int, words: int) -> None:
+        item = self._items.get(node_id)
+        if item is not None:
+            self._filling = True
+            item.setText(1, f"{words:,}")
+            self._filling = False
+
+    def _on_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        self.documentActivated.emit(int(item.data(0, NODE_ROLE)))
+
+    def _on_item_renamed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._filling or column != 0:
+            return
+        node_id = int(item.data(0, NODE_ROLE))
+        title = item.text(0).strip()
+        if title:
+            self.rename_node(node_id, title)
+        else:
+            self.reload()
+
+    # -- operations (all through the worker, then reload) -----------------------------------
+    def _after_change(self, then: Callable[[Any], None] | None = None) -> Callable[[Any], None]:
+        def done(result: Any) -> None:
+            self.reload(lambda: (self.nodesChanged.emit(), then(result) if then else None))
+
+        return done
+
+    def _error(self, exc: BaseException) -> None:
+        self.errorOccurred.emit(str(exc))
+        self.reload()
+
+    def create_node(
+        self, kind: str, title: str, parent_id: int | None, then: Callable[[Any], None] | None = None
+    ) -> None:
+        project_id = self.project_id
+        self.worker.submit(
+            lambda lib: lib.create_node(project_id, kind, title, parent_id=parent_id),
+            self._after_change(then),
+            self._error,
+        )
+
+    def rename_node(self, node_id: int, title: str) -> None:
+        self.worker.submit(lambda lib: lib.rename_node(node_id, title), self._after_change(), self._error)
+
+    def move_node(self, node_id: int, parent_id: int | None, index: int) -> None:
+        self.worker.submit(
+            lambda lib: lib.move_node(node_id, parent_id, index), self._after_change(), self._error
+        )
+
+    def move_by(self, node_id: int, delta: int) -> None:
+        """Move a node up (-1) or down (+1) among its siblings (keyboard-friendly reorder)."""
+        node = self.node(node_id)
+        if node is None:
+            return
+        siblings = [n for n in self.nodes if n.parent_id == node.parent_id]
+        index = next(i for i, n in enumerate(siblings) if n.id == node_id) + delta
+        if 0 <= index < len(siblings):
+            self.move_node(node_id, node.parent_id, index)
+
+    def trash_node(self, node_id: int, then: Callable[[Any], None] | None = None) -> None:
+        self.worker.submit(lambda lib: lib.trash_node(node_id), self._after_change(then), self._error)
+
+    def restore_node(self, node_id: int, then: Callable[[Any], None] | None = None) -> None:
+        self.worker.submit(lambda lib: lib.restore_node(node_id), self._after_change(then), self._error)

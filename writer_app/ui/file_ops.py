@@ -1,0 +1,161 @@
+"""Menu commands that ask the author something, then run one library operation.
+
+Every operation goes through the window's database worker; a ``UserError``
+comes back as the same one-line message the CLI prints, and nothing changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+
+from writer_app import __version__
+from writer_app.ui.themes import apply_theme
+
+if TYPE_CHECKING:
+    from writer_app.ui.main_window import MainWindow
+
+IMPORT_FILTER = "Manuscripts (*.md *.markdown *.txt *.docx *.html *.htm);;All files (*)"
+EXPORT_FILTER = "Markdown (*.md);;HTML (*.html);;Plain text (*.txt)"
+EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
+
+
+def _error_handler(window: MainWindow, what: str):  # noqa: ANN202 - returns a callback
+    return lambda exc: window.show_error(f"{what}: {exc}")
+
+
+def new_project(window: MainWindow, title: str | None = None) -> None:
+    if title is None:
+        title, ok = QInputDialog.getText(window, "New Project", "Title of the new project:")
+        if not ok or not title.strip():
+            return
+
+    def create(lib: Any) -> int:
+        project = lib.create_project(title.strip())
+        lib.create_node(project.id, "chapter", "Chapter 1")
+        return project.id
+
+    window.db.submit(create, window.open_project, _error_handler(window, "Could not create the project"))
+
+
+def import_path(window: MainWindow, path: str | Path) -> None:
+    """Import a file as a new project and open it; a bad file changes nothing."""
+    from writer_app.storage.importer import import_path as storage_import
+
+    window.status.show_message(f"Importing {Path(path).name}…", 0)
+    window.db.submit(
+        lambda lib: storage_import(lib, Path(path)).id,
+        lambda project_id: (window.status.show_message("Imported", 3000), window.open_project(project_id)),
+        _error_handler(window, "Could not import the file"),
+    )
+
+
+def import_file(window: MainWindow) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Import a manuscript", str(Path.home()), IMPORT_FILTER)
+    if path:
+        import_path(window, path)
+
+
+def export_to(window: MainWindow, whole_project: bool, out: str | Path) -> None:
+    from writer_app.storage import exporter
+
+    out = Path(out)
+    fmt = EXPORT_FORMATS.get(out.suffix.lower(), "md")
+    project_id, node_id = window.current_project_id, window.current_node_id
+
+    def run(lib: Any) -> None:
+        if whole_project:
+            exporter.export_project(lib, project_id, fmt, out)
+        else:
+            exporter.export_document(lib, node_id, fmt, out)
+
+    window.autosave.save_now(then=lambda: window.db.submit(
+        run, lambda _r: window.status.show_message(f"Exported to {out}", 5000),
+        _error_handler(window, "Could not export")))
+
+
+def export(window: MainWindow, whole_project: bool) -> None:
+    if window.current_project_id is None or (not whole_project and window.current_node_id is None):
+        return
+    name = (window.current_project if whole_project else window.current_node).title
+    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{name}.md"), EXPORT_FILTER)
+    if path:
+        export_to(window, whole_project, path)
+
+
+def new_node(window: MainWindow, kind: str, title: str | None = None) -> None:
+    if window.current_project_id is None:
+        return
+    if title is None:
+        title, ok = QInputDialog.getText(window, f"New {kind}", "Title:", text=f"New {kind}")
+        if not ok:
+            return
+    binder = window.binder
+    selected = binder.node(binder.selected_node_id() or -1)
+    parent_id = None
+    if selected is not None and kind == "scene":
+        parent_id = selected.id if selected.kind in ("chapter", "folder") else selected.parent_id
+    elif selected is not None and selected.kind == "folder" and kind != "folder":
+        parent_id = selected.id
+    binder.create_node(kind, title or f"New {kind}", parent_id, then=lambda node_id: window.open_document(
+        node_id if isinstance(node_id, int) else node_id.id))
+
+
+def rename_current(window: MainWindow) -> None:
+    node = window.binder.node(window.binder.selected_node_id() or -1)
+    if node is None:
+        return
+    title, ok = QInputDialog.getText(window, "Rename", "New title:", text=node.title)
+    if ok and title.strip():
+        window.binder.rename_node(node.id, title.strip())
+
+
+def trash_selected(window: MainWindow) -> None:
+    node_id = window.binder.selected_node_id()
+    if node_id is not None:
+        window.autosave.save_now(then=lambda: window.binder.trash_node(node_id))
+
+
+def restore_from_trash(window: MainWindow) -> None:
+    project_id = window.current_project_id
+
+    def choose(nodes: list[Any]) -> None:
+        if not nodes:
+            QMessageBox.information(window, "Trash", "The trash is empty.")
+            return
+        labels = [f"{n.title} ({n.kind}, {n.word_count:,} words)" for n in nodes]
+        label, ok = QInputDialog.getItem(window, "Restore from Trash", "Restore:", labels, 0, False)
+        if ok:
+            window.binder.restore_node(nodes[labels.index(label)].id)
+
+    window.db.submit(lambda lib: lib.trashed_nodes(project_id), choose)
+
+
+def snapshot(window: MainWindow) -> None:
+    node_id = window.current_node_id
+    if node_id is None:
+        return
+    window.autosave.save_now(then=lambda: window.db.submit(
+        lambda lib: lib.snapshot(node_id, reason="manual"),
+        lambda _rev: window.status.show_message("Snapshot taken", 3000)))
+
+
+def set_theme(window: MainWindow, name: str) -> None:
+    app = QApplication.instance()
+    window.settings.theme = apply_theme(app, name)
+    window.editor.set_dark(window.settings.theme == "dark")
+    action = window.actions_by_name.get("actionDarkTheme")
+    if action is not None:
+        action.setChecked(window.settings.theme == "dark")
+
+
+def toggle_theme(window: MainWindow) -> None:
+    set_theme(window, "light" if window.settings.theme == "dark" else "dark")
+
+
+def about(window: MainWindow) -> None:
+    QMessageBox.about(window, "About Writer",
+                      f"<b>Writer</b> {__version__}<br>A private writing desk. Your words stay on this "
+                      f"machine.<br><br>Profile: {window.paths.data}")

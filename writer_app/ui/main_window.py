@@ -1,0 +1,264 @@
+"""The writing desk: binder on the left, the page in the middle, panels on the right.
+
+The window owns one :class:`DatabaseWorker`; every read and write of the
+library goes through it, so the GUI thread never waits on SQLite. Opening a
+project or a document always saves the open document first (and refuses to
+switch if that save failed, so no words are dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
+
+from writer_app.paths import ProfilePaths
+from writer_app.settings import AppSettings, save_settings
+from writer_app.ui.autosave import AutosaveController
+from writer_app.ui.binder import Binder
+from writer_app.ui.db_worker import DatabaseWorker
+from writer_app.ui.editor import ManuscriptEditor
+from writer_app.ui.find_replace import FindReplaceBar
+from writer_app.ui.status_panel import StatusPanel
+
+log = logging.getLogger(__name__)
+
+APP_TITLE = "Writer"
+
+
+class MainWindow(QMainWindow):
+    projectOpened = Signal(int)
+    documentOpened = Signal(int)
+
+    def __init__(self, paths: ProfilePaths, settings: AppSettings, library: Any) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.paths = paths
+        self.settings = settings
+        self.library = library
+        self.db = DatabaseWorker(library, self)
+        self.current_project_id: int | None = None
+        self.current_node_id: int | None = None
+        self.current_project: Any = None
+        self.current_node: Any = None
+        self.menus: dict[str, QMenu] = {}
+        self.actions_by_name: dict[str, Any] = {}
+        self._right_docks: list[QDockWidget] = []
+        self._closed = False
+        self.changes_since_backup = False
+
+        self.editor = ManuscriptEditor(self)
+        self.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
+                                    settings.editor_line_width)
+        self.find_bar = FindReplaceBar(self.editor, self)
+        central = QWidget(self)
+        central.setObjectName("page")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.find_bar)
+        self.setCentralWidget(central)
+
+        self.binder = Binder(self.db, self)
+        self.binder_dock = QDockWidget("Binder", self)
+        self.binder_dock.setObjectName("binderDock")
+        self.binder_dock.setWidget(self.binder)
+        self.binder_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.binder_dock)
+        self.resizeDocks([self.binder_dock], [260], Qt.Orientation.Horizontal)
+
+        self.status = StatusPanel(self.statusBar())
+        self.autosave = AutosaveController(self.editor, self.db, settings.autosave_interval_ms)
+        self.autosave.stateChanged.connect(self._on_save_state)
+        self.autosave.saved.connect(self._on_saved)
+        self.autosave.saveFailed.connect(self._on_save_failed)
+        self.db.failed.connect(self.show_error)
+        self.binder.documentActivated.connect(self.open_document)
+        self.binder.projectChosen.connect(self.open_project)
+        self.binder.errorOccurred.connect(self.show_error)
+        self.binder.nodesChanged.connect(self._on_nodes_changed)
+        self.resize(1280, 820)
+        self._update_title()
+
+    # -- panels -----------------------------------------------------------------------------
+    def add_panel(self, widget: QWidget, title: str,
+                  area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Dock ``widget``; right-hand panels share one tabbed area (assistant, trainer, bible…)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{widget.objectName() or title.replace(' ', '')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if area == Qt.DockWidgetArea.RightDockWidgetArea:
+            if self._right_docks:
+                self.tabifyDockWidget(self._right_docks[-1], dock)
+            self._right_docks.append(dock)
+        view = self.menus.get("View")
+        if view is not None:
+            view.addAction(dock.toggleViewAction())
+        return dock
+
+    # -- projects and documents -------------------------------------------------------------
+    def open_project(self, project_id: int, node_id: int | None = None,
+                     then: Callable[[], None] | None = None) -> None:
+        def load(lib: Any) -> tuple:
+            return (lib.get_project(project_id), lib.nodes(project_id),
+                    lib.project_word_count(project_id), lib.list_projects())
+
+        def loaded(result: tuple) -> None:
+            project, nodes, words, summaries = result
+            self.current_project_id = project_id
+            self.current_project = project
+            self.binder.project_id = project_id
+            self.binder.populate(nodes)
+            self.binder.set_projects(summaries, project_id)
+            self.status.start_session(words, project.word_target)
+            self.projectOpened.emit(project_id)
+            ids = {n.id for n in nodes}
+            target = node_id if node_id in ids else next(
+                (n.id for n in nodes if n.kind in ("chapter", "scene")), nodes[0].id if nodes else None)
+            if target is not None:
+                self.open_document(target, then=then)
+            else:
+                self.autosave.set_document(None, "")
+                self.current_node_id = self.current_node = None
+                self.editor.setReadOnly(True)
+                self._update_title()
+                if then:
+                    then()
+
+        self._after_save(lambda: self.db.submit(load, loaded))
+
+    def open_document(self, node_id: int, then: Callable[[], None] | None = None) -> None:
+        if node_id == self.current_node_id and then is None:
+            return
+
+        def loaded(result: tuple) -> None:
+            node, text = result
+            self.autosave.set_document(node_id, text)
+            self.editor.setReadOnly(False)
+            self.current_node_id = node_id
+            self.current_node = node
+            self.binder.select_node(node_id)
+            self.status.set_document_words(node.word_count)
+            self._update_title()
+            self.documentOpened.emit(node_id)
+            if then:
+                then()
+
+        self._after_save(lambda: self.db.submit(lambda lib: (lib.get_node(node_id), lib.get_text(node_id)),
+                                                loaded))
+
+    def _after_save(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once the open document is safely stored; refuse if the save failed."""
+        def check() -> None:
+            if self.autosave.dirty:
+                self.show_error("Your latest changes could not be saved, so the document stays open. "
+                                f"({self.autosave.last_error})")
+                return
+            action()
+
+        self.autosave.save_now(then=check)
+
+    def save_now(self) -> None:
+        """Ctrl+S: save at once (autosave would anyway, but authors like to be sure)."""
+        self.autosave.save_now(then=lambda: self.status.show_message("Saved", 2000)
+                               if not self.autosave.dirty else None)
+
+    def reload_current_document(self) -> None:
+        """Show the stored text again (after a revision restore)."""
+        if self.current_node_id is not None:
+            node_id, self.current_node_id = self.current_node_id, None
+            self.open_document(node_id)
+
+    # -- save state, counts, title ----------------------------------------------------------
+    def _on_save_state(self, state: str) -> None:
+        self.status.set_save_state(state, self.autosave.last_error)
+        self._update_title()
+
+    def _on_saved(self, node_id: int, result: Any) -> None:
+        self.changes_since_backup = self.changes_since_backup or bool(result.changed)
+        self.binder.set_word_count(node_id, result.word_count)
+        if node_id == self.current_node_id:
+            self.status.set_document_words(result.word_count)
+        if getattr(result, "normalized", False) and node_id == self.current_node_id:
+            self.reload_current_document()
+        project_id = self.current_project_id
+        if project_id is not None and result.changed:
+            self.db.submit(lambda lib: lib.project_word_count(project_id),
+                           lambda words: self.status.set_project_words(words)
+                           if project_id == self.current_project_id else None)
+
+    def _on_save_failed(self, message: str) -> None:
+        self.show_error(message, title="Not saved")
+
+    def _on_nodes_changed(self) -> None:
+        node = self.binder.node(self.current_node_id) if self.current_node_id else None
+        if node is not None:
+            self.current_node = node
+        elif self.current_node_id is not None:  # the open document went to the trash
+            self.current_node_id = None
+            self.open_project(self.current_project_id)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        parts = []
+        if self.current_node is not None:
+            parts.append(self.current_node.title)
+        if self.current_project is not None:
+            parts.append(self.current_project.title)
+        parts.append(APP_TITLE)
+        self.setWindowTitle(" — ".join(parts[:1]) + "[*]" + "".join(f" — {p}" for p in parts[1:]))
+        self.setWindowModified(self.autosave.state != "saved")
+
+    def show_error(self, message: str, title: str = "Writer") -> None:
+        """Non-blocking message box (tests and autosave never wait on it)."""
+        self.status.show_message(message, 8000)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def remember_state(self) -> None:
+        self.settings.extra["window"] = {
+            "geometry": bytes(self.saveGeometry().toBase64()).decode("ascii"),
+            "state": bytes(self.saveState().toBase64()).decode("ascii"),
+            "project_id": self.current_project_id,
+            "node_id": self.current_node_id,
+        }
+        try:
+            save_settings(self.paths, self.settings)
+        except OSError as exc:
+            log.warning("could not save settings: %s", exc)
+
+    def restore_layout(self) -> None:
+        saved = self.settings.extra.get("window") or {}
+        if saved.get("geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(saved["geometry"].encode("ascii")))
+        if saved.get("state"):
+            self.restoreState(QByteArray.fromBase64(saved["state"].encode("ascii")))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Save the open document, wait for the worker, remember where the author was."""
+        if self._closed:
+            return
+        self._closed = True
+        if getattr(self, "focus_mode", None) is not None and self.focus_mode.active:
+            self.focus_mode.leave()
+        self.autosave.save_now()
+        self.remember_state()
+        self.db.close()
+        try:
+            self.library.close()
+        except Exception as exc:  # noqa: BLE001 - closing must not hide the window's own close
+            log.warning("closing the library failed: %s", exc)

@@ -1,0 +1,105 @@
+"""The window's menus and shortcuts, in one place.
+
+Shortcuts use ``QKeySequence.StandardKey`` where Qt has one, so each platform
+gets its own convention (Cmd on macOS, Ctrl elsewhere) and the menus show it.
+Extensions add their own actions to ``window.menus["Assistant"]`` etc.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from writer_app.ui.main_window import MainWindow
+
+Shortcut = QKeySequence.StandardKey | str | None
+MENU_ORDER = ("File", "Edit", "Document", "View", "Assistant", "Help")
+
+
+def _action(window: MainWindow, menu: str, name: str, text: str, handler: Callable[[], object],
+            shortcut: Shortcut = None, checkable: bool = False) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setCheckable(checkable)
+    action.triggered.connect(lambda _checked=False: handler())
+    window.menus[menu].addAction(action)
+    window.addAction(action)  # shortcuts keep working while the menu bar is hidden (focus mode)
+    window.actions_by_name[name] = action
+    return action
+
+
+def build_menus(window: MainWindow) -> None:
+    from writer_app.ui import file_ops
+    from writer_app.ui.revisions_dialog import open_revisions
+    from writer_app.ui.search_dialog import open_project_search
+    from writer_app.ui.settings_dialog import open_settings
+
+    bar = window.menuBar()
+    for title in MENU_ORDER:
+        window.menus[title] = bar.addMenu(f"&{title}")
+    std = QKeySequence.StandardKey
+    editor = window.editor
+
+    _action(window, "File", "actionNewProject", "New &Project…", lambda: file_ops.new_project(window))
+    _action(window, "File", "actionImport", "&Import…", lambda: file_ops.import_file(window))
+    _action(window, "File", "actionExportProject", "&Export Project…", lambda: file_ops.export(window, True))
+    _action(window, "File", "actionExportDocument", "Export &Document…",
+            lambda: file_ops.export(window, False))
+    window.menus["File"].addSeparator()
+    _action(window, "File", "actionSave", "&Save", window.save_now, std.Save)
+    _action(window, "File", "actionBackup", "&Back Up Now", window.backups.backup_now)
+    window.menus["File"].addSeparator()
+    _action(window, "File", "actionQuit", "&Quit", window.close, std.Quit)
+
+    _action(window, "Edit", "actionUndo", "&Undo", editor.undo, std.Undo)
+    _action(window, "Edit", "actionRedo", "&Redo", editor.redo, std.Redo)
+    window.menus["Edit"].addSeparator()
+    _action(window, "Edit", "actionCut", "Cu&t", editor.cut, std.Cut)
+    _action(window, "Edit", "actionCopy", "&Copy", editor.copy, std.Copy)
+    _action(window, "Edit", "actionPaste", "&Paste", editor.paste, std.Paste)
+    _action(window, "Edit", "actionSelectAll", "Select &All", editor.selectAll, std.SelectAll)
+    window.menus["Edit"].addSeparator()
+    _action(window, "Edit", "actionFind", "&Find…", lambda: window.find_bar.open_find(False), std.Find)
+    _action(window, "Edit", "actionReplace", "&Replace…", lambda: window.find_bar.open_find(True),
+            std.Replace if not QKeySequence(std.Replace).isEmpty() else "Ctrl+H")
+    _action(window, "Edit", "actionFindInProject", "Find in Pro&ject…",
+            lambda: open_project_search(window), "Ctrl+Shift+F")
+    window.menus["Edit"].addSeparator()
+    _action(window, "Edit", "actionSettings", "Se&ttings…", lambda: open_settings(window), std.Preferences)
+
+    binder = window.binder
+    _action(window, "Document", "actionNewChapter", "New &Chapter", lambda: file_ops.new_node(window, "chapter"))
+    _action(window, "Document", "actionNewScene", "New &Scene", lambda: file_ops.new_node(window, "scene"),
+            std.New)
+    _action(window, "Document", "actionNewFolder", "New &Folder", lambda: file_ops.new_node(window, "folder"))
+    _action(window, "Document", "actionRename", "&Rename…", lambda: file_ops.rename_current(window), "F2")
+    _action(window, "Document", "actionMoveUp", "Move &Up",
+            lambda: binder.move_by(binder.selected_node_id() or 0, -1), "Ctrl+Shift+Up")
+    _action(window, "Document", "actionMoveDown", "Move &Down",
+            lambda: binder.move_by(binder.selected_node_id() or 0, 1), "Ctrl+Shift+Down")
+    window.menus["Document"].addSeparator()
+    _action(window, "Document", "actionTrash", "Move to &Trash", lambda: file_ops.trash_selected(window))
+    _action(window, "Document", "actionRestoreTrash", "Restore from Tras&h…",
+            lambda: file_ops.restore_from_trash(window))
+    window.menus["Document"].addSeparator()
+    _action(window, "Document", "actionSnapshot", "Take S&napshot", lambda: file_ops.snapshot(window))
+    _action(window, "Document", "actionHistory", "&History…", lambda: open_revisions(window), "Ctrl+Alt+H")
+
+    _action(window, "View", "actionZoomIn", "Zoom &In", lambda: editor.zoom(1), std.ZoomIn)
+    _action(window, "View", "actionZoomOut", "Zoom &Out", lambda: editor.zoom(-1), std.ZoomOut)
+    _action(window, "View", "actionZoomReset", "&Actual Size", lambda: editor.zoom(0), "Ctrl+0")
+    window.menus["View"].addSeparator()
+    focus = _action(window, "View", "actionFocusMode", "&Focus Mode", window.focus_mode.toggle,
+                    std.FullScreen if not QKeySequence(std.FullScreen).isEmpty() else "F11")
+    focus.setShortcuts([QKeySequence("F11"), *QKeySequence.keyBindings(std.FullScreen)])
+    _action(window, "View", "actionDarkTheme", "&Dark Theme", lambda: file_ops.toggle_theme(window),
+            checkable=True).setChecked(window.settings.theme == "dark")
+    window.menus["View"].addSeparator()
+    window.menus["View"].addAction(window.binder_dock.toggleViewAction())
+
+    _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))

@@ -1,0 +1,96 @@
+"""Settings: font, line width, theme, autosave interval and backups.
+
+Changes apply to the open window at once and are written to the profile's
+settings file (``writer_app.settings``), never to the global QSettings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFontComboBox,
+    QFormLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from writer_app.settings import save_settings
+from writer_app.ui.themes import THEMES
+
+if TYPE_CHECKING:
+    from writer_app.ui.main_window import MainWindow
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+        super().__init__(parent or window)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self.window_ = window
+        settings = window.settings
+        self.font_box = QFontComboBox(self)
+        self.font_box.setCurrentFont(QFont(settings.editor_font_family))
+        self.size_box = self._spin(8, 40, settings.editor_font_size, " pt")
+        self.width_box = self._spin(40, 140, settings.editor_line_width, " characters")
+        self.theme_box = QComboBox(self)
+        for name in THEMES:
+            self.theme_box.addItem(name.capitalize(), name)
+        self.theme_box.setCurrentIndex(max(0, self.theme_box.findData(settings.theme)))
+        self.autosave_box = self._spin(200, 60000, settings.autosave_interval_ms, " ms")
+        self.autosave_box.setSingleStep(100)
+        self.autosave_box.setToolTip("How long after you stop typing the text is saved.")
+        self.backup_box = self._spin(1, 1440, settings.backup_interval_minutes, " minutes")
+        self.keep_box = self._spin(1, 200, settings.backup_keep, " backups")
+        form = QFormLayout(self)
+        form.addRow("Editor font", self.font_box)
+        form.addRow("Font size", self.size_box)
+        form.addRow("Line width", self.width_box)
+        form.addRow("Theme", self.theme_box)
+        form.addRow("Autosave after", self.autosave_box)
+        form.addRow("Back up every", self.backup_box)
+        form.addRow("Keep", self.keep_box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _spin(self, low: int, high: int, value: int, suffix: str) -> QSpinBox:
+        box = QSpinBox(self)
+        box.setRange(low, high)
+        box.setValue(int(value))
+        box.setSuffix(suffix)
+        return box
+
+    def accept(self) -> None:
+        self.apply()
+        super().accept()
+
+    def apply(self) -> None:
+        from writer_app.ui.file_ops import set_theme
+
+        window = self.window_
+        settings = window.settings
+        settings.editor_font_family = self.font_box.currentFont().family()
+        settings.editor_font_size = self.size_box.value()
+        settings.editor_line_width = self.width_box.value()
+        settings.autosave_interval_ms = self.autosave_box.value()
+        settings.backup_interval_minutes = self.backup_box.value()
+        settings.backup_keep = self.keep_box.value()
+        window.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
+                                      settings.editor_line_width)
+        window.autosave.set_interval(settings.autosave_interval_ms)
+        window.backups.set_interval(settings.backup_interval_minutes)
+        set_theme(window, self.theme_box.currentData())
+        save_settings(window.paths, settings)
+
+
+def open_settings(window: MainWindow) -> SettingsDialog:
+    dialog = SettingsDialog(window)
+    dialog.open()
+    return dialog
