@@ -259,6 +259,13 @@ class Library:
             return adapter_store.active(self._store.conn)
 
     # -- health ------------------------------------------------------------
+    def make_backup(self, backups_dir: str | Path, keep: int = 10) -> Path:
+        """A verified copy of this library taken through its own connection."""
+        from writer_app.storage.backup import make_backup
+
+        with self._store.lock:
+            return make_backup(self.path, backups_dir, keep, source=self._store.conn)
+
     def integrity_check(self) -> list[str]:
         """``["ok"]`` when the file and the full-text index are sound."""
         with self._store.lock:
