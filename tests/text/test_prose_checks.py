@@ -7,6 +7,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from writer_app.resources import sample_novel_path
 from writer_app.text.prose_checks import CATEGORIES, check_prose, lemma
 from writer_app.text.suggestions import Suggestion
 
@@ -126,7 +127,7 @@ def test_categories_filter():
 
 
 def test_a_real_chapter_is_checked_quickly_and_sensibly(tmp_path):
-    corpus = open("/work/shared/corpus/pride-and-prejudice.txt", encoding="utf-8").read()
+    corpus = sample_novel_path().read_text(encoding="utf-8-sig")
     words = corpus.split(" ")
     chapter = " ".join(words[2000:12000])
     started = time.perf_counter()

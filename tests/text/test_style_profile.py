@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from writer_app.resources import sample_novel_path
 from writer_app.text.style_profile import (
     FUNCTION_WORDS,
     TTR_WINDOW,
@@ -17,8 +17,6 @@ from writer_app.text.style_profile import (
     cosine_distance,
     style_profile,
 )
-
-CORPUS = Path("/work/shared/corpus")
 
 
 def test_sentence_lengths_and_dialogue_share():
@@ -51,7 +49,7 @@ def test_type_token_ratio_uses_equal_windows():
 
 
 def test_profiles_tell_authors_apart_and_match_an_author_to_herself():
-    austen = (CORPUS / "pride-and-prejudice.txt").read_text(encoding="utf-8")
+    austen = sample_novel_path().read_text(encoding="utf-8-sig")
     first, second = style_profile(austen[20_000:120_000]), style_profile(austen[150_000:250_000])
     plain = style_profile(" ".join(["The robot walks to the door. It opens the door. It goes out."] * 300))
     same_author = compare_profiles(first, second)
