@@ -1,0 +1,199 @@
+"""The assistant panel: a suggestion streams in beside the author's original.
+
+Pure widgets; :mod:`selection_tasks` drives it. The generation settings the
+author most often changes (temperature, length, variants) sit at the top so
+that they are at hand while trying suggestions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+BANNER_STYLE = "background:#fde8e8; color:#8a1c1c; border:1px solid #f0b4b4; border-radius:4px; padding:6px;"
+
+
+def _text_box(name: str, placeholder: str) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setObjectName(name)
+    box.setPlaceholderText(placeholder)
+    box.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+    return box
+
+
+class AssistantPanel(QWidget):
+    replaceRequested = Signal()
+    insertAfterRequested = Signal()
+    copyRequested = Signal()
+    retryRequested = Signal()
+    discardRequested = Signal()
+    stopRequested = Signal()
+
+    def __init__(self, app_settings: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assistantPanel")
+        layout = QVBoxLayout(self)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("assistantBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        layout.addWidget(self._settings_box(app_settings))
+
+        self.title = QLabel("Select text and right-click to rewrite, expand or summarise it.")
+        self.title.setObjectName("assistantTaskTitle")
+        self.title.setWordWrap(True)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+
+        self.context_label = QLabel()
+        self.context_label.setObjectName("assistantContextUsed")
+        self.context_label.setWordWrap(True)
+        self.context_label.setStyleSheet("color:#555;")
+        layout.addWidget(self.context_label)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.original = _text_box("assistantOriginal", "The original text")
+        self.original.setReadOnly(True)
+        self.result = _text_box("assistantResult", "The suggestion appears here")
+        splitter.addWidget(self._labelled("Original", self.original))
+        splitter.addWidget(self._labelled("Suggestion", self.result))
+        layout.addWidget(splitter, 1)
+
+        buttons = QHBoxLayout()
+        self.replace_button = self._button("Replace", "assistantReplace", self.replaceRequested, buttons)
+        self.insert_button = self._button("Insert after", "assistantInsertAfter", self.insertAfterRequested, buttons)
+        self.copy_button = self._button("Copy", "assistantCopy", self.copyRequested, buttons)
+        self.retry_button = self._button("Retry", "assistantRetry", self.retryRequested, buttons)
+        self.discard_button = self._button("Discard", "assistantDiscard", self.discardRequested, buttons)
+        self.stop_button = self._button("Stop", "assistantStop", self.stopRequested, buttons)
+        layout.addLayout(buttons)
+
+        self.summary_box = QGroupBox("Summary of this document")
+        summary_layout = QVBoxLayout(self.summary_box)
+        self.summary = _text_box("assistantSummary", "Assistant ▸ Summarise (no selection) writes one")
+        self.summary.setReadOnly(True)
+        self.summary.setMaximumHeight(110)
+        summary_layout.addWidget(self.summary)
+        layout.addWidget(self.summary_box)
+        self.set_busy(False, has_result=False)
+
+    # -- building blocks ------------------------------------------------------------------------
+    def _settings_box(self, app_settings: Any) -> QWidget:
+        box = QWidget()
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("assistantTemperature")
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(float(getattr(app_settings, "temperature", 0.8)))
+        self.temperature.setToolTip("0 always picks the likeliest word; higher is bolder")
+        self.length = QSpinBox()
+        self.length.setObjectName("assistantLength")
+        self.length.setRange(8, 2048)
+        self.length.setSingleStep(20)
+        self.length.setSuffix(" tokens")
+        self.length.setValue(int(getattr(app_settings, "max_new_tokens", 120)))
+        self.variants = QSpinBox()
+        self.variants.setObjectName("assistantVariants")
+        self.variants.setRange(1, 6)
+        self.variants.setValue(int(getattr(app_settings, "variants", 1)))
+        self.variants.setToolTip("How many continuations Ctrl+Enter prepares (browse with Alt+[ and Alt+])")
+        for label, widget in (("Temperature", self.temperature), ("Length", self.length),
+                              ("Variants", self.variants)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        row.addStretch(1)
+        form.addRow(row)
+        return box
+
+    @staticmethod
+    def _labelled(title: str, widget: QWidget) -> QWidget:
+        holder = QWidget()
+        layout = QVBoxLayout(holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(title)
+        label.setStyleSheet("color:#555;")
+        layout.addWidget(label)
+        layout.addWidget(widget)
+        return holder
+
+    @staticmethod
+    def _button(text: str, name: str, signal: Any, row: QHBoxLayout) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.clicked.connect(signal)
+        row.addWidget(button)
+        return button
+
+    # -- state -------------------------------------------------------------------------------------
+    def generation_values(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature.value(),
+            "max_new_tokens": self.length.value(),
+            "variants": self.variants.value(),
+        }
+
+    def set_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def start(self, title: str, original: str) -> None:
+        self.title.setText(title)
+        self.original.setPlainText(original)
+        self.result.clear()
+        self.set_busy(True, has_result=False)
+
+    def append(self, piece: str) -> None:
+        cursor = self.result.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(piece)
+
+    def set_result(self, text: str) -> None:
+        if text != self.result.toPlainText():
+            self.result.setPlainText(text)
+
+    def set_busy(self, busy: bool, has_result: bool = True) -> None:
+        self.stop_button.setEnabled(busy)
+        for button in (self.replace_button, self.insert_button, self.copy_button):
+            button.setEnabled(not busy and has_result)
+        self.retry_button.setEnabled(not busy and bool(self.original.toPlainText()))
+        self.discard_button.setEnabled(bool(self.original.toPlainText()) or has_result)
+
+    def clear(self) -> None:
+        self.title.setText("Select text and right-click to rewrite, expand or summarise it.")
+        self.original.clear()
+        self.result.clear()
+        self.context_label.clear()
+        self.set_busy(False, has_result=False)
+
+    def show_context(self, context: Any) -> None:
+        names = list(getattr(context, "bible_names", []))
+        used = ", ".join(names) if names else "none"
+        story = " · story so far included" if getattr(context, "story_so_far", "") else ""
+        self.context_label.setText(f"Story bible used: {used}{story}")
+
+    def show_summary(self, title: str, text: str) -> None:
+        self.summary_box.setTitle(f"Summary of “{title}”" if title else "Summary of this document")
+        self.summary.setPlainText(text)

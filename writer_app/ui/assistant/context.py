@@ -1,0 +1,96 @@
+"""What the model is told besides the text: story bible entries and the story so far.
+
+Both come from the database, so they are gathered by a plain function run on
+the window's database worker (never on the GUI thread); the result is a
+frozen :class:`StoryContext` of plain strings that a job may capture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# How much text around the cursor is searched for story bible names.
+BIBLE_WINDOW_BEFORE = 2000
+BIBLE_WINDOW_AFTER = 400
+# How much of the story so far goes into a prompt (the task builder trims further).
+STORY_SO_FAR_CHARS = 2400
+STORY_KINDS = ("chapter", "scene")
+
+
+@dataclass(frozen=True)
+class StoryContext:
+    bible: tuple[tuple[str, str], ...] = ()  # (name, description) pairs
+    story_so_far: str = ""
+    language: str = "en"
+
+    @property
+    def bible_names(self) -> list[str]:
+        return [name for name, _ in self.bible]
+
+
+def near_cursor(text: str, start: int, end: int | None = None) -> str:
+    end = start if end is None else end
+    return text[max(0, start - BIBLE_WINDOW_BEFORE) : end + BIBLE_WINDOW_AFTER]
+
+
+def gather_context(project_id: int | None, node_id: int | None, nearby_text: str) -> Callable[[Any], StoryContext]:
+    """A database operation: ``op(library) -> StoryContext``."""
+
+    def op(library: Any) -> StoryContext:
+        if project_id is None:
+            return StoryContext()
+        entries = library.bible_entries_mentioned(project_id, nearby_text) if nearby_text.strip() else []
+        bible = tuple((entry.name, entry.description) for entry in entries)
+        story = story_so_far(library, project_id, node_id)
+        language = getattr(library.get_project(project_id), "language", "en") or "en"
+        return StoryContext(bible=bible, story_so_far=story, language=language)
+
+    return op
+
+
+def story_so_far(library: Any, project_id: int, node_id: int | None) -> str:
+    """Summaries of the chapters and scenes before ``node_id``, in reading order."""
+    lines: list[str] = []
+    for node in library.nodes(project_id):
+        if node.id == node_id:
+            break
+        if node.kind in STORY_KINDS and (node.summary or "").strip():
+            lines.append(f"{node.title}: {node.summary.strip()}")
+    text = "\n".join(lines)
+    return text[-STORY_SO_FAR_CHARS:]
+
+
+def run_db(window: Any, op: Callable[[Any], Any], on_done: Callable[[Any], None],
+           on_error: Callable[[BaseException], None] | None = None) -> None:
+    """Run ``op(library)`` on the window's database worker (or inline when there is none)."""
+    worker = getattr(window, "db", None)
+    if worker is not None:
+        worker.submit(op, on_done, on_error)
+        return
+    try:
+        result = op(window.library)
+    except Exception as exc:  # noqa: BLE001 - reported like the worker would
+        if on_error:
+            on_error(exc)
+        return
+    on_done(result)
+
+
+def qt_position(text: str, index: int) -> int:
+    """A ``str`` index into ``text`` as a Qt document position (UTF-16 code units)."""
+    head = text[:index]
+    return len(head) + sum(1 for ch in head if ord(ch) > 0xFFFF)
+
+
+def py_index(text: str, position: int) -> int:
+    """A Qt document position in ``text`` as a ``str`` index (the inverse of :func:`qt_position`)."""
+    if text.isascii() or all(ord(ch) <= 0xFFFF for ch in text):
+        return position
+    units = 0
+    for index, ch in enumerate(text):
+        if units >= position:
+            return index
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)

@@ -1,0 +1,52 @@
+"""The assistant's entries in the editor's right-click menu.
+
+With a selection: Rewrite ▸ (presets, Custom instruction…), Expand, Shorten,
+Describe, Summarise, Suggest style. Without one: Continue writing and Suggest
+style for the whole document. The entries act on the cursor the menu was
+opened for, not on wherever the caret is when the author finally clicks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QMenu
+
+from writer_app.ui.assistant import jobs
+
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.controller import Assistant
+
+
+class ContextMenu:
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def hook(self, menu: QMenu, cursor: QTextCursor) -> None:
+        assistant = self.assistant
+        selection = assistant.selection
+        cursor = QTextCursor(cursor)
+        if not cursor.hasSelection():
+            menu.addAction(assistant.action_continue)
+            menu.addAction(assistant.action_suggest_style)
+            return
+        rewrite = menu.addMenu("Rewrite")
+        rewrite.setObjectName("assistantRewriteMenu")
+        rewrite.menuAction().setObjectName("menuRewrite")
+        for key, label in jobs.preset_labels().items():
+            action = rewrite.addAction(label)
+            action.setObjectName(f"rewritePreset_{key}")
+            action.triggered.connect(lambda _c=False, k=key: selection.run("rewrite", preset=k, cursor=cursor))
+        rewrite.addSeparator()
+        custom = rewrite.addAction("Custom instruction…")
+        custom.setObjectName("rewriteCustom")
+        custom.triggered.connect(lambda _c=False: selection.run_custom(cursor))
+        for task, label in (("expand", "Expand"), ("shorten", "Shorten"), ("describe", "Describe"),
+                            ("summarise", "Summarise")):
+            action = menu.addAction(label)
+            action.setObjectName(f"assistant_{task}")
+            action.triggered.connect(lambda _c=False, t=task: selection.run(t, cursor=cursor))
+        style = menu.addAction("Suggest style")
+        style.setObjectName("assistant_suggest_style")
+        style.triggered.connect(lambda _c=False: assistant.style.run(cursor))

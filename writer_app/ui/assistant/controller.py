@@ -1,0 +1,203 @@
+"""The assistant inside the editor: wires the worker, the actions and the panels.
+
+``install(window)`` builds one :class:`Assistant`. It starts loading the model
+in the background at once, so the author can type while it loads; a load
+error becomes a message in the panel and the status bar, never a dialog that
+blocks typing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMenu
+
+from writer_app.llm.generation import GenerationSettings
+from writer_app.ui.assistant.assistant_panel import AssistantPanel
+from writer_app.ui.assistant.context import run_db
+from writer_app.ui.assistant.context_menu import ContextMenu
+from writer_app.ui.assistant.continuation import Continuation
+from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfig
+from writer_app.ui.assistant.selection_tasks import SelectionTasks
+from writer_app.ui.assistant.style_panel import StylePanel, StyleSuggestions
+from writer_app.ui.assistant.summaries import Summaries
+
+log = logging.getLogger(__name__)
+
+MODEL_KEYS = ("model", "device", "quantization", "allow_pickle_weights", "trust_remote_code", "adapter")
+
+
+class Assistant(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.client = InferenceClient(self)
+        self.last_stats: dict[str, Any] = {}
+        self._loaded_key: tuple | None = None
+
+        self.panel = AssistantPanel(window.settings)
+        self.style_panel = StylePanel()
+        self.continuation = Continuation(self)
+        self.selection = SelectionTasks(self)
+        self.style = StyleSuggestions(self, self.style_panel)
+        self.summaries = Summaries(self)
+        self._build_actions()
+        self.context_menu = ContextMenu(self)
+        window.editor.context_menu_hooks.append(self.context_menu.hook)
+
+        self.status_label = QLabel("Model: loading…")
+        self.status_label.setObjectName("assistantModelStatus")
+        window.statusBar().addPermanentWidget(self.status_label)
+        self.continuation.message.connect(self.show_message)
+        self.continuation.contextUsed.connect(self.panel.show_context)
+        self.client.loadProgress.connect(self._on_load_progress)
+        self.client.modelLoaded.connect(self._on_loaded)
+        self.client.loadFailed.connect(self._on_load_failed)
+
+        window.add_panel(self.panel, "Assistant")
+        window.add_panel(self.style_panel, "Style")
+        window.installEventFilter(self)
+        window.destroyed.connect(self.client.shutdown)
+        changed = getattr(window, "settingsChanged", None)
+        if changed is not None:
+            changed.connect(lambda *_: self.reload_model())
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.reload_model()
+
+    # -- actions --------------------------------------------------------------------------
+    def _action(self, name: str, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = ()) -> QAction:
+        action = QAction(text, self.window)
+        action.setObjectName(name)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)
+        getattr(self.window, "actions_by_name", {})[name] = action
+        return action
+
+    def _build_actions(self) -> None:
+        sel = self.selection
+        self.action_continue = self._action("actionContinue", "Continue writing", self.continuation.start,
+                                            ("Ctrl+Return", "Ctrl+Enter"))
+        self.action_cancel = self._action("actionCancel", "Stop / discard suggestion", self.cancel, ("Esc",))
+        self.action_rewrite = self._action("actionRewrite", "Rewrite", lambda: sel.run("rewrite", preset="rephrase"))
+        self.action_expand = self._action("actionExpand", "Expand", lambda: sel.run("expand"))
+        self.action_shorten = self._action("actionShorten", "Shorten", lambda: sel.run("shorten"))
+        self.action_describe = self._action("actionDescribe", "Describe", lambda: sel.run("describe"))
+        self.action_summarise = self._action("actionSummarise", "Summarise", self.summarise)
+        self.action_suggest_style = self._action("actionSuggestStyle", "Suggest style", self.style.run,
+                                                 ("Ctrl+Shift+Y",))
+        self.action_summarise_book = self._action("actionSummariseBook", "Summarise the whole book",
+                                                  self.summaries.summarise_book)
+        menu = self.window.menus.get("Assistant")
+        if menu is None:
+            menu = QMenu("&Assistant", self.window)
+            self.window.menuBar().addMenu(menu)
+            self.window.menus["Assistant"] = menu
+        for action in (self.action_continue, self.action_cancel):
+            menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.action_rewrite, self.action_expand, self.action_shorten, self.action_describe,
+                       self.action_summarise, self.action_suggest_style):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.action_summarise_book)
+        self.action_reload = self._action("actionReloadModel", "Reload the model",
+                                          lambda: self.reload_model(force=True))
+        menu.addAction(self.action_reload)
+
+    def cancel(self) -> None:
+        """Esc: stop whatever the assistant is doing (ghost text first)."""
+        if self.continuation.cancel():
+            self.show_message("Suggestion discarded.")
+            return
+        self.selection.stop()
+        self.style.stop()
+        self.summaries.stop()
+
+    def summarise(self) -> None:
+        """A selection is summarised in the panel; without one, the chapter is summarised and stored."""
+        if self.window.editor.textCursor().hasSelection():
+            self.selection.run("summarise")
+        else:
+            self.summaries.summarise_current()
+
+    # -- generation settings and the model ---------------------------------------------------
+    def generation_settings(self) -> GenerationSettings:
+        values = self.panel.generation_values()
+        return GenerationSettings.from_app_settings(self.window.settings, **values)
+
+    def model_key(self) -> tuple:
+        return tuple(getattr(self.window.settings, key) for key in MODEL_KEYS)
+
+    def reload_model(self, force: bool = False) -> None:
+        """(Re)load the model in the worker when the model or adapter settings changed."""
+        key = self.model_key()
+        if key == self._loaded_key and not force:
+            return
+        self._loaded_key = key
+        settings = self.window.settings
+        self.status_label.setText("Model: loading…")
+        self.panel.set_banner("")
+
+        def resolve_adapter(library: Any) -> tuple[str, str]:
+            if not settings.adapter:
+                return "", ""
+            adapter = library.get_adapter_by_name(settings.adapter)
+            return (str(adapter.path), adapter.name) if adapter else ("", "")
+
+        def load(adapter: tuple[str, str]) -> None:
+            self.client.load(ModelConfig(
+                model=settings.model, model_cache=self.window.paths.model_cache, device=settings.device,
+                quantization=settings.quantization, allow_pickle=settings.allow_pickle_weights,
+                trust_remote_code=settings.trust_remote_code, adapter_path=adapter[0], adapter_name=adapter[1],
+            ))
+
+        run_db(self.window, resolve_adapter, load, lambda exc: load(("", "")))
+
+    def _on_load_progress(self, fraction: float, message: str) -> None:
+        self.status_label.setText(f"Model: {message} ({fraction:.0%})")
+
+    def _on_loaded(self, info: Any) -> None:
+        self.panel.set_banner("")
+        self._show_model_status()
+
+    def _on_load_failed(self, message: str) -> None:
+        self.status_label.setText("Model: not loaded")
+        self.panel.set_banner(f"The model could not be loaded: {message}\n"
+                              "You can keep writing; choose another model in the settings.")
+        self.show_message(f"Model not loaded: {message}")
+
+    def record_stats(self, stats: Any) -> None:
+        if isinstance(stats, dict) and stats.get("pieces"):
+            self.last_stats = stats
+            self._show_model_status()
+
+    def _show_model_status(self) -> None:
+        info = self.client.model_info or {}
+        parts = [f"Model: {info.get('name', '?')}", str(info.get("device") or "")]
+        parts.append(f"adapter: {info.get('adapter') or 'none'}")
+        rate = self.last_stats.get("tokens_per_second")
+        if rate:
+            parts.append(f"{rate:.1f} tokens/s")
+        self.status_label.setText(" · ".join(p for p in parts if p))
+
+    def show_message(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 8000)
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop generating and end the worker thread before the window goes away."""
+        self.continuation.cancel()
+        self.client.shutdown()

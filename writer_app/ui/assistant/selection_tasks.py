@@ -1,0 +1,224 @@
+"""Rewrite, expand, shorten, describe and summarise a selection into the panel.
+
+The selection is remembered as two ``QTextCursor``s that follow the author's
+edits, so Replace changes exactly the words that were selected even if the
+caret moved or text was typed elsewhere meanwhile. Replacing takes a revision
+snapshot first ("before-ai-edit", on the database worker, queued before the
+autosave that will store the change) and is one undo step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from writer_app.ui.assistant import jobs
+from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
+
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.controller import Assistant
+
+
+class TrackedRange:
+    """A span of the document that keeps pointing at the same words while the text changes."""
+
+    def __init__(self, document: Any, start: int, end: int) -> None:
+        self.start = QTextCursor(document)
+        self.start.setPosition(start)
+        self.end = QTextCursor(document)
+        self.end.setPosition(end)
+        self.end.setKeepPositionOnInsert(True)  # typing right after the span is not part of it
+
+    def bounds(self) -> tuple[int, int]:
+        return self.start.position(), max(self.start.position(), self.end.position())
+
+    def cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.start)
+        start, end = self.bounds()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
+
+    def text(self) -> str:
+        return self.cursor().selectedText().replace("\u2029", "\n")
+
+
+def snapshot_before_ai_edit(window: Any) -> None:
+    """Queue a revision of the stored text before an AI edit reaches autosave."""
+    node_id = getattr(window, "current_node_id", None)
+    if node_id is None:
+        return
+    run_db(window, lambda library: library.snapshot(node_id, "before-ai-edit"), lambda _rev: None,
+           lambda exc: window.statusBar().showMessage(f"Could not save a revision first: {exc}", 8000))
+
+
+class SelectionTasks(QObject):
+    def __init__(self, assistant: Assistant) -> None:
+        super().__init__(assistant)
+        self.assistant = assistant
+        self.window = assistant.window
+        self.editor = assistant.window.editor
+        self.panel = assistant.panel
+        self.range: TrackedRange | None = None
+        self.request_id: int | None = None
+        self._task: dict[str, str] = {}
+        self._original = ""
+        self._context = StoryContext()
+        self._attempt = 0
+        client = assistant.client
+        client.tokenProduced.connect(self._on_token)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        panel = self.panel
+        panel.replaceRequested.connect(self.replace)
+        panel.insertAfterRequested.connect(self.insert_after)
+        panel.copyRequested.connect(self.copy)
+        panel.retryRequested.connect(self.retry)
+        panel.discardRequested.connect(self.discard)
+        panel.stopRequested.connect(self.stop)
+
+    # -- asking -----------------------------------------------------------------------------
+    def run(self, task: str, preset: str = "", instruction: str = "", cursor: QTextCursor | None = None) -> bool:
+        """Start ``task`` on the selection (of ``cursor`` or the editor); False without one."""
+        cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
+        if not cursor.hasSelection():
+            self.assistant.show_message("Select some text first.")
+            return False
+        self.assistant.continuation.cancel()
+        self.stop()
+        self.range = TrackedRange(self.editor.document(), cursor.selectionStart(), cursor.selectionEnd())
+        self._original = self.range.text()
+        self._task = {"task": task, "preset": preset, "instruction": instruction}
+        self._attempt = 0
+        self.panel.start(self._title(), self._original)
+        self._raise_panel()
+        text = self.editor.manuscript_text()
+        start, end = self.range.bounds()
+        window = self.window
+        run_db(window, gather_context(window.current_project_id, window.current_node_id,
+                                      near_cursor(text, start, end)),
+               self._with_context, lambda exc: self._with_context(StoryContext()))
+        return True
+
+    def run_custom(self, cursor: QTextCursor | None = None) -> None:
+        instruction, ok = QInputDialog.getText(self.window, "Rewrite", "How should the selection be rewritten?")
+        if ok and instruction.strip():
+            self.run("rewrite", instruction=instruction.strip(), cursor=cursor)
+
+    def _title(self) -> str:
+        task = self._task["task"]
+        if task == "rewrite":
+            label = self._task["instruction"] or jobs.preset_labels().get(self._task["preset"], "Rephrase")
+            return f"Rewrite — {label}"
+        return jobs.TASK_TITLES.get(task, task.title())
+
+    def _with_context(self, context: StoryContext) -> None:
+        if self.range is None:
+            return
+        self._context = context
+        self.panel.show_context(context)
+        self._submit()
+
+    def _submit(self) -> None:
+        assert self.range is not None
+        text = self.editor.manuscript_text()
+        start, end = self.range.bounds()
+        settings = self.assistant.generation_settings().for_variant(self._attempt)
+        task = self._task["task"]
+        job = jobs.stream_task(
+            task, settings, text=self._original, before=text[:start][-3000:], after=text[end:][:1000],
+            instruction=self._task["instruction"], preset=self._task["preset"],
+            bible=self._context.bible, language=self._context.language,
+        )
+        self.panel.result.clear()
+        self.panel.set_busy(True, has_result=False)
+        self.request_id = self.assistant.client.submit(job)
+
+    def retry(self) -> None:
+        if self.range is None or self.request_id is not None:
+            return
+        self._attempt += 1
+        self._submit()
+
+    def stop(self) -> None:
+        if self.request_id is not None:
+            self.assistant.client.cancel(self.request_id)
+
+    # -- worker signals -----------------------------------------------------------------------------
+    def _on_token(self, request_id: int, piece: str) -> None:
+        if request_id == self.request_id:
+            self.panel.append(piece)
+
+    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+        if request_id != self.request_id:
+            return
+        self.request_id = None
+        final = jobs.clean_output(self._task["task"], str(result or ""))
+        self.panel.set_result(final)
+        self.panel.set_busy(False, has_result=bool(final.strip()))
+        self.assistant.record_stats(stats)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id != self.request_id:
+            return
+        self.request_id = None
+        self.panel.set_busy(False, has_result=bool(self.panel.result.toPlainText().strip()))
+        self.assistant.show_message(message)
+        if message != "Cancelled.":
+            self.panel.title.setText(f"{self._title()} — failed: {message}")
+
+    # -- using the result -------------------------------------------------------------------------
+    def suggestion(self) -> str:
+        return self.panel.result.toPlainText()
+
+    def replace(self) -> None:
+        """Swap the original words for the suggestion: one undo step, a revision taken first."""
+        if self.range is None or not self.suggestion().strip():
+            return
+        self.assistant.continuation.cancel()
+        snapshot_before_ai_edit(self.window)
+        cursor = self.range.cursor()
+        cursor.beginEditBlock()
+        cursor.insertText(self.suggestion())
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+        self.assistant.show_message("Replaced the selection (Ctrl+Z undoes it).")
+        self._forget()
+
+    def insert_after(self) -> None:
+        if self.range is None or not self.suggestion().strip():
+            return
+        self.assistant.continuation.cancel()
+        snapshot_before_ai_edit(self.window)
+        _start, end = self.range.bounds()
+        text = self.editor.toPlainText()
+        joiner = "" if end == 0 or text[end - 1 : end].isspace() else " "
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(end)
+        cursor.beginEditBlock()
+        cursor.insertText(joiner + self.suggestion().strip())
+        cursor.endEditBlock()
+        self.editor.setTextCursor(cursor)
+        self._forget()
+
+    def copy(self) -> None:
+        QApplication.clipboard().setText(self.suggestion())
+        self.assistant.show_message("Suggestion copied.")
+
+    def discard(self) -> None:
+        self.stop()
+        self.request_id = None
+        self._forget()
+
+    def _forget(self) -> None:
+        self.range = None
+        self.panel.clear()
+
+    def _raise_panel(self) -> None:
+        dock = self.panel.parentWidget()
+        if dock is not None and hasattr(dock, "raise_"):
+            dock.show()
+            dock.raise_()

@@ -1,0 +1,281 @@
+"""Style suggestions: wavy underlines in the editor and a list by category.
+
+The checks (deterministic rules plus the model's critique) run in the
+inference worker. Each suggestion's span is tracked with QTextCursors, so it
+stays on the same words while the author edits elsewhere, and applying one
+changes only its own span. A suggestion whose words were edited in the
+meantime is dropped rather than applied to the wrong text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from writer_app.ui.assistant import jobs
+from writer_app.ui.assistant.context import py_index, qt_position
+from writer_app.ui.assistant.selection_tasks import TrackedRange, snapshot_before_ai_edit
+
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.controller import Assistant
+
+CATEGORY_COLOURS = {
+    "repetition": "#d9480f",
+    "adverb": "#1971c2",
+    "filter-word": "#2f9e44",
+    "passive": "#9c36b5",
+    "long-sentence": "#e67700",
+    "cliche": "#c2255c",
+    "model": "#0c8599",
+}
+CATEGORY_LABELS = {
+    "repetition": "Repetition",
+    "adverb": "Adverbs",
+    "filter-word": "Filter words",
+    "passive": "Passive voice",
+    "long-sentence": "Long sentences",
+    "cliche": "Clichés",
+    "model": "Model critique",
+}
+
+
+def category_colour(category: str) -> QColor:
+    return QColor(CATEGORY_COLOURS.get(category, "#868e96"))
+
+
+@dataclass
+class TrackedSuggestion:
+    suggestion: Any  # writer_app.text.suggestions.Suggestion
+    span: TrackedRange
+    original: str
+
+    def still_valid(self) -> bool:
+        start, end = self.span.bounds()
+        return end > start and self.span.text() == self.original
+
+
+class StylePanel(QWidget):
+    applyRequested = Signal()
+    dismissRequested = Signal()
+    checkRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stylePanel")
+        layout = QVBoxLayout(self)
+        self.status = QLabel("Select a passage (or nothing, for the whole document) and press Check.")
+        self.status.setObjectName("styleStatus")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("styleSuggestionList")
+        self.tree.setHeaderHidden(True)
+        self.tree.setWordWrap(True)
+        layout.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        for text, name, signal in (("Check", "styleCheck", self.checkRequested),
+                                   ("Apply", "styleApply", self.applyRequested),
+                                   ("Dismiss", "styleDismiss", self.dismissRequested)):
+            button = QPushButton(text)
+            button.setObjectName(name)
+            button.clicked.connect(signal)
+            row.addWidget(button)
+            setattr(self, f"{text.lower()}_button", button)
+        layout.addLayout(row)
+
+    def show_suggestions(self, entries: list[TrackedSuggestion]) -> None:
+        """One top-level row per category (in its underline colour), one child per suggestion."""
+        self.tree.clear()
+        groups: dict[str, QTreeWidgetItem] = {}
+        for index, entry in enumerate(entries):
+            category = entry.suggestion.category
+            group = groups.get(category)
+            if group is None:
+                group = QTreeWidgetItem(self.tree)
+                group.setForeground(0, QBrush(category_colour(category)))
+                font = group.font(0)
+                font.setBold(True)
+                group.setFont(0, font)
+                groups[category] = group
+            item = QTreeWidgetItem(group)
+            item.setData(0, Qt.ItemDataRole.UserRole, index)
+            fix = entry.suggestion.replacement
+            arrow = f"  →  “{fix}”" if fix is not None else ""
+            item.setText(0, f"“{entry.original}” — {entry.suggestion.problem}{arrow}")
+            item.setToolTip(0, entry.suggestion.problem)
+        for category, group in groups.items():
+            label = CATEGORY_LABELS.get(category, category.title())
+            group.setText(0, f"{label} ({group.childCount()})")
+            group.setExpanded(True)
+
+    def selected_index(self) -> int | None:
+        item = self.tree.currentItem()
+        value = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
+        return int(value) if value is not None else None
+
+
+class StyleSuggestions(QObject):
+    """Runs the checks, keeps the spans, draws the underlines, applies or dismisses."""
+
+    def __init__(self, assistant: Assistant, panel: StylePanel) -> None:
+        super().__init__(assistant)
+        self.assistant = assistant
+        self.editor = assistant.window.editor
+        self.panel = panel
+        self.entries: list[TrackedSuggestion] = []
+        self.request_id: int | None = None
+        self._base = 0
+        self._checked = ""
+        self._snapshotted = False
+        panel.checkRequested.connect(lambda: self.run())
+        panel.applyRequested.connect(self.apply_selected)
+        panel.dismissRequested.connect(self.dismiss_selected)
+        panel.tree.currentItemChanged.connect(lambda *_: self._reveal_selected())
+        assistant.client.finished.connect(self._on_finished)
+        assistant.client.failed.connect(self._on_failed)
+        self.editor.document().contentsChange.connect(lambda *_: self._drop_stale())
+        documents = getattr(assistant.window, "documentOpened", None)
+        if documents is not None:
+            documents.connect(lambda _node: self.clear())
+
+    def run(self, cursor: QTextCursor | None = None) -> None:
+        self.assistant.continuation.cancel()
+        self.stop()
+        cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
+        text = self.editor.manuscript_text()
+        if cursor.hasSelection():
+            start, end = py_index(text, cursor.selectionStart()), py_index(text, cursor.selectionEnd())
+        else:
+            start, end = 0, len(text)
+        self._base, self._checked = start, text[start:end]
+        if not self._checked.strip():
+            self.panel.status.setText("Nothing to check: the document is empty.")
+            return
+        self.clear()
+        scope = "the selection" if cursor.hasSelection() else "the whole document"
+        self.panel.status.setText(f"Checking {scope}…")
+        self._raise_panel()
+        settings = self.assistant.generation_settings()
+        language = getattr(getattr(self.assistant.window, "current_project", None), "language", "en") or "en"
+        self.request_id = self.assistant.client.submit(
+            jobs.suggest_style_job(self._checked, settings, language), kind="call")
+
+    def stop(self) -> None:
+        if self.request_id is not None:
+            self.assistant.client.cancel(self.request_id)
+
+    def clear(self) -> None:
+        self.entries = []
+        self._snapshotted = False
+        self._refresh()
+
+    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+        if request_id != self.request_id:
+            return
+        self.request_id = None
+        full = self.editor.manuscript_text()
+        if full[self._base : self._base + len(self._checked)] != self._checked:
+            self.panel.status.setText("The text changed while it was being checked; press Check again.")
+            return
+        document = self.editor.document()
+        entries = []
+        for suggestion in result or []:
+            if not suggestion.applies_to(self._checked) or suggestion.end <= suggestion.start:
+                continue
+            start = qt_position(full, self._base + suggestion.start)
+            end = qt_position(full, self._base + suggestion.end)
+            entries.append(TrackedSuggestion(suggestion, TrackedRange(document, start, end),
+                                             self._checked[suggestion.start : suggestion.end]))
+        self.entries = entries
+        self.panel.status.setText(f"{len(entries)} suggestion(s). Select one to see it; Apply or Dismiss."
+                                  if entries else "No suggestions: nothing to flag here.")
+        self._refresh()
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.request_id:
+            self.request_id = None
+            self.panel.status.setText(f"The check did not finish: {message}")
+
+    # -- apply / dismiss -----------------------------------------------------------------------------
+    def apply(self, index: int) -> bool:
+        entry = self.entries[index]
+        replacement = entry.suggestion.replacement
+        if replacement is None:
+            self.panel.status.setText("This one has no ready replacement; edit the words yourself.")
+            return False
+        if not entry.still_valid():
+            self.dismiss(index)
+            self.panel.status.setText("Those words changed since the check; the suggestion was dropped.")
+            return False
+        self.assistant.continuation.cancel()
+        if not self._snapshotted:
+            snapshot_before_ai_edit(self.assistant.window)
+            self._snapshotted = True
+        cursor = entry.span.cursor()
+        self.entries.pop(index)
+        cursor.beginEditBlock()
+        cursor.insertText(replacement)
+        cursor.endEditBlock()
+        self._refresh()
+        return True
+
+    def dismiss(self, index: int) -> None:
+        self.entries.pop(index)
+        self._refresh()
+
+    def apply_selected(self) -> None:
+        index = self.panel.selected_index()
+        if index is not None:
+            self.apply(index)
+
+    def dismiss_selected(self) -> None:
+        index = self.panel.selected_index()
+        if index is not None:
+            self.dismiss(index)
+
+    # -- drawing --------------------------------------------------------------------------------------
+    def _drop_stale(self) -> None:
+        if self.entries and any(not entry.still_valid() for entry in self.entries):
+            self.entries = [entry for entry in self.entries if entry.still_valid()]
+            self._refresh()
+
+    def underlines(self) -> list[QTextEdit.ExtraSelection]:
+        selections = []
+        for entry in self.entries:
+            selection = QTextEdit.ExtraSelection()
+            fmt = QTextCharFormat()
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(category_colour(entry.suggestion.category))
+            selection.format = fmt
+            selection.cursor = entry.span.cursor()
+            selections.append(selection)
+        return selections
+
+    def _refresh(self) -> None:
+        self.editor.setExtraSelections(self.underlines())
+        self.panel.show_suggestions(self.entries)
+
+    def _reveal_selected(self) -> None:
+        index = self.panel.selected_index()
+        if index is not None and index < len(self.entries):
+            self.editor.setTextCursor(self.entries[index].span.cursor())
+            self.editor.ensureCursorVisible()
+
+    def _raise_panel(self) -> None:
+        dock = self.panel.parentWidget()
+        if dock is not None:
+            dock.show()
+            dock.raise_()

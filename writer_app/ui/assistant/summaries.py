@@ -1,0 +1,117 @@
+"""Summaries of a chapter or of the whole book, stored per document.
+
+A stored summary is what "the story so far" is made of when the model
+continues a later chapter, and it is shown in the assistant panel. The book
+is summarised one document at a time, each in its own worker request, so Esc
+stops it between (and inside) documents and what was done is kept.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+
+from writer_app.ui.assistant import jobs
+from writer_app.ui.assistant.context import STORY_KINDS, run_db
+
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.controller import Assistant
+
+
+class Summaries(QObject):
+    def __init__(self, assistant: Assistant) -> None:
+        super().__init__(assistant)
+        self.assistant = assistant
+        self.window = assistant.window
+        self.request_id: int | None = None
+        self._node: tuple[int, str] | None = None  # (node_id, title) being summarised
+        self._queue: list[tuple[int, str]] = []
+        assistant.client.finished.connect(self._on_finished)
+        assistant.client.failed.connect(self._on_failed)
+        documents = getattr(self.window, "documentOpened", None)
+        if documents is not None:
+            documents.connect(self._show_stored)
+
+    def summarise_current(self) -> None:
+        node_id = self.window.current_node_id
+        if node_id is None:
+            self.assistant.show_message("Open a chapter first.")
+            return
+        node = getattr(self.window, "current_node", None)
+        title = getattr(node, "title", "") or "this document"
+        self._queue = []
+        self._summarise(node_id, title, self.window.editor.manuscript_text())
+
+    def summarise_book(self) -> None:
+        project_id = self.window.current_project_id
+        if project_id is None:
+            self.assistant.show_message("Open a project first.")
+            return
+
+        def documents(library: Any) -> list[tuple[int, str]]:
+            return [(n.id, n.title) for n in library.nodes(project_id) if n.kind in STORY_KINDS]
+
+        def start(found: list[tuple[int, str]]) -> None:
+            self._queue = list(found)
+            self._next()
+
+        run_db(self.window, documents, start)
+
+    def stop(self) -> None:
+        self._queue = []
+        if self.request_id is not None:
+            self.assistant.client.cancel(self.request_id)
+
+    def _next(self) -> None:
+        if not self._queue:
+            return
+        node_id, title = self._queue.pop(0)
+        if node_id == self.window.current_node_id:
+            self._summarise(node_id, title, self.window.editor.manuscript_text())
+        else:
+            run_db(self.window, lambda library: library.get_text(node_id),
+                   lambda text: self._summarise(node_id, title, text))
+
+    def _summarise(self, node_id: int, title: str, text: str) -> None:
+        if not text.strip():
+            self._next()
+            return
+        left = f" ({len(self._queue)} more to go)" if self._queue else ""
+        self.assistant.show_message(f"Summarising “{title}”…{left}")
+        self._node = (node_id, title)
+        settings = self.assistant.generation_settings()
+        self.request_id = self.assistant.client.submit(jobs.summarise_job(text, settings), kind="call")
+
+    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+        if request_id != self.request_id or self._node is None:
+            return
+        self.request_id = None
+        node_id, title = self._node
+        summary = str(result or "").strip()
+        if not summary:
+            self._next()
+            return
+
+        def stored(_none: Any) -> None:
+            if node_id == self.window.current_node_id:
+                self.assistant.panel.show_summary(title, summary)
+            self.assistant.show_message(f"Summary of “{title}” saved.")
+            binder = getattr(self.window, "binder", None)
+            if binder is not None and hasattr(binder, "reload"):
+                binder.reload()
+            self._next()
+
+        run_db(self.window, lambda library: library.set_summary(node_id, summary), stored)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.request_id:
+            self.request_id = None
+            self._queue = []
+            self.assistant.show_message(f"Summary stopped: {message}")
+
+    def _show_stored(self, node_id: int) -> None:
+        node = getattr(self.window, "current_node", None)
+        title = getattr(node, "title", "")
+        run_db(self.window, lambda library: library.get_summary(node_id),
+               lambda text: self.assistant.panel.show_summary(title, text or ""))
