@@ -14,7 +14,7 @@ from pathlib import Path
 
 from writer_app.errors import UserError
 from writer_app.storage.library import Library
-from writer_app.storage.markdown_io import escape_body, front_matter
+from writer_app.storage.markdown_io import escape_body, front_matter, heading_line
 from writer_app.storage.models import Node, Project
 
 FORMATS = ("md", "html", "txt")
@@ -39,8 +39,9 @@ def _subtree(nodes: list[Node], root_id: int | None) -> list[tuple[Node, int]]:
 
 def _markdown(lib: Library, items: list[tuple[Node, int]], project: Project, with_meta: bool) -> str:
     parts = [front_matter(project.title, project.author, project.language)] if with_meta else []
+    parents = {node.parent_id for node, _ in items}
     for node, depth in items:
-        parts.append(f"{'#' * min(depth + 1, 6)} {node.title}\n\n")
+        parts.append(heading_line(min(depth + 1, 6), node.title, node.kind, node.id in parents) + "\n\n")
         body = lib.get_text(node.id)
         if body.strip():
             parts.append(escape_body(body).rstrip() + "\n\n")

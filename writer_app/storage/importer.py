@@ -26,6 +26,7 @@ MAX_FILE_BYTES = 32 * 1024 * 1024  # ten times the longest novels; a log file or
 SUPPORTED = (".txt", ".md", ".markdown", ".text")
 Progress = Callable[[int, int], None]  # (documents done, documents in total)
 
+_SINGLE_BYTE_LATIN = re.compile(r"^(cp12[0-9]{2}|iso8859_[0-9]+|latin_1|mac_[a-z0-9]+|cp775|cp85[0-9]|hp_roman8)$")
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
@@ -44,13 +45,22 @@ def _decode(data: bytes, name: str) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None or best.encoding is None:
         raise UserError(f"could not tell the text encoding of {name}; save it as UTF-8 and import again")
+    encoding = best.encoding
+    # Single-byte Latin code pages are nearly indistinguishable on short texts;
+    # Windows-1252 is by far the most common one for manuscripts, so it wins
+    # whenever it reads the file (almost) as cleanly as the top guess.
+    if _SINGLE_BYTE_LATIN.match(encoding) and any(
+        "cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + 0.1 for m in matches
+    ):
+        encoding = "cp1252"
     try:
-        return data.decode(best.encoding)
+        return data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise UserError(f"could not decode {name} as {best.encoding}; save it as UTF-8 and import again") from exc
+        raise UserError(f"could not decode {name} as {encoding}; save it as UTF-8 and import again") from exc
 
 
 def read_manuscript(path: Path) -> str:

@@ -13,10 +13,24 @@ import re
 from writer_app.storage.gutenberg import ParsedText, Section, normalize_newlines, tidy_block
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+# A kind the heading's place would not imply is kept as a pandoc-style class.
+_KIND_ATTR = re.compile(r"[ \t]*\{\.(folder|chapter|scene|note)\}$")
 _ESCAPED_HEADING = re.compile(r"(?m)^\\(#{1,6}[ \t])")
 _BODY_HEADING = re.compile(r"(?m)^(#{1,6}[ \t])")
 _FENCE = re.compile(r"^(```|~~~)")
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+def implied_kind(depth: int, has_children: bool) -> str:
+    """The kind an imported heading gets from its place in the outline."""
+    if has_children:
+        return "folder"
+    return "chapter" if depth <= 1 else "scene"
+
+
+def heading_line(level: int, title: str, kind: str, has_children: bool) -> str:
+    suffix = "" if kind == implied_kind(level, has_children) else f" {{.{kind}}}"
+    return f"{'#' * level} {title}{suffix}"
 
 
 def escape_body(text: str) -> str:
@@ -59,26 +73,32 @@ def parse_markdown(text: str, fallback_title: str) -> ParsedText:
             level = len(heading.group(1))
             while stack[-1][0] >= level:
                 stack.pop()
-            section = Section(" ".join(heading.group(2).split()), "")
+            title = heading.group(2)
+            explicit = _KIND_ATTR.search(title)
+            section = Section(" ".join(_KIND_ATTR.sub("", title).split()), "", kind=explicit.group(1) if explicit else "")
             stack[-1][1].children.append(section)
             stack.append((level, section))
             bodies[id(section)] = []
         else:
             bodies[id(stack[-1][1])].append(line)
 
-    def finish(section: Section, depth: int) -> None:
+    def finish(section: Section) -> None:
         section.text = unescape_body(tidy_block("\n".join(bodies[id(section)])))
         for child in section.children:
-            finish(child, depth + 1)
-        if section is not root:
-            section.kind = "folder" if section.children else ("chapter" if depth <= 1 else "scene")
+            finish(child)
 
-    finish(root, 0)
+    def assign_kinds(sections: list[Section], depth: int) -> None:
+        for section in sections:
+            assign_kinds(section.children, depth + 1)
+            section.kind = section.kind or implied_kind(depth, bool(section.children))
+
+    finish(root)
     sections = root.children
     title = meta.get("title", "")
     # "# Book Title" alone at the top with everything under it names the book.
     if not title and len(sections) == 1 and sections[0].children and not sections[0].text and not root.text:
         title, sections = sections[0].title, sections[0].children
+    assign_kinds(sections, 1)
     if not sections:
         sections = [Section(fallback_title, root.text)]
     elif root.text:
