@@ -96,7 +96,8 @@ def summarise_job(text: str, settings: GenerationSettings):
     def job(runtime: Any, cancel: threading.Event) -> str:
         from writer_app.llm import tasks
 
-        return tasks.summarise(runtime, text, cancel=cancel, settings=settings)
+        request = tasks.TaskRequest(task="summarise", text=text)
+        return tasks.run_task(runtime, request, settings, cancel=cancel).text
 
     return job
 
@@ -105,6 +106,7 @@ def suggest_style_job(text: str, settings: GenerationSettings, language: str = "
     def job(runtime: Any, cancel: threading.Event) -> list[Any]:
         from writer_app.llm import tasks
 
-        return tasks.suggest_style(runtime, text, language=language, settings=settings, cancel=cancel)
+        request = tasks.TaskRequest(task="suggest", text=text, language=language)
+        return tasks.run_task(runtime, request, settings, cancel=cancel).suggestions
 
     return job

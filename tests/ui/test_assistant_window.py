@@ -1,0 +1,224 @@
+"""The assistant in the real main window with the real embedded model.
+
+One window (and one loaded model) is shared by the module: loading costs a
+few seconds of the suite's CPU budget, and every test resets the document.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QTextCharFormat
+
+from writer_app.ui.app import build_main_window
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+STORY = "Mara walked down to the river at dawn. The ferry was late again. She"
+
+
+@pytest.fixture(scope="module")
+def window(qapp, embedded_model_dir, tmp_path_factory):
+    win = build_main_window(tmp_path_factory.mktemp("profile"))
+    win.show()
+    assistant = win.assistant
+    deadline_ok = _wait(qapp, lambda: assistant.client.model_info is not None or assistant.client.load_error, 120)
+    assert deadline_ok and assistant.client.load_error is None, assistant.client.load_error
+    yield win
+    assistant.shutdown()
+    win.shutdown()
+    win.close()
+    win.deleteLater()
+
+
+def _wait(qapp, condition, seconds: float) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        qapp.processEvents()
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def assistant(window, qtbot):
+    """A fresh page: the story text, caret at the end, short deterministic generations."""
+    helper = window.assistant
+    helper.cancel()
+    helper.selection.discard()
+    helper.style.clear()
+    window.editor.load_text(STORY)
+    cursor = window.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    window.editor.setTextCursor(cursor)
+    helper.panel.temperature.setValue(0.0)
+    helper.panel.length.setValue(12)
+    helper.panel.variants.setValue(1)
+    return helper
+
+
+def _action(window, name: str) -> QAction:
+    action = window.findChild(QAction, name)
+    assert action is not None, name
+    return action
+
+
+def test_actions_exist_with_stable_names(window):
+    for name in ("actionContinue", "actionCancel", "actionRewrite", "actionExpand", "actionSummarise",
+                 "actionSuggestStyle"):
+        _action(window, name)
+    assert window.findChild(object, "assistantPanel") is not None
+    assert window.findChild(object, "stylePanel") is not None
+    assert _action(window, "actionContinue").shortcut().toString() == "Ctrl+Return"
+
+
+def test_continue_streams_ghost_text_and_tab_accepts_as_one_undo_step(window, assistant, qtbot):
+    editor = window.editor
+    streamed: list[str] = []
+    assistant.client.tokenProduced.connect(lambda _rid, piece: streamed.append(piece))
+    with qtbot.waitSignal(assistant.client.finished, timeout=60_000):
+        _action(window, "actionContinue").trigger()
+    ghost = assistant.continuation.ghost
+    assert streamed, "the model produced nothing"
+    assert ghost.active and ghost.text().strip()
+    assert editor.manuscript_text() == STORY  # autosave never sees unaccepted words
+    assert editor.toPlainText() == STORY + ghost.text()
+    probe = editor.textCursor()
+    probe.setPosition(len(STORY) + len(ghost.text()))
+    assert probe.charFormat().fontItalic()  # visibly different from the author's text
+    suggestion = ghost.text()
+
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    assert not ghost.active and editor.ghost_range is None
+    assert editor.manuscript_text() == STORY + suggestion
+    probe = editor.textCursor()
+    probe.setPosition(len(STORY) + len(suggestion))
+    assert probe.charFormat().fontItalic() == QTextCharFormat().fontItalic()
+    editor.undo()
+    assert editor.toPlainText() == STORY
+
+
+def test_esc_stops_a_generation_within_a_token_step(window, assistant, qtbot):
+    editor = window.editor
+    assistant.panel.length.setValue(200)
+    state = {"before": 0, "after": 0, "cancelled": False}
+
+    def on_token(_rid: int, _piece: str) -> None:
+        state["after" if state["cancelled"] else "before"] += 1
+        if state["before"] == 3 and not state["cancelled"]:
+            state["cancelled"] = True
+            qtbot.keyClick(editor, Qt.Key.Key_Escape)  # the window's actionCancel
+
+    assistant.client.tokenProduced.connect(on_token)
+    try:
+        with qtbot.waitSignal(assistant.client.finished, timeout=60_000) as done:
+            _action(window, "actionContinue").trigger()
+    finally:
+        assistant.client.tokenProduced.disconnect(on_token)
+    assert state["cancelled"] and done.args[2]["cancelled"]
+    assert state["after"] <= 2  # at most what was already queued when Esc landed
+    assert editor.toPlainText() == STORY and editor.ghost_range is None
+
+
+def test_right_click_rewrite_replaces_exactly_the_selection(window, assistant, qtbot):
+    editor = window.editor
+    sentence = "The ferry was late again."
+    start = STORY.index(sentence)
+    cursor = editor.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(start + len(sentence), cursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    menu = editor.build_context_menu(cursor)
+    rewrite_menu = menu.findChild(object, "assistantRewriteMenu")
+    labels = [a.text() for a in rewrite_menu.actions() if a.text()]
+    assert "Custom instruction…" in labels and len(labels) >= 8
+    concise = rewrite_menu.findChild(QAction, "rewritePreset_concise")
+    assistant.panel.length.setValue(20)
+    with qtbot.waitSignal(assistant.client.finished, timeout=60_000):
+        concise.trigger()
+    panel = assistant.panel
+    assert panel.original.toPlainText() == sentence
+    suggestion = panel.result.toPlainText()
+    assert suggestion.strip() and panel.replace_button.isEnabled()
+
+    # The author keeps writing elsewhere before deciding: the tracked range follows.
+    moved = editor.textCursor()
+    moved.setPosition(0)
+    editor.setTextCursor(moved)
+    qtbot.keyClicks(editor, "Chapter one. ")
+    panel.replace_button.click()
+    expected = "Chapter one. " + STORY[:start] + suggestion + STORY[start + len(sentence):]
+    assert editor.manuscript_text() == expected
+    editor.undo()
+    assert editor.toPlainText() == "Chapter one. " + STORY
+
+    window.db.drain()
+    reasons = [r.reason for r in window.library.revisions(window.current_node_id)]
+    assert "before-ai-edit" in reasons
+
+
+def test_suggest_style_underlines_the_spans_listed_in_the_panel(window, assistant, qtbot):
+    editor = window.editor
+    text = ("She really walked very slowly to the door. She felt that the door was very old. "
+            "The door was opened by her slowly.")
+    editor.load_text(text)
+    with qtbot.waitSignal(assistant.client.finished, timeout=90_000):
+        _action(window, "actionSuggestStyle").trigger()
+    entries = assistant.style.entries
+    assert entries, "the rule checks alone should flag adverbs in this text"
+    underlines = editor.extraSelections()
+    spans = sorted((s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in underlines)
+    assert spans == sorted(e.span.bounds() for e in entries)
+    assert all(s.format.underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline for s in underlines)
+    listed = []
+    tree = assistant.style_panel.tree
+    for g in range(tree.topLevelItemCount()):
+        group = tree.topLevelItem(g)
+        listed += [group.child(c).text(0) for c in range(group.childCount())]
+    assert len(listed) == len(entries)
+    for entry, span in zip(entries, (e.span.bounds() for e in entries), strict=True):
+        assert editor.toPlainText()[span[0]:span[1]] == entry.original
+        assert any(f"“{entry.original}”" in line for line in listed)
+
+    # Dismissing one removes its underline; applying one edits only its span.
+    assistant.style.dismiss(0)
+    assert len(editor.extraSelections()) == len(entries)
+    fixable = [i for i, e in enumerate(assistant.style.entries) if e.suggestion.replacement is not None]
+    if fixable:
+        entry = assistant.style.entries[fixable[0]]
+        start, end = entry.span.bounds()
+        cursor = editor.textCursor()
+        cursor.setPosition(0)
+        cursor.insertText("Prologue. ")
+        assert assistant.style.apply(fixable[0])
+        after = editor.toPlainText()
+        assert after.startswith("Prologue. ")
+        replacement = entry.suggestion.replacement
+        assert after[start + 10:start + 10 + len(replacement)] == replacement
+
+
+def test_model_load_error_shows_a_message_and_typing_still_works(window, assistant, qtbot, tmp_path):
+    settings = window.settings
+    good = settings.model
+    settings.model = str(tmp_path / "missing-model")
+    try:
+        with qtbot.waitSignal(assistant.client.loadFailed, timeout=60_000):
+            assistant.reload_model()
+        assert assistant.panel.banner.isVisible()
+        assert "could not be loaded" in assistant.panel.banner.text()
+        assert assistant.status_label.text() == "Model: not loaded"
+        editor = window.editor
+        editor.setFocus()
+        qtbot.keyClicks(editor, " still here")
+        assert editor.manuscript_text() == STORY + " still here"
+        with qtbot.waitSignal(assistant.client.failed, timeout=10_000):
+            _action(window, "actionContinue").trigger()
+        assert editor.toPlainText() == STORY + " still here" and editor.ghost_range is None
+    finally:
+        settings.model = good
+        with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000):
+            assistant.reload_model()
+    assert not assistant.panel.banner.isVisible()
