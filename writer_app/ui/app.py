@@ -106,8 +106,13 @@ def install_extensions(window: MainWindow, names: tuple[str, ...] = EXTENSIONS) 
 
 
 def build_main_window(data_dir: str | os.PathLike[str] | None,
-                      ask_restore: AskRestore | None = None) -> MainWindow:
-    """The main window for the profile in ``data_dir``, loaded but not shown."""
+                      ask_restore: AskRestore | None = None,
+                      extensions: tuple[str, ...] = EXTENSIONS) -> MainWindow:
+    """The main window for the profile in ``data_dir``, loaded but not shown.
+
+    ``extensions=()`` builds the desk alone (the desk's own tests, which should
+    not pay for the assistant's inference thread).
+    """
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("build_main_window needs a QApplication")
@@ -127,7 +132,7 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     window.preview = PreviewPane(window.editor)
     window.preview_dock = window.add_panel(window.preview, "Preview")
     window.restore_layout()
-    install_extensions(window)  # before opening, so extensions see projectOpened/documentOpened
+    install_extensions(window, extensions)  # before opening, so extensions see projectOpened/documentOpened
     _open_last_place(window)
     window.backups.backup_now()
     return window

@@ -58,8 +58,11 @@ class DatabaseWorker(QObject):
         on_done: Callable[[T], None] | None = None,
         on_error: FailureCallback | None = None,
     ) -> Future[T]:
-        if self._closed:
-            raise RuntimeError("the database worker is closed")
+        if self._closed:  # the window is closing; its last save already ran in close()
+            log.debug("operation submitted after close; ignored")
+            late: Future[T] = Future()
+            late.set_exception(RuntimeError("the database worker is closed"))
+            return late
         with self._lock:
             self._pending += 1
 

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
 Shortcut = QKeySequence.StandardKey | str | None
+# Where a platform has no standard binding (e.g. Quit and Preferences on some desktops).
+FALLBACKS = {QKeySequence.StandardKey.Quit: "Ctrl+Q", QKeySequence.StandardKey.Preferences: "Ctrl+,",
+             QKeySequence.StandardKey.Replace: "Ctrl+H", QKeySequence.StandardKey.FullScreen: "F11"}
 MENU_ORDER = ("File", "Edit", "Document", "View", "Assistant", "Help")
 
 
@@ -23,7 +26,13 @@ def _action(window: MainWindow, menu: str, name: str, text: str, handler: Callab
             shortcut: Shortcut = None, checkable: bool = False) -> QAction:
     action = QAction(text, window)
     action.setObjectName(name)
-    if shortcut is not None:
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        bindings = QKeySequence.keyBindings(shortcut)
+        if bindings:
+            action.setShortcuts(shortcut)
+        elif shortcut in FALLBACKS:
+            action.setShortcut(QKeySequence(FALLBACKS[shortcut]))
+    elif shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
     action.setCheckable(checkable)
     action.triggered.connect(lambda _checked=False: handler())
@@ -66,7 +75,7 @@ def build_menus(window: MainWindow) -> None:
     window.menus["Edit"].addSeparator()
     _action(window, "Edit", "actionFind", "&Find…", lambda: window.find_bar.open_find(False), std.Find)
     _action(window, "Edit", "actionReplace", "&Replace…", lambda: window.find_bar.open_find(True),
-            std.Replace if not QKeySequence(std.Replace).isEmpty() else "Ctrl+H")
+            std.Replace)
     _action(window, "Edit", "actionFindInProject", "Find in Pro&ject…",
             lambda: open_project_search(window), "Ctrl+Shift+F")
     window.menus["Edit"].addSeparator()
@@ -94,9 +103,9 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "View", "actionZoomOut", "Zoom &Out", lambda: editor.zoom(-1), std.ZoomOut)
     _action(window, "View", "actionZoomReset", "&Actual Size", lambda: editor.zoom(0), "Ctrl+0")
     window.menus["View"].addSeparator()
-    focus = _action(window, "View", "actionFocusMode", "&Focus Mode", window.focus_mode.toggle,
-                    std.FullScreen if not QKeySequence(std.FullScreen).isEmpty() else "F11")
-    focus.setShortcuts([QKeySequence("F11"), *QKeySequence.keyBindings(std.FullScreen)])
+    focus = _action(window, "View", "actionFocusMode", "&Focus Mode", window.focus_mode.toggle, std.FullScreen)
+    if not any(k.matches(QKeySequence("F11")) for k in focus.shortcuts()):
+        focus.setShortcuts([QKeySequence("F11"), *focus.shortcuts()])
     _action(window, "View", "actionDarkTheme", "&Dark Theme", lambda: file_ops.toggle_theme(window),
             checkable=True).setChecked(window.settings.theme == "dark")
     window.menus["View"].addSeparator()

@@ -1,0 +1,40 @@
+"""Fixtures for the writing desk: a real main window on a real profile in tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from writer_app.storage import Library
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path) -> Path:
+    return tmp_path / "profile"
+
+
+@pytest.fixture
+def main_window(qtbot, profile_dir):
+    """The window `writer-app --data-dir DIR` opens, without extensions (tested on their own and in
+    test_app.py), not shown, closed (and saved) at teardown."""
+    from writer_app.ui.app import build_main_window
+
+    window = build_main_window(profile_dir, extensions=())
+    qtbot.addWidget(window)
+    yield window
+    window.close()
+
+
+def wait_idle(qtbot, window, timeout: int = 10_000) -> None:
+    """Wait until every queued database operation has run and called back."""
+    qtbot.waitUntil(lambda: window.db.pending == 0, timeout=timeout)
+
+
+def stored_text(profile: Path, node_id: int) -> str:
+    """Read a document through a separate Library on the same file (what a restart would see)."""
+    library = Library.open(profile / "library.sqlite3")
+    try:
+        return library.get_text(node_id)
+    finally:
+        library.close()
