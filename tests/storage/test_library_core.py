@@ -156,3 +156,28 @@ def test_not_a_database_is_refused_clearly(tmp_path):
     conn.close()
     with pytest.raises(UserError, match="not a writer-app library"):
         Library.open(other)
+
+
+def test_one_library_shared_by_a_worker_thread_and_the_main_thread(lib, project):
+    import threading
+
+    a = lib.create_node(project.id, "scene", "A")
+    b = lib.create_node(project.id, "scene", "B")
+    errors: list[BaseException] = []
+
+    def autosave():
+        try:
+            for i in range(40):
+                lib.save_text(a.id, f"worker draft {i}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=autosave)
+    worker.start()
+    for i in range(40):
+        lib.save_text(b.id, f"main draft {i}")
+        lib.nodes(project.id)
+        lib.search(project.id, "draft")
+    worker.join()
+    assert errors == []
+    assert (lib.get_text(a.id), lib.get_text(b.id)) == ("worker draft 39", "main draft 39")
