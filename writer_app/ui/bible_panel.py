@@ -103,6 +103,7 @@ class StoryBiblePanel(QWidget):
             if entry.id == keep:
                 self.list.setCurrentItem(item)
         self.list.blockSignals(False)
+        self.delete_button.setEnabled(self.current_id is not None)
         self.entriesChanged.emit()
 
     def _show_current(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,14 +51,34 @@ class BinderTree(QTreeWidget):
         self.setAnimated(True)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        """Work out (parent, index) from the drop point; the database, not Qt, moves the item."""
         item = self.currentItem()
-        super().dropEvent(event)
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
         if item is None:
             return
-        parent = item.parent()
-        index = parent.indexOfChild(item) if parent else self.indexOfTopLevelItem(item)
-        parent_id = parent.data(0, NODE_ROLE) if parent else None
+        parent, index = self.drop_target(event.position().toPoint())
+        old_parent = item.parent()
+        old_index = old_parent.indexOfChild(item) if old_parent else self.indexOfTopLevelItem(item)
+        if parent is old_parent and old_index < index:
+            index -= 1  # storage takes the node out before inserting it again
+        parent_id = parent.data(0, NODE_ROLE) if parent is not None else None
         self.nodeDropped.emit(int(item.data(0, NODE_ROLE)), parent_id, index)
+
+    def drop_target(self, point: QPoint) -> tuple[QTreeWidgetItem | None, int]:
+        """Above or below an item's edge: beside it; on its middle: inside it (folders, chapters)."""
+        target = self.itemAt(point)
+        if target is None:
+            return None, self.topLevelItemCount()
+        rect = self.visualItemRect(target)
+        parent = target.parent()
+        index = parent.indexOfChild(target) if parent else self.indexOfTopLevelItem(target)
+        edge = max(2, rect.height() // 4)
+        if point.y() < rect.top() + edge:
+            return parent, index
+        if point.y() > rect.bottom() - edge or not (target.flags() & Qt.ItemFlag.ItemIsDropEnabled):
+            return parent, index + 1
+        return target, target.childCount()
 
 
 class Binder(QWidget):
