@@ -95,6 +95,9 @@ class ManuscriptEditor(QPlainTextEdit):
         self._apply_font()
         self.zoomChanged.emit(self.zoom_steps)
 
+    def refresh_font(self) -> None:
+        self._apply_font()
+
     def current_point_size(self) -> float:
         return self.font().pointSizeF()
 

@@ -146,6 +146,7 @@ def set_theme(window: MainWindow, name: str) -> None:
     app = QApplication.instance()
     window.settings.theme = apply_theme(app, name)
     window.editor.set_dark(window.settings.theme == "dark")
+    window.editor.refresh_font()  # a new application style sheet resets widget fonts
     action = window.actions_by_name.get("actionDarkTheme")
     if action is not None:
         action.setChecked(window.settings.theme == "dark")
