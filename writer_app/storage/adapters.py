@@ -42,8 +42,9 @@ def register(conn: sqlite3.Connection, name: str, path: str, base_model: str, pr
     name = _name(conn, name)
     cursor = conn.execute(
         "INSERT INTO adapters (name, path, base_model, project_id, created_at, metadata) VALUES (?, ?, ?, ?, ?, ?)",
-        (name, str(path), base_model, project_id, utc_now(),
-         json.dumps(metadata or {}, ensure_ascii=False, default=str)),
+        # ASCII JSON: metadata from a training run may hold any str, lone surrogates included.
+        (name, str(path), clean_line(base_model), project_id, utc_now(),
+         json.dumps(metadata or {}, ensure_ascii=True, default=str)),
     )
     return int(cursor.lastrowid)
 
