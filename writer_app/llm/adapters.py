@@ -1,0 +1,98 @@
+"""Checking and attaching peft LoRA adapters to the loaded model.
+
+An adapter trained on another base model either fails deep inside peft with
+a shape error or, worse, loads and produces nonsense. So before attaching we
+read ``adapter_config.json`` (the recorded base model) and the adapter's
+safetensors header (the LoRA matrix shapes) and compare both with the model
+that is loaded, refusing with one sentence that names the mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from writer_app.errors import UserError
+from writer_app.llm.model_files import safetensors_header
+
+if TYPE_CHECKING:
+    from writer_app.llm.runtime import ModelRuntime
+
+
+def _normalise(name: str) -> str:
+    return name.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def read_adapter_config(folder: Path) -> dict:
+    config_path = folder / "adapter_config.json"
+    if not folder.is_dir():
+        raise UserError(f"adapter folder {folder} does not exist")
+    if not config_path.is_file():
+        raise UserError(f"{folder} is not a LoRA adapter (adapter_config.json is missing)")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{config_path} is damaged") from exc
+    if not isinstance(config, dict):
+        raise UserError(f"{config_path} is damaged")
+    return config
+
+
+def check_adapter(runtime: ModelRuntime, folder: Path, allow_pickle: bool = False) -> dict:
+    """Raise UserError unless the adapter in ``folder`` fits the loaded model; return its config."""
+    config = read_adapter_config(folder)
+    if config.get("peft_type", "LORA") != "LORA":
+        raise UserError(f"{folder.name} is a {config.get('peft_type')} adapter; only LoRA adapters are supported")
+    weights = folder / "adapter_model.safetensors"
+    if not weights.is_file():
+        if (folder / "adapter_model.bin").is_file() and not allow_pickle:
+            raise UserError(f"{folder.name} has pickle weights (adapter_model.bin); only safetensors are loaded")
+        if not (folder / "adapter_model.bin").is_file():
+            raise UserError(f"{folder.name} has no adapter weights (adapter_model.safetensors is missing)")
+    base = str(config.get("base_model_name_or_path") or "")
+    if base and _normalise(base) not in {_normalise(n) for n in runtime.identities()}:
+        raise UserError(
+            f"adapter '{folder.name}' was trained for {base}, but the loaded model is {runtime.info.name}; "
+            "load that model or pick an adapter made for this one"
+        )
+    if weights.is_file():
+        _check_shapes(runtime, folder.name, safetensors_header(weights))
+    return config
+
+
+def _check_shapes(runtime: ModelRuntime, name: str, header: dict) -> None:
+    model = runtime._base_model
+    for key, entry in header.items():
+        if key == "__metadata__" or ".lora_" not in key:
+            continue
+        module_path, _, rest = key.partition(".lora_")
+        module_path = module_path.removeprefix("base_model.model.")
+        try:
+            module = model.get_submodule(module_path)
+        except AttributeError:
+            raise UserError(
+                f"adapter '{name}' targets a layer ({module_path}) that the loaded model "
+                f"{runtime.info.name} does not have; it was made for another model"
+            ) from None
+        shape = entry.get("shape", [])
+        in_features = getattr(module, "in_features", None)
+        out_features = getattr(module, "out_features", None)
+        if len(shape) != 2 or in_features is None:
+            continue
+        if rest.startswith("A") and shape[1] != in_features or rest.startswith("B") and shape[0] != out_features:
+            raise UserError(
+                f"adapter '{name}' does not fit {runtime.info.name}: layer {module_path} has other "
+                "dimensions; it was made for another model"
+            )
+
+
+def load_peft(base_model: Any, folder: Path) -> Any:
+    """Wrap ``base_model`` with the adapter (inference only)."""
+    from peft import PeftModel
+
+    try:
+        model = PeftModel.from_pretrained(base_model, str(folder), is_trainable=False)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise UserError(f"cannot attach adapter '{folder.name}': {exc}") from exc
+    return model.eval()

@@ -1,0 +1,138 @@
+"""Fitting text into a token budget: keeping the most recent prose, chunking, bible notes.
+
+Everything is counted in the model's own tokens (a ``count_tokens`` callable),
+because the same 2,000 words are 2,600 tokens for one tokenizer and 3,400 for
+another. Cuts fall on paragraph or sentence starts where possible, so the
+model never sees half a word at the edge of its window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+CountTokens = Callable[[str], int]
+_SENTENCE_START = re.compile(r"(?<=[.!?…\"”’])\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class BibleNote:
+    name: str
+    description: str
+    aliases: tuple[str, ...] = ()
+
+
+def as_bible_notes(entries: Iterable[Any] | None) -> list[BibleNote]:
+    """Accept (name, description) pairs, dicts or storage ``BibleEntry`` objects."""
+    notes: list[BibleNote] = []
+    for entry in entries or ():
+        if isinstance(entry, BibleNote):
+            notes.append(entry)
+        elif isinstance(entry, dict):
+            notes.append(BibleNote(str(entry.get("name", "")), str(entry.get("description", "")),
+                                   tuple(entry.get("aliases", ()) or ())))
+        elif isinstance(entry, (tuple, list)) and len(entry) >= 2:
+            notes.append(BibleNote(str(entry[0]), str(entry[1])))
+        elif hasattr(entry, "name"):
+            notes.append(BibleNote(str(entry.name), str(getattr(entry, "description", "") or ""),
+                                   tuple(getattr(entry, "aliases", ()) or ())))
+    return [n for n in notes if n.name.strip()]
+
+
+def mentioned_notes(notes: list[BibleNote], nearby_text: str) -> list[BibleNote]:
+    """The notes whose name or an alias appears (as a whole word) in ``nearby_text``."""
+    found = []
+    for note in notes:
+        for name in (note.name, *note.aliases):
+            name = name.strip()
+            if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", nearby_text, re.IGNORECASE):
+                found.append(note)
+                break
+    return found
+
+
+def keep_recent(text: str, max_tokens: int, count_tokens: CountTokens) -> tuple[str, bool]:
+    """The end of ``text`` that fits ``max_tokens``, starting at a paragraph or sentence; (text, cut?)."""
+    if max_tokens <= 0:
+        return "", bool(text)
+    if count_tokens(text) <= max_tokens:
+        return text, False
+    # Binary search on the start offset, then move forward to a clean boundary.
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high) // 2
+        if count_tokens(text[mid:]) <= max_tokens:
+            high = mid
+        else:
+            low = mid + 1
+    tail = text[low:]
+    paragraph = tail.find("\n\n")
+    if 0 <= paragraph < len(tail) // 3:
+        return tail[paragraph + 2 :], True
+    match = _SENTENCE_START.search(tail)
+    if match and match.end() < len(tail) // 3:
+        return tail[match.end() :], True
+    space = tail.find(" ")
+    return (tail[space + 1 :] if 0 <= space < 40 else tail), True
+
+
+def keep_start(text: str, max_tokens: int, count_tokens: CountTokens) -> str:
+    """The beginning of ``text`` that fits ``max_tokens`` (for context after a selection)."""
+    if max_tokens <= 0:
+        return ""
+    if count_tokens(text) <= max_tokens:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if count_tokens(text[:mid]) <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    head = text[:low]
+    cut = max(head.rfind(". "), head.rfind("\n"))
+    return head[: cut + 1] if cut > len(head) // 2 else head
+
+
+def split_into_chunks(text: str, max_tokens: int, count_tokens: CountTokens) -> list[tuple[int, str]]:
+    """Split ``text`` into (offset, chunk) pieces of at most ``max_tokens``, at paragraph breaks.
+
+    Offsets index ``text`` so that suggestions found in a chunk map back.
+    Paragraphs longer than the budget are split at sentences, then hard.
+    """
+    pieces: list[tuple[int, str]] = []
+    for match in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
+        pieces.extend(_split_long(match.start(), match.group(), max_tokens, count_tokens))
+    chunks: list[tuple[int, str]] = []
+    start, end, tokens = None, 0, 0
+    for offset, piece in pieces:
+        size = count_tokens(piece)
+        if start is not None and tokens + size + 1 > max_tokens:
+            chunks.append((start, text[start:end]))
+            start = None
+        if start is None:
+            start, tokens = offset, 0
+        end = offset + len(piece)
+        tokens += size + 1
+    if start is not None:
+        chunks.append((start, text[start:end]))
+    return chunks
+
+
+def _split_long(offset: int, piece: str, max_tokens: int, count_tokens: CountTokens) -> list[tuple[int, str]]:
+    if count_tokens(piece) <= max_tokens:
+        return [(offset, piece)]
+    out: list[tuple[int, str]] = []
+    position = 0
+    bounds = [m.end() for m in _SENTENCE_START.finditer(piece)] + [len(piece)]
+    for bound in bounds:
+        sentence = piece[position:bound]
+        if count_tokens(sentence) > max_tokens:  # one enormous "sentence": cut by characters
+            step = max(1, len(sentence) * max_tokens // max(1, count_tokens(sentence)))
+            out.extend((offset + position + i, sentence[i : i + step]) for i in range(0, len(sentence), step))
+        elif sentence.strip():
+            out.append((offset + position, sentence))
+        position = bound
+    return out
