@@ -1,7 +1,9 @@
 """Autosave: the author's words reach the database a second after they stop typing.
 
-Edits restart a debounce timer (``settings.autosave_interval_ms``); when it
-fires, a snapshot of :meth:`ManuscriptEditor.manuscript_text` (never the
+Edits restart a debounce timer (``settings.autosave_interval_ms``), and a
+second timer that edits do not restart caps the wait during continuous
+typing (an author who never pauses still loses at most a second or two to a
+crash). When either fires, a snapshot of :meth:`ManuscriptEditor.manuscript_text` (never the
 assistant's ghost text) is handed to the database worker. The editor keeps
 an edit *generation* counter, so a save that finishes after more typing
 does not claim the document is saved. A failed save (disk full, a locked
@@ -46,6 +48,10 @@ class AutosaveController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.save_now)
+        # Not restarted by edits: saves at least this often while the author keeps typing.
+        self._max_wait = QTimer(self)
+        self._max_wait.setSingleShot(True)
+        self._max_wait.timeout.connect(self.save_now)
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self.save_now)
@@ -54,7 +60,9 @@ class AutosaveController(QObject):
         editor.focusLost.connect(self.save_now)
 
     def set_interval(self, interval_ms: int) -> None:
-        self._timer.setInterval(max(100, int(interval_ms)))
+        interval = max(100, int(interval_ms))
+        self._timer.setInterval(interval)
+        self._max_wait.setInterval(interval)
 
     @property
     def dirty(self) -> bool:
@@ -63,6 +71,7 @@ class AutosaveController(QObject):
     def set_document(self, node_id: int | None, text: str) -> None:
         """Show ``text`` as the saved state of ``node_id`` (call after saving the previous one)."""
         self._timer.stop()
+        self._max_wait.stop()
         self._retry.stop()
         self._suspended = True
         try:
@@ -79,10 +88,13 @@ class AutosaveController(QObject):
         self._generation += 1
         self._set_state("unsaved" if self.state != "error" else "error")
         self._timer.start()
+        if not self._max_wait.isActive() and self.state != "error":
+            self._max_wait.start()
 
     def save_now(self, then: Callable[[], None] | None = None) -> None:
         """Save at once if anything changed; ``then`` runs (GUI thread) after the save finished."""
         self._timer.stop()
+        self._max_wait.stop()
         self._retry.stop()
         if self.node_id is not None and self.dirty:
             node_id, generation = self.node_id, self._generation
