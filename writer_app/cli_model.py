@@ -1,0 +1,231 @@
+"""``writer-app generate``, ``writer-app doctor`` and ``writer-app download-model``.
+
+The model from a terminal: every writing task streams to stdout (or prints
+JSON with ``--json``); ``doctor`` says what this machine can run. torch and
+transformers are imported inside the handlers so other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+from writer_app.errors import UserError
+from writer_app.paths import profile_paths
+
+TASK_CHOICES = ("continue", "rewrite", "expand", "shorten", "describe", "brainstorm", "summarise", "suggest")
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser("generate", parents=[common], help="run a writing task with the model")
+    p.add_argument("--task", choices=TASK_CHOICES, required=True)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--text", help="the text to work on")
+    source.add_argument("--file", help="read the text from FILE ('-' for stdin)")
+    source.add_argument("--project", metavar="TITLE", help="read from a document of this project (with --document)")
+    p.add_argument("--document", metavar="NAME", help="the document's title in --project")
+    p.add_argument("--instruction", default="", help="a free rewrite instruction, the thing to describe, or a topic")
+    p.add_argument("--preset", default="", help="rewrite preset: rephrase, vivid, concise, formal, casual, "
+                   "show-dont-tell, grammar")
+    p.add_argument("--model", help="'embedded', a Hugging Face id or a folder (default: the profile's setting)")
+    p.add_argument("--adapter", metavar="PATH_OR_NAME", help="a LoRA adapter folder or a registered adapter name")
+    p.add_argument("--max-new-tokens", type=int, help="length limit of the answer, in tokens")
+    p.add_argument("--temperature", type=float, help="0 for deterministic output")
+    p.add_argument("--seed", type=int, help="fixed seed for reproducible output")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p.set_defaults(func=cmd_generate)
+
+    d = subparsers.add_parser("doctor", parents=[common], help="report python, torch, GPU, model and disk")
+    d.set_defaults(func=cmd_doctor)
+
+    dl = subparsers.add_parser("download-model", parents=[common], help="download a Hugging Face model (safetensors)")
+    dl.add_argument("repo_id", help="e.g. Qwen/Qwen2.5-3B-Instruct")
+    dl.set_defaults(func=cmd_download)
+
+
+def _read_source(args: argparse.Namespace) -> tuple[str, list, str, str]:
+    """(text, bible entries, story so far, language) from --text/--file/--project."""
+    if args.text is not None:
+        return args.text, [], "", "en"
+    if args.file:
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read {args.file}: {exc}") from exc
+        return text, [], "", "en"
+    if args.project:
+        if not args.document:
+            raise UserError("--project needs --document NAME")
+        return _read_document(args)
+    if args.document:
+        raise UserError("--document needs --project TITLE")
+    raise UserError("give the text with --text, --file or --project/--document")
+
+
+def _read_document(args: argparse.Namespace) -> tuple[str, list, str, str]:
+    from writer_app.storage import Library
+
+    paths = profile_paths(args.data_dir)
+    if not paths.database.exists():
+        raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
+    with Library.open(paths.database) as lib:
+        project = lib.find_project(args.project)
+        if project is None:
+            raise UserError(f"no project titled “{args.project}”")
+        wanted = " ".join(args.document.split()).casefold()
+        nodes = [n for n in lib.nodes(project.id) if n.title.casefold() == wanted]
+        if not nodes:
+            raise UserError(f"no document titled “{args.document}” in “{project.title}”")
+        node = nodes[0]
+        text = lib.get_text(node.id)
+        bible = lib.bible_entries_mentioned(project.id, text[-4000:])
+        earlier = [lib.get_summary(n.id) for n in lib.nodes(project.id) if n.position < node.position
+                   and n.parent_id == node.parent_id and n.kind != "folder"]
+        return text, list(bible), "\n".join(s for s in earlier if s), project.language
+
+
+def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return path
+    paths = profile_paths(args.data_dir)
+    if paths.database.exists():
+        from writer_app.storage import Library
+
+        with Library.open(paths.database) as lib:
+            adapter = lib.get_adapter_by_name(value)
+        if adapter is not None:
+            return Path(adapter.path)
+    raise UserError(f"no adapter folder or registered adapter called “{value}”")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from writer_app.llm import tasks
+    from writer_app.llm.generation import GenerationSettings
+    from writer_app.llm.runtime import ModelRuntime
+    from writer_app.settings import load_settings
+
+    text, bible, story_so_far, language = _read_source(args)
+    if not text.strip() and args.task not in ("brainstorm", "describe"):
+        raise UserError("the text is empty")
+    paths = profile_paths(args.data_dir)
+    app = load_settings(paths)
+    settings = GenerationSettings.from_app_settings(
+        app, max_new_tokens=args.max_new_tokens, seed=args.seed, temperature=args.temperature
+    )
+    progress = None if args.json else _stderr_progress
+    runtime = ModelRuntime.load(
+        args.model or app.model, paths.model_cache, device=app.device, quantization=app.quantization,
+        allow_pickle=app.allow_pickle_weights, trust_remote_code=app.trust_remote_code, progress=progress,
+    )
+    adapter = args.adapter or ""
+    if adapter:
+        runtime.attach_adapter(_resolve_adapter(args, adapter))
+    request = tasks.TaskRequest(
+        task=args.task, text=text, instruction=args.instruction, preset=args.preset,
+        bible=bible, story_so_far=story_so_far, language=language,
+    )
+    cancel = threading.Event()
+    streaming = not args.json and args.task not in ("suggest", "summarise")
+    on_delta = (lambda d: (sys.stdout.write(d), sys.stdout.flush())) if streaming else None
+    try:
+        result = tasks.run_task(runtime, request, settings, cancel, on_delta=on_delta, progress=progress)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    if args.json:
+        payload = {
+            "task": args.task, "text": result.text, "items": result.items,
+            "suggestions": [s.to_dict() for s in result.suggestions], "truncated": result.truncated,
+            "model": runtime.info.describe(), "tokens_per_second": runtime.last_tokens_per_second,
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif args.task == "suggest":
+        for s in result.suggestions:
+            fix = f" -> {s.replacement!r}" if s.replacement else ""
+            print(f"{s.start}-{s.end} [{s.category}] {text[s.start:s.end]!r}{fix}: {s.problem}")
+        if not result.suggestions:
+            print("no suggestions")
+    elif args.task == "summarise":
+        print(result.text)
+    else:
+        print()
+    return 0
+
+
+def _stderr_progress(fraction: float, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r[{fraction:4.0%}] {message}", end="", file=sys.stderr, flush=True)
+        if fraction >= 1.0:
+            print(file=sys.stderr)
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    from writer_app.llm.download import download_model
+
+    folder = download_model(args.repo_id, progress=_stderr_progress)
+    print(f"downloaded {args.repo_id} to {folder}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import platform
+
+    from writer_app.llm import catalogue, embedded
+    from writer_app.settings import load_settings
+
+    paths = profile_paths(args.data_dir)
+    app = load_settings(paths)
+    lines = [f"python        {platform.python_version()} ({sys.executable})"]
+    vram_gb = None
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        lines.append(f"torch         {torch.__version__}; CUDA {'available' if cuda else 'not available'}")
+        if cuda:
+            free, total = torch.cuda.mem_get_info()
+            vram_gb = total / 2**30
+            lines.append(f"GPU           {torch.cuda.get_device_name(0)}, {free / 2**30:.1f} of {vram_gb:.1f} GiB free")
+    except ImportError:
+        lines.append("torch         not installed")
+    try:
+        import importlib.metadata as md
+
+        lines.append(f"bitsandbytes  {md.version('bitsandbytes')}")
+    except Exception:  # noqa: BLE001 - any failure means "not usable"
+        lines.append("bitsandbytes  not installed")
+    try:
+        gguf = embedded.embedded_gguf_path()
+        converted = embedded._is_complete(embedded.converted_model_dir(paths.model_cache))
+        lines.append(f"embedded      installed ({gguf.stat().st_size / 2**20:.0f} MiB GGUF); "
+                     f"{'converted' if converted else 'not converted yet (done on first use)'} in {paths.model_cache}")
+    except embedded.EmbeddedModelMissing as exc:
+        lines.append(f"embedded      missing: {exc}")
+    lines.append(f"model setting {catalogue.describe_setting(app.model)}; quantization {app.quantization}; "
+                 f"device {app.device}")
+    if catalogue.looks_like_hub_id(app.model):
+        from writer_app.llm.download import cached_model_path
+
+        cached = cached_model_path(app.model)
+        lines.append(f"              {'downloaded: ' + str(cached) if cached else 'not downloaded yet'}")
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            info = dict(line.split(":", 1) for line in handle)
+        available = int(info["MemAvailable"].split()[0]) * 1024
+        lines.append(f"memory        {available / 2**30:.1f} GiB available")
+    except (OSError, KeyError, ValueError):
+        pass
+    target = paths.model_cache if paths.model_cache.exists() else paths.data
+    probe = next((p for p in (target, *target.parents) if p.exists()), Path(os.sep))
+    lines.append(f"disk          {shutil.disk_usage(probe).free / 2**30:.1f} GiB free at {probe}")
+    recommended = catalogue.recommend_models(vram_gb)
+    if recommended:
+        lines.append("recommended   " + ", ".join(f"{c.repo_id} (~{c.vram_4bit_gb:g} GB)" for c in recommended))
+    print("\n".join(lines))
+    return 0
