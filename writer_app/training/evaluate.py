@@ -121,3 +121,39 @@ def evaluate_peft_model(model: Any, tokenizer: Any, eval_rows: np.ndarray, meta:
         "adapter_perplexity": perplexity(adapter_loss),
         "style": style,
     }
+
+
+def evaluate_adapter(adapter_path: Any, base_model_path: Any, eval_rows: np.ndarray, meta: dict[str, Any], *,
+                     device: str = "auto", batch_size: int = 4, style_samples: int = 3, style_tokens: int = 60,
+                     seed: int = 1234, max_sequences: int = 64) -> dict[str, Any]:
+    """``writer-app eval``: load base + adapter here (CLI process) and compare them on held-out rows."""
+    from pathlib import Path
+
+    from peft import PeftModel
+
+    from writer_app.training.config import TrainingConfig
+    from writer_app.training.model_loading import load_tokenizer, wants_cuda
+
+    cuda = wants_cuda(device)
+    tokenizer = load_tokenizer(Path(base_model_path))
+    base = _load_base_for_eval(Path(base_model_path), TrainingConfig(), cuda)
+    model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)
+    rows = eval_rows[:max_sequences] if max_sequences else eval_rows
+    target = next(model.parameters()).device
+    return evaluate_peft_model(model, tokenizer, rows, meta, batch_size=batch_size, style_samples=style_samples,
+                               style_tokens=style_tokens, seed=seed, device=target)
+
+
+def _load_base_for_eval(model_path: Any, config: Any, cuda: bool) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if cuda:
+        from transformers import BitsAndBytesConfig
+
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                   bnb_4bit_compute_dtype=torch.bfloat16)
+        return AutoModelForCausalLM.from_pretrained(str(model_path), quantization_config=quant, device_map={"": 0},
+                                                    use_safetensors=True, trust_remote_code=False)
+    return AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32, use_safetensors=True,
+                                                trust_remote_code=False)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +108,59 @@ def register_finished(library: Any, job: TrainingJob, project_id: int | None) ->
     if existing is not None:
         return existing
     return library.register_adapter(job.adapter_name, str(folder), job.base_model, project_id, metadata)
+
+
+def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
+                stop: threading.Event | None = None) -> tuple[int, dict[str, Any] | None]:
+    """Run the trainer process to its end, passing each JSON event to ``on_event``.
+
+    Setting ``stop`` sends SIGTERM: the trainer finishes its step, writes a
+    checkpoint and exits with 130. Returns (exit code, last event).
+    """
+    proc = subprocess.Popen(trainer_command(job_path), stdout=subprocess.PIPE, text=True, bufsize=1)
+    last: dict[str, Any] | None = None
+    watcher = None
+    if stop is not None:
+        def watch() -> None:
+            while proc.poll() is None:
+                if stop.wait(0.2):
+                    proc.send_signal(signal.SIGTERM)
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            last = event
+            on_event(event)
+        return proc.wait(), last
+    except BaseException:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise
+
+
+def train_and_register(library: Any, job_path: Path, project_id: int | None,
+                       on_event: Callable[[dict[str, Any]], None], stop: threading.Event | None = None) -> Any:
+    """Run the job; register the adapter only if the trainer finished (exit 0 and a done event)."""
+    from writer_app.training.job import read_job
+
+    code, last = run_trainer(job_path, on_event, stop)
+    if code == 0 and last is not None and last.get("event") == "done":
+        return register_finished(library, read_job(job_path), project_id)
+    if code == 130 or (last or {}).get("event") == "cancelled":
+        raise TrainingCancelled(f"training cancelled; resume it with --resume {Path(job_path).parent.name}")
+    message = (last or {}).get("message") or f"the trainer stopped unexpectedly (exit code {code})"
+    raise UserError(message)
+
+
+class TrainingCancelled(UserError):
+    exit_code = 130

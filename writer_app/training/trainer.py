@@ -28,13 +28,20 @@ from typing import Any
 
 from writer_app.errors import UserError
 from writer_app.training import checkpoint as ckpt
-from writer_app.training.dataset import build_dataset, read_dataset, read_sources, write_dataset
+from writer_app.training.dataset import (
+    PackedDataset,
+    build_dataset,
+    read_dataset,
+    read_sources,
+    write_dataset,
+)
 from writer_app.training.evaluate import evaluate_peft_model, mean_loss
 from writer_app.training.job import TrainingJob
 from writer_app.training.model_loading import load_tokenizer, load_trainable_model, wants_cuda
 
 Emit = Callable[[dict[str, Any]], None]
 ADAPTER_METADATA = "writer_app_adapter.json"
+HELDOUT_FILE = "heldout.npz"
 
 
 class TrainingStopped(Exception):
@@ -82,8 +89,9 @@ def existing_adapter(job: TrainingJob) -> dict[str, Any] | None:
     return None
 
 
-def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any]) -> Path:
-    """peft folder + metadata into a temporary folder, fsynced, then renamed into place."""
+def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any], heldout: PackedDataset | None = None) -> Path:
+    """peft folder + metadata (+ the held-out set, for ``writer-app eval``) into a temporary
+    folder, fsynced, then renamed into place: a half adapter is never visible."""
     output_dir = Path(output_dir)
     if output_dir.exists():
         raise UserError(f"an adapter folder already exists at {output_dir}")
@@ -91,6 +99,8 @@ def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any]) -> Pat
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{output_dir.name}-", dir=output_dir.parent))
     try:
         model.save_pretrained(str(staging), safe_serialization=True)
+        if heldout is not None:
+            write_dataset(staging / HELDOUT_FILE, heldout)
         (staging / ADAPTER_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), "utf-8")
         for item in staging.iterdir():
             with open(item, "rb") as handle:
@@ -271,7 +281,7 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
             "base_model_path": job.base_model_path, "project": job.project_title, "dataset": summary,
             "hyperparameters": cfg.to_dict(), "metrics": metrics, "history": state["history"],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        })
+        }, heldout=PackedDataset(data.train[:0], data.eval, meta))
     accelerator.wait_for_everyone()
     return {"event": "done", "adapter_path": job.output_dir, "metrics": metrics}
 

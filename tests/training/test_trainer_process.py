@@ -1,0 +1,76 @@
+"""The trainer process: kill -9 and resume, NaN stop, JSON-lines protocol."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from writer_app.training.checkpoint import checkpoint_dirs
+from writer_app.training.job import read_job
+
+from .conftest import run_trainer
+
+pytestmark = [pytest.mark.slow, pytest.mark.model]
+
+
+def test_killed_run_resumes_from_its_last_complete_checkpoint(make_job):
+    job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"sleep_per_step_s": 0.5})
+    job = read_job(job_path)
+    proc = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
+                            stdout=subprocess.PIPE, text=True)
+    first_steps = []
+    for line in proc.stdout:
+        event = json.loads(line)
+        if event["event"] == "progress":
+            first_steps.append(event["step"])
+        if event["event"] == "checkpoint" and event["step"] >= 2:
+            os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+            break
+    proc.wait()
+    proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    saved = checkpoint_dirs(Path(job.run_dir))
+    assert saved and saved[-1][0] >= 2
+    killed_at = saved[-1][0]
+
+    code, events = run_trainer(job_path)
+    assert code == 0, events[-1]
+    resumed = next(e for e in events if e["event"] == "resumed")
+    assert resumed["step"] == killed_at
+    steps = [e["step"] for e in events if e["event"] == "progress"]
+    assert steps == list(range(killed_at + 1, 7))  # never backwards, never repeated before the checkpoint
+    done = events[-1]
+    assert done["event"] == "done" and done["metrics"]["steps"] == 6
+    adapter = Path(done["adapter_path"])
+    assert (adapter / "adapter_config.json").is_file()
+    meta = json.loads((adapter / "writer_app_adapter.json").read_text())
+    assert meta["base_model"] == "embedded" and meta["hyperparameters"]["rank"] == 4
+    assert meta["metrics"]["adapter_eval_loss"] < meta["metrics"]["base_eval_loss"]
+
+
+def test_nan_loss_stops_within_the_step_and_keeps_the_good_checkpoint(make_job):
+    job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"nan_loss_at_step": 3})
+    job = read_job(job_path)
+    code, events = run_trainer(job_path)
+    assert code == 1
+    error = events[-1]
+    assert error["event"] == "error" and error["reason"] == "nan"
+    assert "step 3" in error["message"] and "step 2" in error["message"]
+    assert max(e["step"] for e in events if e["event"] == "progress") == 2
+    assert [step for step, _ in checkpoint_dirs(Path(job.run_dir))] == [2]
+    assert not Path(job.output_dir).exists()
+
+
+def test_bad_job_file_reports_one_error_line(tmp_path):
+    bad = tmp_path / "job.json"
+    bad.write_text("{not json")
+    proc = subprocess.run([sys.executable, "-m", "writer_app.training", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    event = json.loads(proc.stdout.strip())
+    assert event["event"] == "error" and "cannot read the training job" in event["message"]

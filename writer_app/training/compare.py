@@ -1,0 +1,50 @@
+"""``python -m writer_app.training.compare`` — one prompt, continued by base and by adapter.
+
+The Trainer tab's side-by-side view runs this as a child process (prompt on
+stdin, one JSON object on stdout), so the editor never waits on a model and
+the inference model the assistant holds is left alone. Same seed for both
+continuations: the difference is the adapter's, not the dice's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def compare(base_model_path: Path, adapter_path: Path, prompt: str, tokens: int, seed: int) -> dict[str, str]:
+    from peft import PeftModel
+
+    from writer_app.training.evaluate import _load_base_for_eval, generate_continuation
+    from writer_app.training.model_loading import load_tokenizer, wants_cuda
+
+    tokenizer = load_tokenizer(base_model_path)
+    base = _load_base_for_eval(base_model_path, None, wants_cuda("auto"))
+    model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)
+    with model.disable_adapter():
+        plain = generate_continuation(model, tokenizer, prompt, tokens, seed)
+    styled = generate_continuation(model, tokenizer, prompt, tokens, seed)
+    return {"base": plain, "adapter": styled}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m writer_app.training.compare")
+    parser.add_argument("--base", required=True, help="base model folder")
+    parser.add_argument("--adapter", required=True, help="adapter folder")
+    parser.add_argument("--tokens", type=int, default=80)
+    parser.add_argument("--seed", type=int, default=1234)
+    args = parser.parse_args(argv)
+    prompt = sys.stdin.read()
+    try:
+        result = compare(Path(args.base), Path(args.adapter), prompt, args.tokens, args.seed)
+    except Exception as exc:  # noqa: BLE001 - one line for the UI
+        print(json.dumps({"error": f"{exc.__class__.__name__}: {exc}"}))
+        return 1
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The trainer process seen from Qt: a QProcess whose stdout JSON lines become signals.
+
+Why a process and not a thread: training can take hours, use all memory or
+crash in native code; in its own process it cannot take the editor down, and
+cancelling is a signal (SIGTERM: the trainer finishes its step, checkpoints
+and exits). The GUI thread only ever reads lines that are ready.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+
+from writer_app.training.runs import trainer_command
+
+KILL_AFTER_MS = 60_000
+
+
+class TrainerProcess(QObject):
+    event = Signal(dict)  # every JSON event the trainer prints
+    finished = Signal(int, dict)  # exit code, last event ({} if none)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._process: QProcess | None = None
+        self._buffer = b""
+        self._last: dict[str, Any] = {}
+        self.job_path: Path | None = None
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self, job_path: Path) -> None:
+        if self.is_running():
+            raise RuntimeError("a training run is already going")
+        self.job_path = Path(job_path)
+        self._buffer, self._last = b"", {}
+        process = QProcess(self)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        process.setStandardErrorFile(str(self.job_path.with_name("trainer.log")))
+        process.readyReadStandardOutput.connect(self._read)
+        process.finished.connect(self._done)
+        command = trainer_command(self.job_path)
+        self._process = process
+        process.start(command[0], command[1:])
+
+    def cancel(self) -> None:
+        """Ask nicely (SIGTERM), kill if the trainer has not stopped after a minute."""
+        if not self.is_running():
+            return
+        assert self._process is not None
+        self._process.terminate()
+        process = self._process
+        QTimer.singleShot(KILL_AFTER_MS, lambda: process.kill()
+                          if process.state() != QProcess.ProcessState.NotRunning else None)
+
+    def _read(self) -> None:
+        assert self._process is not None
+        self._buffer += bytes(self._process.readAllStandardOutput().data())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                self._last = event
+                self.event.emit(event)
+
+    def _done(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read()
+        if status == QProcess.ExitStatus.CrashExit and code == 0:
+            code = -1
+        self._process = None
+        self.finished.emit(code, self._last)
+
+
+def cuda_free_memory_mb() -> int | None:
+    """Free memory of the first CUDA GPU via nvidia-smi (no torch in the UI process); None without one."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    try:
+        out = subprocess.run([smi, "--query-gpu=memory.free", "--format=csv,noheader,nounits"],
+                             capture_output=True, text=True, timeout=5).stdout
+        return int(out.strip().splitlines()[0])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        return None
+
+
+def training_memory_needed_mb(model_folder: Path) -> int:
+    """A rough QLoRA budget: 4-bit weights (a quarter of the 16-bit files) plus activations and optimiser."""
+    weights = sum(p.stat().st_size for p in Path(model_folder).glob("*.safetensors"))
+    return int(weights / 2**20 * 0.35) + 2_000

@@ -1,0 +1,366 @@
+"""The Trainer tab: pick documents, see the estimate, "Train my style", watch it learn.
+
+The run itself is a separate process (:class:`TrainerProcess`); this tab only
+reads its JSON lines, so the editor stays fully usable while it trains. The
+library is read and the finished adapter registered through the window's
+database worker (the one database writer). The main window calls
+:func:`install`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from writer_app.training.config import TrainingConfig, field_help, suggest_config
+from writer_app.training.dataset import estimate
+from writer_app.ui.loss_chart import LossChart
+from writer_app.ui.trainer_adapters import AdapterList
+from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
+
+ADVANCED_FIELDS = ("rank", "alpha", "learning_rate", "epochs", "max_steps", "seq_len", "batch_size",
+                   "grad_accum", "eval_every", "early_stopping_patience", "style_samples")
+DOCUMENT_KINDS = ("chapter", "scene")
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class TrainerTab(QWidget):
+    """objectName ``trainerTab``."""
+
+    unloadInferenceRequested = Signal()
+    adapterRegistered = Signal(str)
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.setObjectName("trainerTab")
+        self.window = window
+        self.project_id: int | None = None
+        self.project_title = ""
+        self._word_counts: dict[int, int] = {}
+        self._confirmed_small = False
+        self.process = TrainerProcess(self)
+        self.process.event.connect(self._on_event)
+        self.process.finished.connect(self._on_finished)
+
+        self.documents = QTreeWidget()
+        self.documents.setObjectName("trainerDocuments")
+        self.documents.setHeaderLabels(["Documents to learn from", "Words"])
+        self.documents.setColumnWidth(0, 260)
+        self.documents.setMinimumHeight(150)
+        self.documents.itemChanged.connect(lambda *_: self.update_estimate())
+        self.estimate_label = QLabel()
+        self.estimate_label.setObjectName("trainerEstimate")
+        self.estimate_label.setWordWrap(True)
+
+        self.advanced = QGroupBox("Advanced")
+        self.advanced.setCheckable(True)
+        self.advanced.setChecked(False)
+        self.form_host = QWidget()
+        form = QFormLayout(self.form_host)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        helps = field_help()
+        for name in ADVANCED_FIELDS:
+            meta = helps[name]
+            if isinstance(meta["default"], float):
+                box: QSpinBox | QDoubleSpinBox = QDoubleSpinBox()
+                box.setDecimals(6 if name == "learning_rate" else 2)
+                box.setSingleStep(1e-5 if name == "learning_rate" else 0.5)
+            else:
+                box = QSpinBox()
+            box.setRange(meta["min"], min(meta["max"], 2**31 - 1))
+            box.setToolTip(meta["help"])
+            box.setObjectName(f"trainer_{name}")
+            self.fields[name] = box
+            form.addRow(name.replace("_", " ").capitalize(), box)
+        self.form_host.setVisible(False)
+        self.advanced.toggled.connect(self.form_host.setVisible)
+        QVBoxLayout(self.advanced).addWidget(self.form_host)
+
+        self.train_button = QPushButton("Train my style")
+        self.train_button.setObjectName("trainButton")
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelTrainingButton")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.unload_button = QPushButton("Unload the assistant's model")
+        self.unload_button.setVisible(False)
+        self.unload_button.clicked.connect(self._unload_inference)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainingProgress")
+        self.progress.setFormat("Not started")
+        self.status_label = QLabel("")
+        self.status_label.setObjectName("trainerStatus")
+        self.status_label.setWordWrap(True)
+        self.chart = LossChart()
+        self.adapter_list = AdapterList(window)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.train_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.documents)
+        layout.addWidget(self.estimate_label)
+        layout.addWidget(self.advanced)
+        layout.addLayout(buttons)
+        layout.addWidget(self.unload_button)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.adapter_list)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.apply_config(TrainingConfig())
+
+    # -- documents and estimate ----------------------------------------------------------
+    def load_project(self, project_id: int) -> None:
+        def read(lib: Any) -> tuple[Any, list[Any]]:
+            return lib.get_project(project_id), lib.nodes(project_id)
+
+        self.window.db.submit(read, self._show_nodes)
+
+    def _show_nodes(self, result: tuple[Any, list[Any]]) -> None:
+        project, nodes = result
+        self.project_id, self.project_title = project.id, project.title
+        self.documents.blockSignals(True)
+        self.documents.clear()
+        items: dict[int, QTreeWidgetItem] = {}
+        for node in nodes:
+            parent = items.get(node.parent_id) if node.parent_id else None
+            item = QTreeWidgetItem([node.title, f"{node.word_count:,}" if node.kind != "folder" else ""])
+            item.setData(0, Qt.ItemDataRole.UserRole, node.id)
+            flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+            if node.kind == "folder":
+                flags |= Qt.ItemFlag.ItemIsAutoTristate
+            item.setFlags(flags)
+            item.setCheckState(0, Qt.CheckState.Checked if node.kind in DOCUMENT_KINDS else Qt.CheckState.Unchecked)
+            (parent.addChild(item) if parent is not None else self.documents.addTopLevelItem(item))
+            items[node.id] = item
+            if node.kind != "folder":
+                self._word_counts[node.id] = node.word_count
+        self.documents.expandAll()
+        self.documents.blockSignals(False)
+        self.update_estimate(suggest=True)
+
+    def selected_node_ids(self) -> list[int]:
+        chosen = []
+        stack = [self.documents.topLevelItem(i) for i in range(self.documents.topLevelItemCount())]
+        while stack:
+            item = stack.pop(0)
+            node_id = item.data(0, Qt.ItemDataRole.UserRole)
+            if item.checkState(0) == Qt.CheckState.Checked and node_id in self._word_counts:
+                chosen.append(node_id)
+            stack[0:0] = [item.child(i) for i in range(item.childCount())]
+        return chosen
+
+    def update_estimate(self, suggest: bool = False) -> None:
+        self._confirmed_small = False
+        counts = [self._word_counts[i] for i in self.selected_node_ids()]
+        config = self.config()
+        guess = estimate(counts, epochs=config.epochs)
+        if suggest:
+            self.apply_config(suggest_config(int(guess.tokens * 0.92)))
+            config = self.config()
+            guess = estimate(counts, epochs=config.epochs)
+        text = (f"{guess.words:,} words in {guess.documents} documents · about {guess.tokens:,} tokens · "
+                f"about {_minutes(guess.estimated_seconds)} of training on this computer")
+        if guess.refused:
+            text += f"<br><span style='color:#b3261e'>{guess.refused}</span>"
+        elif guess.warning:
+            text += f"<br><span style='color:#8a5a00'>{guess.warning}</span>"
+        self.estimate_label.setText(text)
+        self.train_button.setEnabled(not guess.refused and not self.process.is_running())
+        self._estimate = guess
+
+    # -- configuration ----------------------------------------------------------------------
+    def apply_config(self, config: TrainingConfig) -> None:
+        for name, box in self.fields.items():
+            box.setValue(getattr(config, name))
+
+    def config(self) -> TrainingConfig:
+        config = TrainingConfig()
+        suggested = suggest_config(0)
+        config.warmup_steps, config.checkpoint_every = suggested.warmup_steps, suggested.checkpoint_every
+        for name, box in self.fields.items():
+            setattr(config, name, type(getattr(config, name))(box.value()))
+        config.overlap_tokens = min(config.overlap_tokens, config.seq_len // 4)
+        config.checkpoint_every = config.eval_every
+        if config.max_steps:
+            config.warmup_steps = min(config.warmup_steps, max(1, config.max_steps // 10))
+        return config
+
+    # -- running ----------------------------------------------------------------------------
+    def start_training(self) -> None:
+        if self.process.is_running() or self.project_id is None:
+            return
+        guess = getattr(self, "_estimate", None)
+        if guess is None or guess.refused:
+            return
+        if guess.warning and not self._confirmed_small:
+            self._confirmed_small = True
+            self.train_button.setText("Train anyway")
+            self.status_label.setText("Below the recommended amount of text. Press “Train anyway” to go on.")
+            return
+        node_ids, config = self.selected_node_ids(), self.config()
+        project_id, title = self.project_id, self.project_title
+        settings, paths = self.window.settings, self.window.paths
+        self.train_button.setEnabled(False)
+        self.status_label.setText("Preparing the documents…")
+
+        def prepare(lib: Any) -> Path:
+            from writer_app.training import runs
+            from writer_app.training.model_loading import resolve_base_model
+
+            documents = runs.documents_from_library(lib, project_id, node_ids)
+            model_path = resolve_base_model(settings.model, paths.model_cache)
+            return runs.prepare_job(paths, documents, base_model=settings.model, base_model_path=model_path,
+                                    config=config, adapter_name=runs.unique_adapter_name(lib, title),
+                                    project_title=title, device=settings.device)
+
+        self.window.db.submit(prepare, self._launch, self._failed_to_start)
+
+    def _launch(self, job_path: Path) -> None:
+        free = cuda_free_memory_mb()
+        assistant_loaded = getattr(getattr(self.window, "assistant", None), "model_loaded", False)
+        if free is not None and assistant_loaded:
+            from writer_app.training.job import read_job
+
+            need = training_memory_needed_mb(Path(read_job(job_path).base_model_path))
+            if free < need:
+                self.unload_button.setVisible(True)
+                self.status_label.setText(f"The GPU has {free:,} MB free but training needs about {need:,} MB "
+                                          "while the assistant's model is loaded. Unload it, then press Train.")
+                self.train_button.setEnabled(True)
+                return
+        self.chart.clear()
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("Starting the trainer…")
+        self.cancel_button.setEnabled(True)
+        self.train_button.setText("Train my style")
+        self.status_label.setText("Loading the model and building the dataset…")
+        self.process.start(job_path)
+
+    def _failed_to_start(self, error: BaseException) -> None:
+        self.train_button.setEnabled(True)
+        self.status_label.setText(str(error))
+
+    def _unload_inference(self) -> None:
+        self.unloadInferenceRequested.emit()
+        unload = getattr(getattr(self.window, "assistant", None), "unload_model", None)
+        if callable(unload):
+            unload()
+        self.unload_button.setVisible(False)
+        self.status_label.setText("The assistant's model was unloaded; press Train my style.")
+
+    def cancel_training(self) -> None:
+        if self.process.is_running():
+            self.status_label.setText("Cancelling after the current step…")
+            self.cancel_button.setEnabled(False)
+            self.process.cancel()
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "dataset":
+            self.progress.setRange(0, int(event["max_steps"]))
+            self.progress.setValue(0)
+            self.chart.set_max_step(int(event["max_steps"]))
+            self.status_label.setText(f"{event['tokens']:,} tokens; held out: {', '.join(event['heldout_titles'])}")
+        elif kind == "resumed":
+            self.progress.setRange(0, int(event["max_steps"]))
+            self.progress.setValue(int(event["step"]))
+        elif kind == "progress":
+            step, total = int(event["step"]), int(event["max_steps"])
+            self.progress.setRange(0, total)
+            self.progress.setValue(step)
+            self.progress.setFormat(f"Step %v of %m — about {_minutes(event['eta_s'])} left")
+            self.chart.add_point(step, event.get("train_loss"), event.get("eval_loss"))
+            held = f" · held-out {event['eval_loss']:.3f}" if event.get("eval_loss") is not None else ""
+            self.status_label.setText(f"loss {event['train_loss']:.3f}{held} · {event['tokens_per_s']:.0f} "
+                                      f"tokens/s · {event['memory_mb']:.0f} MB")
+        elif kind == "evaluating":
+            self.progress.setFormat("Comparing with the base model…")
+        elif kind == "early_stop":
+            self.status_label.setText("The held-out loss stopped improving: stopping early.")
+
+    def _on_finished(self, code: int, last: dict[str, Any]) -> None:
+        self.cancel_button.setEnabled(False)
+        self.train_button.setEnabled(True)
+        if code == 0 and last.get("event") == "done":
+            job_path, project_id = self.process.job_path, self.project_id
+
+            def register(lib: Any) -> Any:
+                from writer_app.training.job import read_job
+                from writer_app.training.runs import register_finished
+
+                return register_finished(lib, read_job(job_path), project_id)
+
+            self.window.db.submit(register, self._registered, self._failed_to_start)
+            return
+        self.progress.setFormat("Cancelled" if last.get("event") == "cancelled" else "Stopped")
+        self.status_label.setText(last.get("message") or f"The trainer stopped (exit code {code}).")
+
+    def _registered(self, adapter: Any) -> None:
+        metrics = adapter.metadata.get("metrics", {})
+        self.progress.setFormat("Done")
+        self.status_label.setText(
+            f"Adapter “{adapter.name}” is ready: held-out perplexity {metrics.get('base_perplexity', 0):.1f} "
+            f"(base) → {metrics.get('adapter_perplexity', 0):.1f} (yours). Use it for the assistant below.")
+        self.adapter_list.refresh()
+        self.adapterRegistered.emit(adapter.name)
+
+
+class _CloseGuard(QObject):
+    """Stops a running trainer when the main window closes (it checkpoints, so it can resume)."""
+
+    def __init__(self, tab: TrainerTab) -> None:
+        super().__init__(tab)
+        self.tab = tab
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Close:
+            self.tab.process.cancel()
+        return False
+
+
+def install(window: Any) -> TrainerTab:
+    tab = TrainerTab(window)
+    window.trainer_tab = tab
+    if hasattr(window, "add_panel"):
+        window.add_panel(tab, "Trainer")
+    window.projectOpened.connect(tab.load_project)
+    window.installEventFilter(_CloseGuard(tab))
+    if getattr(window, "current_project_id", None) is not None:
+        tab.load_project(window.current_project_id)
+    tab.adapter_list.refresh()
+    return tab
