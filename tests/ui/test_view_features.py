@@ -38,8 +38,12 @@ def test_focus_mode_on_and_off(qtbot, main_window):
 def test_dark_theme_switches_and_is_remembered(qtbot, main_window, profile_dir):
     window = main_window
     light_base = QApplication.palette().base().color().lightness()
+    window.editor.insertPlainText('"Dialogue," she said, *softly*.')
+    window.save_now()
+    qtbot.waitUntil(lambda: window.autosave.state == "saved")
     window.actions_by_name["actionDarkTheme"].trigger()
     assert window.settings.theme == "dark"
+    assert window.autosave.state == "saved" and not window.isWindowModified()  # re-colouring is no edit
     assert QApplication.palette().base().color().lightness() < light_base
     assert "#25272b" in QApplication.instance().styleSheet()
     window.close()

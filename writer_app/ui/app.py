@@ -134,7 +134,7 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     window.restore_layout()
     install_extensions(window, extensions)  # before opening, so extensions see projectOpened/documentOpened
     _open_last_place(window)
-    window.backups.backup_now()
+    window.backups.backup_now(quiet=True)
     return window
 
 

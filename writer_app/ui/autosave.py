@@ -45,6 +45,9 @@ class AutosaveController(QObject):
         self._generation = 0
         self._saved_generation = 0
         self._suspended = False
+        # QTextDocument.revision() moves on real edits (typing, undo, paste, ghost text) but not
+        # when the highlighter or a font change re-lays the text out, which also emits textChanged.
+        self._seen_revision = editor.document().revision()
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.save_now)
@@ -78,6 +81,7 @@ class AutosaveController(QObject):
             self.editor.load_text(text)
         finally:
             self._suspended = False
+        self._seen_revision = self.editor.document().revision()
         self.node_id = node_id
         self._generation = self._saved_generation = 0
         self._set_state("saved")
@@ -85,6 +89,11 @@ class AutosaveController(QObject):
     def _on_edit(self) -> None:
         if self._suspended or self.node_id is None:
             return
+        revision = self.editor.document().revision()
+        if revision == self._seen_revision or self.editor.reformatting:
+            self._seen_revision = revision
+            return
+        self._seen_revision = revision
         self._generation += 1
         self._set_state("unsaved" if self.state != "error" else "error")
         self._timer.start()

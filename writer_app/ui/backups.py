@@ -7,6 +7,7 @@ database the saves write), so it never blocks the page and never races a save.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
@@ -31,15 +32,16 @@ class BackupScheduler(QObject):
 
     def _tick(self) -> None:
         if self.window.changes_since_backup:
-            self.backup_now()
+            self.backup_now(quiet=True)
 
-    def backup_now(self) -> None:
+    def backup_now(self, quiet: bool = False) -> None:
         paths, keep = self.window.paths, self.window.settings.backup_keep
         self.window.changes_since_backup = False
 
         def done(path: object) -> None:
             self.last_backup = str(path)
-            self.window.status.show_message(f"Backed up to {path}", 3000)
+            if not quiet:
+                self.window.status.show_message(f"Backed up ({Path(str(path)).name})", 3000)
 
         def failed(exc: BaseException) -> None:
             self.window.changes_since_backup = True

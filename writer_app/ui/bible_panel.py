@@ -54,6 +54,8 @@ class StoryBiblePanel(QWidget):
         self.description_field.setPlaceholderText("Who or what this is, as the assistant should know it")
         self.notes_field = QPlainTextEdit(self)
         self.notes_field.setPlaceholderText("Private notes")
+        for field in (self.description_field, self.notes_field):
+            field.setMaximumHeight(140)
         self.new_button = QPushButton("New", self)
         self.save_button = QPushButton("Save", self)
         self.delete_button = QPushButton("Delete", self)
@@ -69,7 +71,7 @@ class StoryBiblePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_field)
         layout.addWidget(self.list, 1)
-        layout.addLayout(form, 2)
+        layout.addLayout(form)
         layout.addLayout(buttons)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

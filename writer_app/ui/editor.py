@@ -40,6 +40,9 @@ class ManuscriptEditor(QPlainTextEdit):
         self.zoom_steps = 0
         self._base_font = QFont("Georgia", 13)
         self._typewriter = False
+        # True while only the look changes (re-highlighting bumps the document revision and
+        # emits textChanged although no word changed); autosave ignores those signals.
+        self.reformatting = False
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setFrameShape(QPlainTextEdit.Shape.NoFrame)
         self.setTabChangesFocus(False)
@@ -87,7 +90,11 @@ class ManuscriptEditor(QPlainTextEdit):
         self._apply_font()
 
     def set_dark(self, dark: bool) -> None:
-        self.highlighter.set_palette(dark)
+        self.reformatting = True
+        try:
+            self.highlighter.set_palette(dark)
+        finally:
+            self.reformatting = False
 
     def zoom(self, steps: int) -> None:
         """Zoom by whole points; 0 resets. The column widens with the font, as a page would."""

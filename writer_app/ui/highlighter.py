@@ -28,7 +28,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
 
     def set_palette(self, dark: bool) -> None:
         heading = QColor("#d9b36c" if dark else "#7a4b12")
-        dialogue = QColor("#9ec5e8" if dark else "#1f4f7a")
+        dialogue = QColor("#bccfe0" if dark else "#34495e")  # a quiet tint: most novels are half dialogue
         muted = QColor("#8c8c8c" if dark else "#8a8a8a")
         self.heading_format = QTextCharFormat()
         self.heading_format.setFontWeight(QFont.Weight.Bold)
