@@ -106,3 +106,15 @@ def test_import_a_real_manuscript_then_export_it(qtbot, main_window, tmp_path):
     file_ops.export_to(window, True, out)
     qtbot.waitUntil(out.exists, timeout=5000)
     assert "The ship came home." in out.read_text(encoding="utf-8")
+
+
+def test_status_bar_counts_and_word_target(qtbot, main_window):
+    window = main_window
+    file_ops.set_word_target(window, 100)
+    qtbot.waitUntil(lambda: window.status.target_bar.isVisibleTo(window))
+    window.editor.insertPlainText("one two three four five six seven eight nine ten")
+    window.save_now()
+    qtbot.waitUntil(lambda: window.status.project_label.text() == "Project: 10")
+    assert window.status.document_label.text() == "Document: 10 words"
+    assert window.status.session_label.text() == "Session: +10"
+    assert window.status.target_bar.format() == "10% of 100"

@@ -133,6 +133,26 @@ def restore_from_trash(window: MainWindow) -> None:
     window.db.submit(lambda lib: lib.trashed_nodes(project_id), choose)
 
 
+def set_word_target(window: MainWindow, target: int | None = None) -> None:
+    """The project's word target drives the status bar's progress bar (0 hides it)."""
+    project_id = window.current_project_id
+    if project_id is None:
+        return
+    if target is None:
+        current = window.current_project.word_target if window.current_project else 0
+        target, ok = QInputDialog.getInt(window, "Word Target", "Words for the whole project (0 for none):",
+                                         current, 0, 10_000_000, 1000)
+        if not ok:
+            return
+
+    def done(project: Any) -> None:
+        window.current_project = project
+        window.status.set_project_words(window.status.project_words, project.word_target)
+
+    window.db.submit(lambda lib: lib.update_project(project_id, word_target=target), done,
+                     _error_handler(window, "Could not set the word target"))
+
+
 def snapshot(window: MainWindow) -> None:
     node_id = window.current_node_id
     if node_id is None:

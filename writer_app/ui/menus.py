@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "Document", "actionTrash", "Move to &Trash", lambda: file_ops.trash_selected(window))
     _action(window, "Document", "actionRestoreTrash", "Restore from Tras&h…",
             lambda: file_ops.restore_from_trash(window))
+    _action(window, "Document", "actionWordTarget", "Set &Word Target…", lambda: file_ops.set_word_target(window))
     window.menus["Document"].addSeparator()
     _action(window, "Document", "actionSnapshot", "Take S&napshot", lambda: file_ops.snapshot(window))
     _action(window, "Document", "actionHistory", "&History…", lambda: open_revisions(window), "Ctrl+Alt+H")
@@ -112,3 +114,10 @@ def build_menus(window: MainWindow) -> None:
     window.menus["View"].addAction(window.binder_dock.toggleViewAction())
 
     _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))
+
+    # Right-click in the binder offers the same document commands.
+    tree = window.binder.tree
+    tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    for name in ("actionNewChapter", "actionNewScene", "actionNewFolder", "actionRename", "actionMoveUp",
+                 "actionMoveDown", "actionTrash", "actionRestoreTrash", "actionHistory"):
+        tree.addAction(window.actions_by_name[name])
