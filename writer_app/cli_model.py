@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -131,13 +132,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bible=bible, story_so_far=story_so_far, language=language,
     )
     cancel = threading.Event()
-    streaming = not args.json and args.task not in ("suggest", "summarise")
-    on_delta = (lambda d: (sys.stdout.write(d), sys.stdout.flush())) if streaming else None
+    printer = _SentencePrinter() if not args.json and args.task == "continue" else None
     try:
-        result = tasks.run_task(runtime, request, settings, cancel, on_delta=on_delta, progress=progress)
+        result = tasks.run_task(runtime, request, settings, cancel,
+                                on_delta=printer.feed if printer else None, progress=progress)
     except KeyboardInterrupt:
         cancel.set()
         raise
+    if printer is not None:
+        printer.finish(result.text)
+        return 0
     if args.json:
         payload = {
             "task": args.task, "text": result.text, "items": result.items,
@@ -151,11 +155,42 @@ def cmd_generate(args: argparse.Namespace) -> int:
             print(f"{s.start}-{s.end} [{s.category}] {text[s.start:s.end]!r}{fix}: {s.problem}")
         if not result.suggestions:
             print("no suggestions")
-    elif args.task == "summarise":
-        print(result.text)
+    elif args.task == "brainstorm" and result.items:
+        print("\n".join(f"- {item}" for item in result.items))
     else:
-        print()
+        print(result.text)
     return 0
+
+
+class _SentencePrinter:
+    """Streams a continuation to stdout a whole sentence at a time.
+
+    The final text drops a dangling half sentence (``tasks.clean_output``);
+    printing only up to sentence ends while streaming means what the author
+    saw is always a prefix of that final text.
+    """
+
+    _END = re.compile(r"[.!?…][\"”’)]?\s")
+
+    def __init__(self) -> None:
+        self.pending = ""
+        self.printed = ""
+
+    def feed(self, delta: str) -> None:
+        self.pending += delta
+        ends = [m.end() for m in self._END.finditer(self.pending)]
+        if ends:
+            self._emit(self.pending[: ends[-1]])
+            self.pending = self.pending[ends[-1]:]
+
+    def _emit(self, text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        self.printed += text
+
+    def finish(self, final: str) -> None:
+        rest = final[len(self.printed):] if final.startswith(self.printed) else ""
+        self._emit(rest.rstrip() + "\n")
 
 
 def _stderr_progress(fraction: float, message: str) -> None:

@@ -145,6 +145,16 @@ def _build_on_meta(folder: Path, dtype: Any) -> Any | None:
     return model.eval()
 
 
+def _refuse_missing_weights(folder: Path, loading: dict) -> None:
+    """Weights that do not match the architecture would load as random numbers: refuse instead."""
+    missing = [k for k in loading.get("missing_keys", []) if not k.endswith("lm_head.weight")]
+    if missing:
+        raise UserError(
+            f"the weights in {folder} do not match its config ({len(missing)} tensors missing, e.g. "
+            f"{missing[0]}); the folder is damaged or mixes two models"
+        )
+
+
 class ModelRuntime:
     """A loaded model and tokenizer; see the module docstring."""
 
@@ -274,9 +284,12 @@ class ModelRuntime:
         dtype = torch.bfloat16 if quantization == "16bit" else torch.float32
         model = None if trust_remote_code else _build_on_meta(folder, dtype)
         if model is None:
-            model = AutoModelForCausalLM.from_pretrained(
-                folder, dtype=dtype, use_safetensors=not allow_pickle, trust_remote_code=trust_remote_code
-            ).eval()
+            model, loading = AutoModelForCausalLM.from_pretrained(
+                folder, dtype=dtype, use_safetensors=not allow_pickle, trust_remote_code=trust_remote_code,
+                output_loading_info=True,
+            )
+            _refuse_missing_weights(folder, loading)
+            model = model.eval()
         return model, "none", dtype
 
     @property

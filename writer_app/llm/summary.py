@@ -39,20 +39,24 @@ def summarise(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     settings: GenerationSettings | None = None,
+    chunk_tokens: int | None = None,
 ) -> str:
+    """Summarise ``text``; ``chunk_tokens`` overrides the piece size (smaller pieces, more levels)."""
     from writer_app.llm.tasks import clean_output
 
     if not text or not text.strip():
         raise UserError("there is no text to summarise")
-    settings = (settings or GenerationSettings()).with_(max_new_tokens=SUMMARY_TOKENS)
+    settings = settings or GenerationSettings()
+    settings = settings.with_(max_new_tokens=min(settings.max_new_tokens, SUMMARY_TOKENS))
     overhead = runtime.count_tokens(_summary_prompt(runtime, "", True).text)
-    chunk_tokens = min(MAX_CHUNK_TOKENS, runtime.info.context_window - SUMMARY_TOKENS - overhead - 16)
+    limit = runtime.info.context_window - settings.max_new_tokens - overhead - 16
+    chunk_tokens = min(chunk_tokens or MAX_CHUNK_TOKENS, limit)
     if chunk_tokens < 64:
         raise UserError("the model's context window is too small to summarise with")
     total_tokens = runtime.count_tokens(text)
     # Estimated calls: each level shrinks by about chunk_tokens / SUMMARY_TOKENS.
     estimate = max(1, math.ceil(total_tokens / chunk_tokens))
-    calls_expected = estimate + max(0, math.ceil(estimate * SUMMARY_TOKENS / chunk_tokens)) + 1
+    calls_expected = estimate + math.ceil(estimate * settings.max_new_tokens / chunk_tokens) + 1
     calls_done = 0
     level_text, level, partial = text.strip(), 0, False
     while True:

@@ -1,0 +1,33 @@
+"""One loaded embedded model shared by every llm test (loading is the expensive part)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+STORY = (
+    "The rain had not stopped for three days when Mara finally opened the door of the lighthouse. "
+    "Inside, the air smelled of salt and old paper, and the stairs spiralled up into darkness.\n\n"
+    "She climbed slowly, counting the steps as her father had taught her. At the top, the great lamp "
+    "was dark, and someone had left a letter on the desk."
+)
+
+
+@pytest.fixture(scope="session")
+def runtime(embedded_model_dir):
+    from writer_app.llm.runtime import ModelRuntime
+
+    rt = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]))
+    yield rt
+    rt.detach_adapter()
+
+
+@pytest.fixture
+def fresh_runtime(runtime):
+    """The shared runtime with no adapter and no kept cache (tests leave it that way too)."""
+    runtime.detach_adapter()
+    runtime.reset_cache()
+    yield runtime
+    runtime.detach_adapter()
