@@ -8,22 +8,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
 
-class FocusMode:
+class FocusMode(QObject):
+    """Esc is read by an event filter on the editor (not a shortcut), installed before the
+    extensions' filters, so the assistant can still use Esc to dismiss its ghost text first."""
+
     def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
         self.window = window
         self.active = False
         self._hidden: list[QWidget] = []
         self._was_maximized = False
-        self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), window, self.leave)
-        self._escape.setEnabled(False)
+        window.editor.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (self.active and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape):
+            self.leave()
+            return True
+        return False
 
     def toggle(self) -> None:
         self.leave() if self.active else self.enter()
@@ -43,14 +53,12 @@ class FocusMode:
         window.editor.set_typewriter_mode(True)
         window.showFullScreen()
         window.editor.setFocus()
-        self._escape.setEnabled(True)
 
     def leave(self) -> None:
         if not self.active:
             return
         window = self.window
         self.active = False
-        self._escape.setEnabled(False)
         window.editor.set_typewriter_mode(False)
         if window.isFullScreen():
             window.showMaximized() if self._was_maximized else window.showNormal()
