@@ -60,6 +60,12 @@ def assistant(window, qtbot):
     return helper
 
 
+def _stored(window) -> str:
+    window.autosave.save_now()
+    window.db.drain()
+    return window.library.get_text(window.current_node_id)
+
+
 def _action(window, name: str) -> QAction:
     action = window.findChild(QAction, name)
     assert action is not None, name
@@ -90,6 +96,7 @@ def test_continue_streams_ghost_text_and_tab_accepts_as_one_undo_step(window, as
     probe.setPosition(len(STORY) + len(ghost.text()))
     assert probe.charFormat().fontItalic()  # visibly different from the author's text
     suggestion = ghost.text()
+    assert _stored(window) == STORY  # autosave stored the page without the ghost
 
     qtbot.keyClick(editor, Qt.Key.Key_Tab)
     assert not ghost.active and editor.ghost_range is None
@@ -97,6 +104,7 @@ def test_continue_streams_ghost_text_and_tab_accepts_as_one_undo_step(window, as
     probe = editor.textCursor()
     probe.setPosition(len(STORY) + len(suggestion))
     assert probe.charFormat().fontItalic() == QTextCharFormat().fontItalic()
+    assert _stored(window) == STORY + suggestion
     editor.undo()
     assert editor.toPlainText() == STORY
 
@@ -181,7 +189,8 @@ def test_suggest_style_underlines_the_spans_listed_in_the_panel(window, assistan
     assert len(listed) == len(entries)
     for entry, span in zip(entries, (e.span.bounds() for e in entries), strict=True):
         assert editor.toPlainText()[span[0]:span[1]] == entry.original
-        assert any(f"“{entry.original}”" in line for line in listed)
+        assert any(entry.suggestion.problem in line and f"“{entry.original.strip()}”" in line
+                   for line in listed)
 
     # Dismissing one removes its underline; applying one edits only its span.
     assistant.style.dismiss(0)
@@ -222,3 +231,31 @@ def test_model_load_error_shows_a_message_and_typing_still_works(window, assista
         with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000):
             assistant.reload_model()
     assert not assistant.panel.banner.isVisible()
+
+
+def test_event_loop_stays_responsive_while_streaming(window, assistant, qtbot, capsys):
+    """Measure the GUI's longest stall while 200 tokens stream in (figures printed, no time limit)."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    assistant.panel.length.setValue(200)
+    assistant.panel.temperature.setValue(0.7)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    pieces: list[str] = []
+    assistant.client.tokenProduced.connect(lambda _rid, piece: pieces.append(piece))
+    timer.start()
+    with qtbot.waitSignal(assistant.client.finished, timeout=180_000) as done:
+        _action(window, "actionContinue").trigger()
+    timer.stop()
+    gaps = sorted((b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False))
+    assert len(gaps) > 10 and pieces
+    p99 = gaps[int(len(gaps) * 0.99) - 1]
+    with capsys.disabled():
+        print(f"\n[responsiveness] {len(pieces)} pieces in {done.args[2]['seconds']:.1f} s "
+              f"({done.args[2]['tokens_per_second']:.1f} tokens/s); event-loop gaps over {len(gaps)} ticks: "
+              f"max {gaps[-1]:.1f} ms, p99 {p99:.1f} ms, median {gaps[len(gaps) // 2]:.1f} ms")
+    assistant.cancel()

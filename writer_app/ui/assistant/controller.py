@@ -60,7 +60,7 @@ class Assistant(QObject):
         window.add_panel(self.panel, "Assistant")
         window.add_panel(self.style_panel, "Style")
         window.installEventFilter(self)
-        window.destroyed.connect(self.client.shutdown)
+        window.destroyed.connect(lambda *_: self.client.shutdown())
         changed = getattr(window, "settingsChanged", None)
         if changed is not None:
             changed.connect(lambda *_: self.reload_model())

@@ -115,7 +115,7 @@ class GhostText(QObject):
             return ""
         text = self.text()
         if text:
-            with self._edit() as cursor:
+            with self._edit(manuscript_unchanged=False) as cursor:
                 start, end = self._range()
                 cursor.setPosition(start)
                 cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
@@ -134,6 +134,7 @@ class GhostText(QObject):
             return
         if self._has_block:
             self._self_editing = True
+            self._set_reformatting(True)
             try:
                 if self.document.availableUndoSteps() == self._steps_after:
                     self.document.undo()
@@ -148,6 +149,7 @@ class GhostText(QObject):
                 self.document.clearUndoRedoStacks(QTextDocument.Stacks.RedoStack)
             finally:
                 self._self_editing = False
+                self._set_reformatting(False)
         self._reset()
 
     def _reset(self) -> None:
@@ -157,12 +159,18 @@ class GhostText(QObject):
         self._publish_range()
 
     # -- editing helpers ---------------------------------------------------------------
-    def _edit(self):
+    def _set_reformatting(self, value: bool) -> None:
+        """Tell autosave that ghost edits leave the manuscript text as it was."""
+        if hasattr(self.editor, "reformatting"):
+            self.editor.reformatting = value
+
+    def _edit(self, manuscript_unchanged: bool = True):
         ghost = self
 
         class _Block:
             def __enter__(self_inner) -> QTextCursor:
                 ghost._self_editing = True
+                ghost._set_reformatting(manuscript_unchanged)
                 cursor = QTextCursor(ghost.document)
                 if ghost._has_block:
                     cursor.joinPreviousEditBlock()
@@ -176,6 +184,7 @@ class GhostText(QObject):
                 ghost._has_block = True
                 ghost._steps_after = ghost.document.availableUndoSteps()
                 ghost._self_editing = False
+                ghost._set_reformatting(False)
                 # The author's caret stays where the ghost begins.
                 caret = ghost.editor.textCursor()
                 if ghost.active and caret.position() != ghost._start.position():

@@ -13,7 +13,7 @@ from typing import Any
 
 from writer_app.llm.generation import GenerationSettings
 
-# Rewrite presets in menu order; labels come from llm.tasks when it has them.
+# Rewrite presets in menu order, with short labels (llm.tasks.REWRITE_PRESETS holds the prompts).
 PRESET_LABELS: dict[str, str] = {
     "rephrase": "Rephrase",
     "vivid": "More vivid",
@@ -35,15 +35,15 @@ TASK_TITLES = {
 
 
 def preset_labels() -> dict[str, str]:
+    """Short menu labels for the rewrite presets the llm layer knows (its values are prompts)."""
     try:
         from writer_app.llm import tasks
 
-        labels = dict(getattr(tasks, "REWRITE_PRESETS", {}) or {})
+        known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
     except ImportError:
-        labels = {}
-    return {key: labels.get(key, label) for key, label in PRESET_LABELS.items()} | {
-        key: label for key, label in labels.items() if key not in PRESET_LABELS
-    }
+        known = list(PRESET_LABELS)
+    ordered = [key for key in PRESET_LABELS if key in known] + [key for key in known if key not in PRESET_LABELS]
+    return {key: PRESET_LABELS.get(key, key.replace("-", " ").capitalize()) for key in ordered}
 
 
 def stream_task(

@@ -51,6 +51,9 @@ def snapshot_before_ai_edit(window: Any) -> None:
     node_id = getattr(window, "current_node_id", None)
     if node_id is None:
         return
+    autosave = getattr(window, "autosave", None)
+    if autosave is not None:
+        autosave.save_now()  # queued first: the revision holds the author's very last words
     run_db(window, lambda library: library.snapshot(node_id, "before-ai-edit"), lambda _rev: None,
            lambda exc: window.statusBar().showMessage(f"Could not save a revision first: {exc}", 8000))
 

@@ -56,6 +56,18 @@ def category_colour(category: str) -> QColor:
     return QColor(CATEGORY_COLOURS.get(category, "#868e96"))
 
 
+def describe(entry: TrackedSuggestion) -> str:
+    """One line for the list: the words, what is wrong, and the fix when there is one."""
+    fix = entry.suggestion.replacement
+    if fix is None:
+        arrow = ""
+    elif fix.strip():
+        arrow = f"  →  “{fix.strip()}”"
+    else:
+        arrow = "  →  remove"
+    return f"“{entry.original.strip()}”: {entry.suggestion.problem}{arrow}"
+
+
 @dataclass
 class TrackedSuggestion:
     suggestion: Any  # writer_app.text.suggestions.Suggestion
@@ -112,10 +124,8 @@ class StylePanel(QWidget):
                 groups[category] = group
             item = QTreeWidgetItem(group)
             item.setData(0, Qt.ItemDataRole.UserRole, index)
-            fix = entry.suggestion.replacement
-            arrow = f"  →  “{fix}”" if fix is not None else ""
-            item.setText(0, f"“{entry.original}” — {entry.suggestion.problem}{arrow}")
-            item.setToolTip(0, entry.suggestion.problem)
+            item.setText(0, describe(entry))
+            item.setToolTip(0, describe(entry))
         for category, group in groups.items():
             label = CATEGORY_LABELS.get(category, category.title())
             group.setText(0, f"{label} ({group.childCount()})")
