@@ -90,3 +90,19 @@ def test_extensions_a_missing_module_is_skipped_but_a_broken_one_surfaces(qtbot,
     good.write_text("def install(window):\n    window.good_ext_installed = True\n")
     assert install_extensions(main_window, ("good_ext",)) == ["good_ext"]
     assert main_window.good_ext_installed
+
+
+def test_a_newer_library_is_refused_without_offering_an_old_backup(qtbot, profile_dir):
+    import sqlite3
+
+    window = build_main_window(profile_dir, extensions=())
+    qtbot.waitUntil(lambda: window.backups.last_backup is not None, timeout=5000)
+    window.close()
+    conn = sqlite3.connect(profile_dir / "library.sqlite3")
+    conn.execute("PRAGMA user_version = 999")
+    conn.commit()
+    conn.close()
+    asked = []
+    with pytest.raises(UserError, match="newer version"):
+        build_main_window(profile_dir, ask_restore=lambda *a: asked.append(a) or True, extensions=())
+    assert asked == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -61,6 +62,8 @@ def open_library(paths: ProfilePaths, ask_restore: AskRestore) -> Any:
     try:
         library = Library.open(paths.database)
     except UserError as exc:
+        if not _looks_damaged(exc):  # newer version, not our file, busy, read-only: a backup won't help
+            raise
         problem = str(exc)
     else:
         report = library.integrity_check()
@@ -77,6 +80,12 @@ def open_library(paths: ProfilePaths, ask_restore: AskRestore) -> Any:
         raise UserError(f"{problem} The library was left as it is.")
     backups.restore_backup(good, paths.database)
     return Library.open(paths.database)
+
+
+def _looks_damaged(exc: UserError) -> bool:
+    cause = exc.__cause__
+    corrupt = isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError)
+    return corrupt or "damaged" in str(exc) or "malformed" in str(exc)
 
 
 def ensure_first_project(library: Any) -> None:
