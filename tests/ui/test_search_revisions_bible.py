@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from tests.ui.conftest import stored_text, wait_idle
 from writer_app.storage import Library
 from writer_app.ui.revisions_dialog import diff_html
@@ -22,8 +24,10 @@ def test_search_finds_a_word_in_another_chapter_and_opens_it_there(qtbot, main_w
     dialog.query_field.setText("lighthouse")
     dialog.run_search()
     qtbot.waitUntil(lambda: dialog.results.count() == 1)
-    assert dialog.results.item(0).text().startswith("Chapter 2\n")
-    assert "lighthouse" in dialog.results.item(0).text().lower()
+    summary = dialog.results.item(0).data(Qt.ItemDataRole.UserRole)
+    assert summary.startswith("Chapter 2\n") and "[lighthouse]" in summary
+    label = dialog.results.itemWidget(dialog.results.item(0))
+    assert "<b>lighthouse</b>" in label.text()
     dialog.open_item(dialog.results.item(0))
     qtbot.waitUntil(lambda: window.current_node_id == second)
     cursor = window.editor.textCursor()

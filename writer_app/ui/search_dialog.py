@@ -10,7 +10,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 if TYPE_CHECKING:
@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 
 SEARCH_DELAY_MS = 250
 WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def highlight_snippet(snippet: str) -> str:
+    """Storage marks matches as [word]; show them in bold, everything else as plain text."""
+    parts = re.split(r"\[([^\[\]]*)\]", snippet)
+    return "".join(f"<b>{html.escape(p)}</b>" if i % 2 else html.escape(p) for i, p in enumerate(parts))
 
 
 class ProjectSearchDialog(QDialog):
@@ -33,6 +39,7 @@ class ProjectSearchDialog(QDialog):
         self.results = QListWidget(self)
         self.results.setObjectName("projectSearchResults")
         self.results.setWordWrap(True)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.info = QLabel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.query_field)
@@ -78,9 +85,16 @@ class ProjectSearchDialog(QDialog):
         self.results.clear()
         for hit in self.hits:
             snippet = re.sub(r"\s+", " ", hit.snippet).strip()
-            item = QListWidgetItem(f"{hit.title}\n{snippet}")
-            item.setToolTip(html.escape(snippet))
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{hit.title}: {snippet}")
+            item.setData(Qt.ItemDataRole.UserRole, f"{hit.title}\n{snippet}")
+            label = QLabel(f"<b>{html.escape(hit.title)}</b><br>{highlight_snippet(snippet)}")
+            label.setWordWrap(True)
+            label.setContentsMargins(6, 4, 6, 4)
             self.results.addItem(item)
+            width = max(200, self.results.viewport().width() - 8)
+            item.setSizeHint(QSize(width, label.heightForWidth(width) + 2))
+            self.results.setItemWidget(item, label)
         count = len(self.hits)
         self.info.setText("No matches." if not count else f"{count} document{'s' if count != 1 else ''} match.")
 
