@@ -110,3 +110,24 @@ def test_a_failed_save_keeps_the_text_and_says_so(qtbot, main_window, profile_di
     window.save_now()
     qtbot.waitUntil(lambda: window.autosave.state == "saved", timeout=5000)
     assert stored_text(profile_dir, node_id) == "Words that must not be lost."
+
+
+def test_typing_while_another_document_loads_is_not_lost(qtbot, main_window, profile_dir):
+    """The worker is busy (a slow job), the author clicks another chapter and keeps typing."""
+    import threading
+
+    window = main_window
+    first = window.current_node_id
+    window.binder.create_node("chapter", "Chapter 2", None)
+    qtbot.waitUntil(lambda: len(window.binder.nodes) == 2)
+    second = window.binder.nodes[1].id
+    gate = threading.Event()
+    window.db.submit(lambda _lib: gate.wait(10))  # e.g. a big import holding the worker
+    window.open_document(second)
+    window.open_document(second)  # a double click asks twice
+    window.editor.insertPlainText("Typed while waiting.")
+    gate.set()
+    qtbot.waitUntil(lambda: window.current_node_id == second)
+    wait_idle(qtbot, window)
+    assert stored_text(profile_dir, first) == "Typed while waiting."
+    assert window.editor.toPlainText() == ""

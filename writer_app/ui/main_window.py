@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, Any] = {}
         self._right_docks: list[QDockWidget] = []
         self._closed = False
+        self._opening: int | None = None  # the document being loaded, if any
         self.changes_since_backup = False
 
         self.editor = ManuscriptEditor(self)
@@ -135,10 +136,17 @@ class MainWindow(QMainWindow):
         self._after_save(lambda: self.db.submit(load, loaded))
 
     def open_document(self, node_id: int, then: Callable[[], None] | None = None) -> None:
-        if node_id == self.current_node_id and then is None:
+        if (node_id == self.current_node_id or node_id == self._opening) and then is None:
             return
+        self._opening = node_id
 
         def loaded(result: tuple) -> None:
+            if self.autosave.dirty:  # typed while the worker was loading: store that first
+                self._after_save(lambda: loaded(result))
+                return
+            if self._opening != node_id:  # a newer request won
+                return
+            self._opening = None
             node, text = result
             self.autosave.set_document(node_id, text)
             self.editor.setReadOnly(False)
@@ -157,9 +165,13 @@ class MainWindow(QMainWindow):
     def _after_save(self, action: Callable[[], None]) -> None:
         """Run ``action`` once the open document is safely stored; refuse if the save failed."""
         def check() -> None:
-            if self.autosave.dirty:
+            if self.autosave.state == "error":
+                self._opening = None
                 self.show_error("Your latest changes could not be saved, so the document stays open. "
                                 f"({self.autosave.last_error})")
+                return
+            if self.autosave.dirty:  # the author typed on while the save ran: save that too
+                self._after_save(action)
                 return
             action()
 
