@@ -137,6 +137,8 @@ class ManuscriptEditor(QPlainTextEdit):
         """Keep the line being written in the middle of the screen (focus mode)."""
         self._typewriter = enabled
         self.setCenterOnScroll(enabled)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if enabled
+                                        else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self._update_margins()
         if enabled:
             self.centerCursor()
