@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,39 @@ def test_install_script_refuses_a_missing_executable(tmp_path):
     assert result.returncode == 2
     assert "no runnable writer-app" in result.stderr
     assert not (tmp_path / "xdg-data" / "applications").exists()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_every_resource(tmp_path):
+    """An installed writer-app finds the same files as a checkout (pyproject package-data)."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "writer_app", source / "writer_app", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            ".",
+        ],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = tmp_path.glob("writer_app-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    local = {
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "writer_app" / "resources").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert local <= shipped, sorted(local - shipped)
+    assert "writer_app/resources/samples/pride-and-prejudice.txt" in shipped
