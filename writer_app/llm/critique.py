@@ -104,7 +104,7 @@ def suggest_style(
     if not text or not text.strip():
         return []
     found = rule_suggestions(text, language)
-    settings = (settings or GenerationSettings(temperature=0.3)).with_(max_new_tokens=160)
+    settings = settings or GenerationSettings(temperature=0.3, max_new_tokens=160)
     for offset, chunk in context.split_into_chunks(text, CRITIQUE_CHUNK_TOKENS, runtime.count_tokens):
         if cancel is not None and cancel.is_set():
             break
