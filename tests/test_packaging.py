@@ -75,6 +75,7 @@ def test_bundle_runs_the_library_commands(bundle, tmp_path):
     assert imported.returncode == 0, imported.stderr
     listed = _run(bundle, "--data-dir", str(profile), "projects")
     assert "Pride and Prejudice" in listed.stdout
+    assert (profile / "library.sqlite3").is_file(), "--data-dir must hold the profile's library"
     bad = _run(bundle, "--data-dir", str(profile), "import", str(tmp_path / "missing.txt"))
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and bad.stderr.strip()
 
