@@ -106,3 +106,25 @@ def test_a_newer_library_is_refused_without_offering_an_old_backup(qtbot, profil
     with pytest.raises(UserError, match="newer version"):
         build_main_window(profile_dir, ask_restore=lambda *a: asked.append(a) or True, extensions=())
     assert asked == []
+
+
+@pytest.mark.slow
+def test_sigterm_closes_the_app_and_saves(tmp_path):
+    """A logout sends SIGTERM: the window closes through its normal path (saving settings too)."""
+    import signal
+    import time
+
+    profile = tmp_path / "profile"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    env.pop("WRITER_APP_SMOKE_EXIT_MS", None)
+    child = subprocess.Popen([sys.executable, "-m", "writer_app", "--data-dir", str(profile)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    settings = profile / "config" / "settings.json"
+    deadline = time.time() + 60
+    while not (profile / "backups").exists() or not any((profile / "backups").iterdir()):
+        assert time.time() < deadline and child.poll() is None, "the app did not start"
+        time.sleep(0.2)
+    child.send_signal(signal.SIGTERM)
+    child.wait(60)
+    assert child.returncode == 0, child.stderr.read()
+    assert settings.exists() and "window" in settings.read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -176,6 +177,34 @@ def show_startup_error(message: str) -> None:
     box.exec()
 
 
+class _Terminator:
+    """SIGTERM/SIGINT (logout, Ctrl+C in a terminal) close the window, which saves first.
+
+    Installed before the window exists so a signal during start-up is not lost; Python
+    runs signal handlers only when it gets control, so a light timer lets it in while
+    Qt's event loop runs.
+    """
+
+    def __init__(self) -> None:
+        self.window: MainWindow | None = None
+        self.requested = False
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, *_args: object) -> None:
+        self.requested = True
+        if self.window is not None:
+            QTimer.singleShot(0, self.window.close)
+
+    def attach(self, window: MainWindow) -> None:
+        self.window = window
+        wake = QTimer(window)
+        wake.timeout.connect(lambda: None)
+        wake.start(250)
+        if self.requested:
+            QTimer.singleShot(0, window.close)
+
+
 def run_app(data_dir: str | os.PathLike[str] | None) -> int:
     """Create the application, take the profile lock, show the window, run."""
     from writer_app.storage.lock import ProfileLock
@@ -184,6 +213,7 @@ def run_app(data_dir: str | os.PathLike[str] | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Writer")
     app.setOrganizationName("writer-app")
+    terminator = _Terminator()
     paths = profile_paths(data_dir).ensure()
     lock = ProfileLock(paths.lock_file)
     try:
@@ -198,6 +228,8 @@ def run_app(data_dir: str | os.PathLike[str] | None) -> int:
             show_startup_error(str(exc))
             return UserError.exit_code
         window.show()
+        app.aboutToQuit.connect(window.shutdown)  # quit without a close event still saves
+        terminator.attach(window)
         smoke = os.environ.get(SMOKE_EXIT_ENV)
         if smoke:
             QTimer.singleShot(int(smoke), window.close)
