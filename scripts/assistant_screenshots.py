@@ -101,8 +101,13 @@ def main(out_dir: Path) -> None:
     editor = window.editor
     panel = assistant.panel
     panel.temperature.setValue(0.7)
+    project_id = window.current_project_id
+    window.db.submit(lambda lib: lib.add_bible_entry(
+        project_id, "character", "Mara", description="ferry pilot's daughter, counts lights to calm herself"))
+    window.db.drain()
 
-    # 1. Ghost text at the end of the chapter.
+    # 1. Ghost text at the end of the chapter (the panel shows which bible entries were used).
+    raise_dock(window, panel)
     editor.load_text(STORY)
     cursor = editor.textCursor()
     cursor.movePosition(cursor.MoveOperation.End)

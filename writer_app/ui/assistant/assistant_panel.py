@@ -90,7 +90,9 @@ class AssistantPanel(QWidget):
 
         self.summary_box = QGroupBox("Summary of this document")
         summary_layout = QVBoxLayout(self.summary_box)
-        self.summary = _text_box("assistantSummary", "Assistant ▸ Summarise (no selection) writes one")
+        self.summary = _text_box("assistantSummary",
+                                 "No summary yet. Assistant ▸ Summarise with nothing selected writes one; "
+                                 "summaries of earlier chapters tell the model the story so far.")
         self.summary.setReadOnly(True)
         self.summary.setMaximumHeight(110)
         summary_layout.addWidget(self.summary)

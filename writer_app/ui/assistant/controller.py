@@ -56,6 +56,9 @@ class Assistant(QObject):
         self.client.loadProgress.connect(self._on_load_progress)
         self.client.modelLoaded.connect(self._on_loaded)
         self.client.loadFailed.connect(self._on_load_failed)
+        self.client.busyChanged.connect(lambda _busy: self._update_cancel())
+        self.continuation.ghost.activeChanged.connect(lambda _active: self._update_cancel())
+        self._update_cancel()
 
         window.add_panel(self.panel, "Assistant")
         window.add_panel(self.style_panel, "Style")
@@ -70,14 +73,21 @@ class Assistant(QObject):
         self.reload_model()
 
     # -- actions --------------------------------------------------------------------------
-    def _action(self, name: str, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = ()) -> QAction:
+    def _action(self, name: str, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (),
+                local: bool = False) -> QAction:
+        """A window action; ``local`` shortcuts work only in the editor and the assistant's panels."""
         action = QAction(text, self.window)
         action.setObjectName(name)
         if shortcuts:
             action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if local
+                                      else Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(action)
+        if local:
+            for widget in (self.window.editor, self.panel, self.style_panel):
+                widget.addAction(action)
+        else:
+            self.window.addAction(action)
         getattr(self.window, "actions_by_name", {})[name] = action
         return action
 
@@ -85,7 +95,10 @@ class Assistant(QObject):
         sel = self.selection
         self.action_continue = self._action("actionContinue", "Continue writing", self.continuation.start,
                                             ("Ctrl+Return", "Ctrl+Enter"))
-        self.action_cancel = self._action("actionCancel", "Stop / discard suggestion", self.cancel, ("Esc",))
+        # Esc is local and enabled only while there is something to stop, so that it still
+        # closes the find bar and leaves focus mode the rest of the time.
+        self.action_cancel = self._action("actionCancel", "Stop / discard suggestion", self.cancel, ("Esc",),
+                                          local=True)
         self.action_rewrite = self._action("actionRewrite", "Rewrite", lambda: sel.run("rewrite", preset="rephrase"))
         self.action_expand = self._action("actionExpand", "Expand", lambda: sel.run("expand"))
         self.action_shorten = self._action("actionShorten", "Shorten", lambda: sel.run("shorten"))
@@ -120,6 +133,9 @@ class Assistant(QObject):
         self.selection.stop()
         self.style.stop()
         self.summaries.stop()
+
+    def _update_cancel(self) -> None:
+        self.action_cancel.setEnabled(self.client.busy or self.continuation.ghost.active)
 
     def summarise(self) -> None:
         """A selection is summarised in the panel; without one, the chapter is summarised and stored."""

@@ -32,6 +32,7 @@ class GhostText(QObject):
     acceptRequested = Signal()  # Tab
     browseRequested = Signal(int)  # Alt+[ (-1) / Alt+] (+1)
     dismissed = Signal()  # the author typed, clicked or undid: the ghost is gone
+    activeChanged = Signal(bool)
 
     def __init__(self, editor: QPlainTextEdit) -> None:
         super().__init__(editor)
@@ -83,6 +84,7 @@ class GhostText(QObject):
         self._end = QTextCursor(cursor)
         self._has_block = False
         self._publish_range()
+        self.activeChanged.emit(True)
 
     def ghost_format(self) -> QTextCharFormat:
         fmt = QTextCharFormat(self._base_format)
@@ -157,6 +159,7 @@ class GhostText(QObject):
         self._end = None
         self._has_block = False
         self._publish_range()
+        self.activeChanged.emit(False)
 
     # -- editing helpers ---------------------------------------------------------------
     def _set_reformatting(self, value: bool) -> None:

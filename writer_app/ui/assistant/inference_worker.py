@@ -194,6 +194,7 @@ class InferenceClient(QObject):
     loadProgress = Signal(float, str)
     modelLoaded = Signal(object)
     loadFailed = Signal(str)
+    busyChanged = Signal(bool)  # whether any request is queued or running
 
     def __init__(self, parent: QObject | None = None, loader=None):
         super().__init__(parent)
@@ -227,6 +228,8 @@ class InferenceClient(QObject):
     def submit(self, job: Job, kind: str = "stream") -> int:
         request = InferenceRequest(next(self._ids), kind, job)
         self._pending[request.request_id] = request
+        if len(self._pending) == 1:
+            self.busyChanged.emit(True)
         self._runRequested.emit(request)
         return request.request_id
 
@@ -249,12 +252,20 @@ class InferenceClient(QObject):
             log.warning("inference thread did not stop within %d ms", timeout_ms)
 
     # -- worker signals (GUI thread) ------------------------------------
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def _done(self, request_id: int) -> None:
+        if self._pending.pop(request_id, None) is not None and not self._pending:
+            self.busyChanged.emit(False)
+
     def _on_finished(self, request_id: int, result: object, stats: object) -> None:
-        self._pending.pop(request_id, None)
+        self._done(request_id)
         self.finished.emit(request_id, result, stats)
 
     def _on_failed(self, request_id: int, message: str) -> None:
-        self._pending.pop(request_id, None)
+        self._done(request_id)
         self.failed.emit(request_id, message)
 
     def _on_loaded(self, info: object) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTextEdit,
@@ -56,16 +57,15 @@ def category_colour(category: str) -> QColor:
     return QColor(CATEGORY_COLOURS.get(category, "#868e96"))
 
 
-def describe(entry: TrackedSuggestion) -> str:
-    """One line for the list: the words, what is wrong, and the fix when there is one."""
+def describe(entry: TrackedSuggestion) -> tuple[str, str]:
+    """The list's two columns: what is wrong (naming the words), and the fix when there is one."""
+    words = entry.original.strip()
+    problem = entry.suggestion.problem
+    text = problem if f"“{words}”" in problem or f'"{words}"' in problem else f"“{words}”: {problem}"
     fix = entry.suggestion.replacement
     if fix is None:
-        arrow = ""
-    elif fix.strip():
-        arrow = f"  →  “{fix.strip()}”"
-    else:
-        arrow = "  →  remove"
-    return f"“{entry.original.strip()}”: {entry.suggestion.problem}{arrow}"
+        return text, ""
+    return text, f"→ “{fix.strip()}”" if fix.strip() else "→ remove"
 
 
 @dataclass
@@ -95,7 +95,11 @@ class StylePanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setObjectName("styleSuggestionList")
         self.tree.setHeaderHidden(True)
-        self.tree.setWordWrap(True)
+        self.tree.setColumnCount(2)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.tree, 1)
         row = QHBoxLayout()
         for text, name, signal in (("Check", "styleCheck", self.checkRequested),
@@ -124,8 +128,10 @@ class StylePanel(QWidget):
                 groups[category] = group
             item = QTreeWidgetItem(group)
             item.setData(0, Qt.ItemDataRole.UserRole, index)
-            item.setText(0, describe(entry))
-            item.setToolTip(0, describe(entry))
+            text, fix = describe(entry)
+            item.setText(0, text)
+            item.setText(1, fix)
+            item.setToolTip(0, text)
         for category, group in groups.items():
             label = CATEGORY_LABELS.get(category, category.title())
             group.setText(0, f"{label} ({group.childCount()})")
