@@ -141,8 +141,8 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     window.bible_dock = window.add_panel(window.bible, "Story Bible")
     window.preview = PreviewPane(window.editor)
     window.preview_dock = window.add_panel(window.preview, "Preview")
-    window.restore_layout()
     install_extensions(window, extensions)  # before opening, so extensions see projectOpened/documentOpened
+    window.restore_layout()  # after the extensions added their panels, so their docks are restored too
     _open_last_place(window)
     window.backups.backup_now(quiet=True)
     return window
