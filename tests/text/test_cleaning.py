@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,18 +18,18 @@ def test_markdown_marks_are_removed_and_their_text_kept():
         "~~Crossed~~ out, <em>emphasised</em>, and ![a picture](pic.png) gone.\n"
     )
     assert clean_for_training(markdown) == (
-        "Chapter One\n"
-        "It was a dark and stormy night, said Anna.\n"
-        "She opened the letter and read nothing.\n"
+        "Chapter One\n\n"
+        "It was a dark and stormy night, said Anna.\n\n"
+        "She opened the letter and read nothing.\n\n"
         "Crossed out, emphasised, and gone."
     )
 
 
-def test_scene_separators_become_one_blank_line():
+def test_scene_separators_become_one_more_blank_line():
     for separator in ("***", "* * *", "#", "~~~", "---", "§", "⁂"):
-        text = f"The door closed.\n\n{separator}\n\nMorning came."
-        assert clean_for_training(text) == "The door closed.\n\nMorning came.", separator
-    assert clean_for_training("***\nStart.\n***\n\n* * *\nEnd.\n***") == "Start.\n\nEnd."
+        text = f"The door closed.\nShe slept.\n\n{separator}\n\nMorning came."
+        assert clean_for_training(text) == "The door closed.\n\nShe slept.\n\n\nMorning came.", separator
+    assert clean_for_training("***\nStart.\n***\n\n* * *\nEnd.\n***") == "Start.\n\n\nEnd."
 
 
 def test_paragraphs_are_kept_and_hard_wrapping_is_joined():
@@ -40,27 +42,29 @@ def test_paragraphs_are_kept_and_hard_wrapping_is_joined():
     )
     assert clean_for_training(wrapped) == (
         "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
-        "must be in want of a wife.\n"
+        "must be in want of a wife.\n\n"
         "However little known the feelings or views of such a man may be on his first entering a "
         "neighbourhood, this truth is fixed."
     )
     one_per_line = "“Yes,” she said.\n“No,” he said.\nThey left."
-    assert clean_for_training(one_per_line) == one_per_line
+    assert clean_for_training(one_per_line) == one_per_line.replace("\n", "\n\n")
+    stored = "“Yes,” she said.\n\n“No,” he said.\n\nThey left."  # as the importer stores paragraphs
+    assert clean_for_training(stored) == stored
 
 
 def test_whitespace_is_normalised_and_words_inside_underscores_survive():
     text = "  Tabs\tand   spaces\u00a0here.  \r\nsnake_case_name and 2*3*4 stay.\r\n\r\n\r\n"
-    assert clean_for_training(text) == "Tabs and spaces here.\nsnake_case_name and 2*3*4 stay."
+    assert clean_for_training(text) == "Tabs and spaces here.\n\nsnake_case_name and 2*3*4 stay."
 
 
 def test_code_fences_quotes_and_bullets_lose_their_marks():
     text = "> Quoted words\n\n```python\nprint(1)\n```\n- first item\n- second item\n"
-    assert clean_for_training(text) == "Quoted words\nprint(1)\nfirst item\nsecond item"
+    assert clean_for_training(text) == "Quoted words\n\nprint(1)\n\nfirst item\n\nsecond item"
 
 
 def test_chinese_text_is_untouched_apart_from_markup():
     text = "第一回\n\n　　**甄士隐**梦幻识通灵，贾雨村风尘怀闺秀。\n"
-    assert clean_for_training(text) == "第一回\n甄士隐梦幻识通灵，贾雨村风尘怀闺秀。"
+    assert clean_for_training(text) == "第一回\n\n甄士隐梦幻识通灵，贾雨村风尘怀闺秀。"
 
 
 @settings(max_examples=300, deadline=None)
@@ -78,6 +82,7 @@ def test_chinese_text_is_untouched_apart_from_markup():
 def test_output_shape_holds_for_any_input(text):
     cleaned = clean_for_training(text)
     assert cleaned == cleaned.strip("\n")
-    assert "\n\n\n" not in cleaned
+    assert "\n\n\n\n" not in cleaned
+    assert re.search(r"[^\n]\n[^\n]", cleaned) is None  # paragraphs are always a blank line apart
     for line in cleaned.split("\n"):
         assert line == line.strip(" \t")

@@ -2,12 +2,14 @@
 
 A style adapter learns whatever it is shown; if it sees ``**`` and ``# Chapter``
 it will write them. ``clean_for_training`` turns a manuscript (plain text or
-Markdown, hard-wrapped or one paragraph per line) into the shape the trainer
-expects:
+Markdown, hard-wrapped or one paragraph per line) into the shape the library
+stores manuscripts in and the trainer splits:
 
-- one paragraph per line (hard-wrapped lines are joined);
+- each paragraph on one line (hard-wrapped lines are joined), paragraphs
+  separated by one blank line, as the importer stores them;
 - a scene break (``***``, ``* * *``, ``#``, ``~~~``, ``---``, ``§``, ``⁂``)
-  becomes one blank line; nothing else leaves a blank line;
+  becomes one more blank line (two blank lines between the scenes); empty
+  lines never pile up otherwise;
 - heading markers, emphasis, links, images, inline code, code fences, block
   quotes, list bullets and HTML tags are removed, keeping their text;
 - whitespace is normalised (NFC, single spaces, no trailing spaces).
@@ -53,7 +55,7 @@ def _is_setext_underline(line: str, previous: str) -> bool:
 
 
 def clean_for_training(text: str) -> str:
-    """The prose of ``text``, one paragraph per line, scene breaks as blank lines."""
+    """The prose of ``text``: paragraphs split by a blank line, scene breaks by two."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = text.replace("\ufeff", "").replace("\u200b", "")
     unwrap = is_hard_wrapped(text)
@@ -96,4 +98,5 @@ def clean_for_training(text: str) -> str:
     end_paragraph()
     while paragraphs and paragraphs[-1] == "":
         paragraphs.pop()
-    return "\n".join(paragraphs)
+    # Breaks ("") are never first, last or doubled, so each joins as exactly one more blank line.
+    return "\n\n".join(paragraphs).replace("\n\n\n\n", "\n\n\n")
