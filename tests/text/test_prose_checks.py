@@ -104,8 +104,13 @@ def test_chinese_long_sentences_are_measured_in_characters():
     long_sentence = "他" * 90 + "。"
     text = "今天天气很好。" + long_sentence + "我们走吧！"
     hits = [s for s in check_prose(text, "zh") if s.category == "long-sentence"]
-    assert [text[s.start : s.end] for s in hits] == [long_sentence]
+    hits_text = [text[s.start : s.end] for s in hits]
+    assert hits_text == [long_sentence]
     assert "90 characters" in hits[0].problem
+    # measured in characters even when the project's language is left at English
+    assert [
+        text[s.start : s.end] for s in check_prose(text, "en") if s.category == "long-sentence"
+    ] == hits_text
 
 
 def test_chinese_doubled_particles_and_repeated_phrases():

@@ -7,10 +7,10 @@ panel can re-run them on every pause in typing. Each finding is a
 within one category spans never overlap, so the editor can underline them
 without stacking.
 
-English gets all checks. Chinese (``zh``) gets long sentences measured in
-characters between 。！？ and repeated particles / nearby repeated phrases.
-Every other language gets the language-neutral checks (long sentences and
-doubled words).
+English gets all checks. Chinese (``zh``) gets repeated particles and nearby
+repeated phrases. Every language gets the language-neutral checks: long
+sentences (a mostly-CJK sentence, between 。！？, is measured in characters)
+and doubled words.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from writer_app.text.cliches import CLICHES
-from writer_app.text.counts import count_words
+from writer_app.text.counts import count_words, is_cjk_dominant
 from writer_app.text.suggestions import Suggestion
 
 CATEGORIES = ("repetition", "adverb", "filter-word", "passive", "long-sentence", "cliche")
@@ -134,7 +134,7 @@ def check_prose(text: str, language: str = "en", categories: Iterable[str] | Non
     lang = (language or "en").lower().replace("_", "-").split("-")[0]
     found: list[Suggestion] = []
     if "long-sentence" in wanted:
-        found += _long_sentences(text, cjk=lang in ("zh", "ja"))
+        found += _long_sentences(text)
     if "repetition" in wanted:
         found += _doubled_words(text)
         if lang == "en":
@@ -170,13 +170,17 @@ def _filter_problem(match: re.Match[str]) -> str:
     )
 
 
-def _long_sentences(text: str, *, cjk: bool) -> list[Suggestion]:
-    limit = LONG_SENTENCE_CJK_CHARS if cjk else LONG_SENTENCE_WORDS
-    unit = "characters" if cjk else "words"
+def _long_sentences(text: str) -> list[Suggestion]:
+    """Sentences over the limit; a mostly-CJK sentence is measured in characters, whatever the language."""
     out = []
     for match in _SENTENCE_RE.finditer(text):
         sentence = match.group(0)
         words = count_words(sentence)
+        if words <= LONG_SENTENCE_WORDS:
+            continue
+        cjk = is_cjk_dominant(sentence)
+        limit = LONG_SENTENCE_CJK_CHARS if cjk else LONG_SENTENCE_WORDS
+        unit = "characters" if cjk else "words"
         if words > limit:
             start = match.start() + (len(sentence) - len(sentence.lstrip()))
             end = match.start() + len(sentence.rstrip())
