@@ -142,6 +142,8 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     window.preview = PreviewPane(window.editor)
     window.preview_dock = window.add_panel(window.preview, "Preview")
     install_extensions(window, extensions)  # before opening, so extensions see projectOpened/documentOpened
+    for menu in window.menus.values():  # e.g. no Assistant menu in a build without the assistant
+        menu.menuAction().setVisible(not menu.isEmpty())
     window.restore_layout()  # after the extensions added their panels, so their docks are restored too
     _open_last_place(window)
     window.backups.backup_now(quiet=True)
