@@ -117,8 +117,8 @@ def _longest_fitting_prefix(text: str, start: int, end: int, max_tokens: int, co
     # Prefer to cut at the last word start inside the fitting prefix.
     word_starts = [m.start() for m in _WORD_START_RE.finditer(text, start, lo + 1)]
     if word_starts and word_starts[-1] > start:
-        cut = word_starts[-1]
-        return len(text[:cut].rstrip()) if text[start:cut].strip() else lo
+        kept = text[start : word_starts[-1]].rstrip()
+        return start + len(kept) if kept else lo
     return lo
 
 
