@@ -16,7 +16,7 @@ MAX_LOST_SECONDS = 2.5
 def test_killing_the_app_while_typing_loses_at_most_the_last_seconds(tmp_path):
     outcomes = []
     for run in range(RUNS):
-        outcome = kill_once(tmp_path / f"profile-{run}", run_seconds=1.5, seed=run)
+        outcome = kill_once(tmp_path / f"profile-{run}", run_seconds=2.0, seed=run)
         outcomes.append(outcome)
         print(f"run {run}: typed {outcome.typed_chars}, stored {outcome.stored_chars}, "
               f"lost {outcome.lost_seconds:.2f} s, integrity {outcome.integrity}")
