@@ -97,6 +97,8 @@ def test_continue_streams_ghost_text_and_tab_accepts_as_one_undo_step(window, as
     probe = editor.textCursor()
     probe.setPosition(len(STORY) + len(ghost.text()))
     assert probe.charFormat().fontItalic()  # visibly different from the author's text
+    overlay = [(sel.cursor.selectionStart(), sel.cursor.selectionEnd()) for sel in editor.extraSelections()]
+    assert overlay == [editor.ghost_range]  # grey even where the highlighter colours dialogue
     suggestion = ghost.text()
     assert _action(window, "actionCancel").isEnabled()
     assert _stored(window) == STORY  # autosave stored the page without the ghost
@@ -111,6 +113,25 @@ def test_continue_streams_ghost_text_and_tab_accepts_as_one_undo_step(window, as
     editor.undo()
     assert editor.toPlainText() == STORY
 
+
+
+def test_variants_can_be_browsed_and_retry_adds_one(window, assistant, qtbot):
+    editor = window.editor
+    assistant.panel.temperature.setValue(1.0)
+    assistant.panel.length.setValue(8)
+    assistant.panel.variants.setValue(2)
+    flow = assistant.continuation
+    _action(window, "actionContinue").trigger()
+    qtbot.waitUntil(lambda: len(flow.variants) == 2 and not flow.generating, timeout=90_000)
+    assert flow.ghost.text() == flow.variants[0]
+    qtbot.keyClick(editor, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.AltModifier)
+    assert flow.ghost.text() == flow.variants[1] and flow.index == 1
+    assert editor.manuscript_text() == STORY
+    _action(window, "actionContinue").trigger()  # Ctrl+Enter again: one more variant
+    qtbot.waitUntil(lambda: len(flow.variants) == 3 and not flow.generating, timeout=90_000)
+    assert flow.index == 2 and flow.ghost.text() == flow.variants[2]
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert editor.toPlainText() == STORY and not flow.ghost.active
 
 def test_esc_stops_a_generation_within_a_token_step(window, assistant, qtbot):
     editor = window.editor

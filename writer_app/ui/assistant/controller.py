@@ -58,6 +58,7 @@ class Assistant(QObject):
         self.client.loadFailed.connect(self._on_load_failed)
         self.client.busyChanged.connect(lambda _busy: self._update_cancel())
         self.continuation.ghost.activeChanged.connect(lambda _active: self._update_cancel())
+        self.continuation.ghost.rangeChanged.connect(self.refresh_decorations)
         self._update_cancel()
 
         window.add_panel(self.panel, "Assistant")
@@ -133,6 +134,11 @@ class Assistant(QObject):
         self.selection.stop()
         self.style.stop()
         self.summaries.stop()
+
+    def refresh_decorations(self) -> None:
+        """The editor's extra selections: style underlines plus the ghost-text overlay."""
+        self.window.editor.setExtraSelections(
+            self.style.underlines() + self.continuation.ghost.extra_selections())
 
     def _update_cancel(self) -> None:
         self.action_cancel.setEnabled(self.client.busy or self.continuation.ghost.active)

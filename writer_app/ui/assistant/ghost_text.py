@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QPlainTextEdit
+from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
 GHOST_COLOUR = QColor(128, 128, 140)
 _PASSIVE_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
@@ -33,6 +33,7 @@ class GhostText(QObject):
     browseRequested = Signal(int)  # Alt+[ (-1) / Alt+] (+1)
     dismissed = Signal()  # the author typed, clicked or undid: the ghost is gone
     activeChanged = Signal(bool)
+    rangeChanged = Signal()  # redraw the ghost's overlay (see extra_selections)
 
     def __init__(self, editor: QPlainTextEdit) -> None:
         super().__init__(editor)
@@ -68,6 +69,26 @@ class GhostText(QObject):
 
     def _publish_range(self) -> None:
         self.editor.ghost_range = self._range() if self.active else None  # type: ignore[attr-defined]
+        self.rangeChanged.emit()
+
+    def extra_selections(self) -> list[QTextEdit.ExtraSelection]:
+        """The ghost look again as an overlay: the syntax highlighter (dialogue, emphasis)
+        would otherwise paint parts of the ghost in the author's colours."""
+        if not self.active:
+            return []
+        start, end = self._range()
+        if end <= start:
+            return []
+        selection = QTextEdit.ExtraSelection()
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        selection.cursor = cursor
+        fmt = QTextCharFormat()
+        fmt.setForeground(GHOST_COLOUR)
+        fmt.setFontItalic(True)
+        selection.format = fmt
+        return [selection]
 
     # -- life cycle ----------------------------------------------------------------
     def begin(self, position: int | None = None) -> None:

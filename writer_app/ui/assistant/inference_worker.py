@@ -111,11 +111,20 @@ class InferenceWorker(QObject):
         self._runtime: Any = None
         self._load_error = "The model has not been loaded yet."
 
+    def _release(self) -> None:
+        runtime, self._runtime = self._runtime, None
+        close = getattr(runtime, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - freeing memory must not stop the next load
+                log.exception("closing the previous model failed")
+        gc.collect()
+
     @Slot(object)
     def load(self, config: ModelConfig) -> None:
         """Unload whatever is loaded, then load ``config`` (and its adapter)."""
-        self._runtime = None
-        gc.collect()
+        self._release()
         try:
             runtime = self._loader(config, lambda fraction, message: self.loadProgress.emit(fraction, message))
             if config.adapter_path:
@@ -174,8 +183,7 @@ class InferenceWorker(QObject):
 
     @Slot()
     def unload(self) -> None:
-        self._runtime = None
-        gc.collect()
+        self._release()
 
 
 class InferenceClient(QObject):

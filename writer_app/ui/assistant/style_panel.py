@@ -281,7 +281,7 @@ class StyleSuggestions(QObject):
         return selections
 
     def _refresh(self) -> None:
-        self.editor.setExtraSelections(self.underlines())
+        self.assistant.refresh_decorations()
         self.panel.show_suggestions(self.entries)
 
     def _reveal_selected(self) -> None:
