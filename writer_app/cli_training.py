@@ -33,7 +33,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--learning-rate", type=float, help="peak learning rate")
     train.add_argument("--rank", type=int, help="LoRA rank")
     train.add_argument("--eval-every", type=int, help="measure held-out loss every N steps")
+    train.add_argument("--eval-sequences", type=int, help="held-out sequences per evaluation (0 = all)")
     train.add_argument("--style-samples", type=int, help="continuations for the style comparison")
+    train.add_argument("--style-tokens", type=int, help="length of each style continuation in tokens")
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train")
     train.add_argument("--name", help="the adapter's name (default: project and date)")
     train.add_argument("--resume", metavar="RUN", help="resume an interrupted run (its id or job file)")
@@ -44,6 +46,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     evaluate.add_argument("--adapter", metavar="NAME", help="the adapter (default: the project's most recent)")
     evaluate.add_argument("--project", metavar="TITLE", help="evaluate on this project's held-out chapters")
     evaluate.add_argument("--style-samples", type=int, default=2, help="continuations to compare (0 = none)")
+    evaluate.add_argument("--eval-sequences", type=int, default=64, help="held-out sequences to score (0 = all)")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
     evaluate.set_defaults(func=run_eval)
@@ -83,7 +86,8 @@ def _config_from_args(args: argparse.Namespace, train_tokens: int, cuda: bool) -
     for arg, name in (("max_steps", "max_steps"), ("epochs", "epochs"), ("seq_len", "seq_len"),
                       ("batch_size", "batch_size"), ("grad_accum", "grad_accum"), ("rank", "rank"),
                       ("learning_rate", "learning_rate"), ("eval_every", "eval_every"),
-                      ("style_samples", "style_samples")):
+                      ("style_samples", "style_samples"), ("style_tokens", "style_tokens"),
+                      ("eval_sequences", "eval_max_sequences")):
         value = getattr(args, arg, None)
         if value is not None:
             setattr(config, name, value)
@@ -208,7 +212,7 @@ def run_eval(args: argparse.Namespace) -> int:
         else:
             raise UserError("this adapter has no stored held-out text; pass --project TITLE")
         result = evaluate_adapter(folder, base_path, heldout.eval, heldout.meta, device=args.device,
-                                  style_samples=args.style_samples,
+                                  style_samples=args.style_samples, max_sequences=args.eval_sequences,
                                   style_tokens=int(meta.get("hyperparameters", {}).get("style_tokens", 60)))
         result = {"adapter": adapter.name, **result}
         if args.json:

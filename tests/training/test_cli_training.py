@@ -16,7 +16,7 @@ from writer_app.training import runs
 from .conftest import austen_chapters, tiny_config
 
 TINY_ARGS = ["--max-steps", "4", "--seq-len", "32", "--batch-size", "1", "--grad-accum", "1",
-             "--eval-every", "2", "--style-samples", "1", "--learning-rate", "1e-3", "--rank", "4"]
+             "--eval-every", "2", "--eval-sequences", "4", "--style-samples", "1", "--style-tokens", "12", "--learning-rate", "1e-3", "--rank", "4"]
 
 
 def cli(data_dir, *args):
@@ -60,7 +60,8 @@ def test_train_registers_adapter_and_eval_compares(tmp_path, embedded_model_dir)
         assert adapter.metadata["dataset"]["documents"] == [d.title for d in austen_chapters(6)]
         assert adapter.metadata["metrics"]["style"]["samples"][0]["adapter"]
 
-    evaluation = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "0", "--json")
+    evaluation = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "0", "--eval-sequences", "4",
+                     "--json")
     assert evaluation.returncode == 0, evaluation.stderr[-2000:]
     report = json.loads(evaluation.stdout)
     assert report["adapter"] == "austen-style"

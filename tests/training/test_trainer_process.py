@@ -16,9 +16,9 @@ from writer_app.training.job import read_job
 
 from .conftest import run_trainer
 
-pytestmark = [pytest.mark.slow, pytest.mark.model]
 
-
+@pytest.mark.slow
+@pytest.mark.model
 def test_killed_run_resumes_from_its_last_complete_checkpoint(make_job):
     job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"sleep_per_step_s": 0.5})
     job = read_job(job_path)
@@ -54,6 +54,8 @@ def test_killed_run_resumes_from_its_last_complete_checkpoint(make_job):
     assert meta["metrics"]["adapter_eval_loss"] < meta["metrics"]["base_eval_loss"]
 
 
+@pytest.mark.slow
+@pytest.mark.model
 def test_nan_loss_stops_within_the_step_and_keeps_the_good_checkpoint(make_job):
     job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"nan_loss_at_step": 3})
     job = read_job(job_path)

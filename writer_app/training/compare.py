@@ -18,8 +18,10 @@ def compare(base_model_path: Path, adapter_path: Path, prompt: str, tokens: int,
     from peft import PeftModel
 
     from writer_app.training.evaluate import _load_base_for_eval, generate_continuation
-    from writer_app.training.model_loading import load_tokenizer, wants_cuda
+    from writer_app.training.model_loading import configure_cpu_threads, load_tokenizer, wants_cuda
 
+    if not wants_cuda("auto"):
+        configure_cpu_threads()
     tokenizer = load_tokenizer(base_model_path)
     base = _load_base_for_eval(base_model_path, None, wants_cuda("auto"))
     model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)

@@ -61,6 +61,8 @@ class TrainingConfig:
     keep_checkpoints: int = _f(2, "How many complete checkpoints to keep.", minimum=1, maximum=100)
     gradient_checkpointing: bool = _f(True, "Recompute activations on CUDA to save memory (slower).")
     quantization: str = _f("auto", "'auto' (4-bit QLoRA on CUDA, full precision on CPU), '4bit' or 'none'.")
+    cpu_threads: int = _f(0, "CPU threads for training (0 = all cores but one, so the editor stays quick).",
+                          minimum=0, maximum=512)
     cpu_dtype: str = _f("float32", "Weights' type when training on a CPU ('float32' or 'bfloat16').")
     style_samples: int = _f(3, "Continuations generated for the style comparison (0 = skip it).",
                             minimum=0, maximum=20)

@@ -17,8 +17,16 @@ from typing import Any
 import numpy as np
 
 
-def mean_loss(model: Any, rows: np.ndarray, batch_size: int, device: Any) -> float:
-    """Mean next-token loss over packed rows (all rows have the same length)."""
+class EvaluationInterrupted(Exception):
+    """A stop was requested while evaluating (the trainer turns this into a clean cancel)."""
+
+
+def mean_loss(model: Any, rows: np.ndarray, batch_size: int, device: Any, stop: Any = None) -> float:
+    """Mean next-token loss over packed rows (all rows have the same length).
+
+    ``stop`` (a threading.Event) is checked between batches: a long evaluation
+    must not make a cancel wait.
+    """
     import torch
 
     was_training = model.training
@@ -26,6 +34,8 @@ def mean_loss(model: Any, rows: np.ndarray, batch_size: int, device: Any) -> flo
     total, count = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
+            if stop is not None and stop.is_set():
+                raise EvaluationInterrupted()
             batch = torch.as_tensor(rows[start:start + batch_size], dtype=torch.long, device=device)
             loss = model(input_ids=batch, labels=batch).loss
             total += float(loss) * len(batch)
@@ -99,13 +109,15 @@ def generate_continuation(model: Any, tokenizer: Any, opening: str, max_new_toke
 
 def evaluate_peft_model(model: Any, tokenizer: Any, eval_rows: np.ndarray, meta: dict[str, Any], *,
                         batch_size: int, style_samples: int, style_tokens: int, seed: int,
-                        device: Any) -> dict[str, Any]:
+                        device: Any, stop: Any = None) -> dict[str, Any]:
     """Base vs adapter on the held-out rows (``model`` is a PeftModel; its adapter is switched off for the base)."""
-    adapter_loss = mean_loss(model, eval_rows, batch_size, device)
+    adapter_loss = mean_loss(model, eval_rows, batch_size, device, stop)
     with model.disable_adapter():
-        base_loss = mean_loss(model, eval_rows, batch_size, device)
+        base_loss = mean_loss(model, eval_rows, batch_size, device, stop)
 
     def generate(opening: str, use_adapter: bool) -> str:
+        if stop is not None and stop.is_set():
+            raise EvaluationInterrupted()
         if use_adapter:
             return generate_continuation(model, tokenizer, opening, style_tokens, seed)
         with model.disable_adapter():
@@ -124,7 +136,7 @@ def evaluate_peft_model(model: Any, tokenizer: Any, eval_rows: np.ndarray, meta:
 
 
 def evaluate_adapter(adapter_path: Any, base_model_path: Any, eval_rows: np.ndarray, meta: dict[str, Any], *,
-                     device: str = "auto", batch_size: int = 4, style_samples: int = 3, style_tokens: int = 60,
+                     device: str = "auto", batch_size: int = 8, style_samples: int = 3, style_tokens: int = 60,
                      seed: int = 1234, max_sequences: int = 64) -> dict[str, Any]:
     """``writer-app eval``: load base + adapter here (CLI process) and compare them on held-out rows."""
     from pathlib import Path
@@ -132,9 +144,11 @@ def evaluate_adapter(adapter_path: Any, base_model_path: Any, eval_rows: np.ndar
     from peft import PeftModel
 
     from writer_app.training.config import TrainingConfig
-    from writer_app.training.model_loading import load_tokenizer, wants_cuda
+    from writer_app.training.model_loading import configure_cpu_threads, load_tokenizer, wants_cuda
 
     cuda = wants_cuda(device)
+    if not cuda:
+        configure_cpu_threads()
     tokenizer = load_tokenizer(Path(base_model_path))
     base = _load_base_for_eval(Path(base_model_path), TrainingConfig(), cuda)
     model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)

@@ -26,6 +26,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from writer_app.errors import UserError
 from writer_app.training import checkpoint as ckpt
 from writer_app.training.dataset import (
@@ -35,9 +37,14 @@ from writer_app.training.dataset import (
     read_sources,
     write_dataset,
 )
-from writer_app.training.evaluate import evaluate_peft_model, mean_loss
+from writer_app.training.evaluate import EvaluationInterrupted, evaluate_peft_model, mean_loss
 from writer_app.training.job import TrainingJob
-from writer_app.training.model_loading import load_tokenizer, load_trainable_model, wants_cuda
+from writer_app.training.model_loading import (
+    configure_cpu_threads,
+    load_tokenizer,
+    load_trainable_model,
+    wants_cuda,
+)
 
 Emit = Callable[[dict[str, Any]], None]
 ADAPTER_METADATA = "writer_app_adapter.json"
@@ -114,6 +121,15 @@ def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any], heldou
 
 def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict[str, Any]:
     """Run (or resume) the job; return the done event. Raises TrainingStopped or UserError."""
+    try:
+        return _train(job, emit, stop_requested)
+    except EvaluationInterrupted:
+        saved = ckpt.checkpoint_dirs(Path(job.run_dir))
+        step = saved[-1][0] if saved else 0
+        raise TrainingStopped("cancelled", f"training cancelled; it can resume from step {step}", step) from None
+
+
+def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict[str, Any]:
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -121,6 +137,8 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
 
     cfg = job.config
     cuda = wants_cuda(job.device)
+    if not cuda:
+        configure_cpu_threads(cfg.cpu_threads)
     accelerator = Accelerator(cpu=not cuda)
     main = accelerator.is_main_process
     say: Emit = emit if main else (lambda _event: None)
@@ -188,12 +206,14 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
 
     def micro_batch(first_sample: int) -> Any:
         start = first_sample + rank * cfg.batch_size
-        rows = [train_rows[row_index(s)] for s in range(start, start + cfg.batch_size)]
+        rows = np.stack([train_rows[row_index(s)] for s in range(start, start + cfg.batch_size)])
         return torch.as_tensor(rows, dtype=torch.long, device=device)
+
+    eval_batch = max(cfg.batch_size * 2, 8)
 
     def held_out_loss() -> float:
         mine = eval_rows[rank::n_proc]
-        loss = torch.tensor(mean_loss(model, mine, cfg.batch_size, device), device=device)
+        loss = torch.tensor(mean_loss(model, mine, eval_batch, device, stop_requested), device=device)
         return float(accelerator.reduce(loss, reduction="mean"))
 
     # -- the loop ---------------------------------------------------------------
@@ -224,7 +244,7 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
                         f"training stopped before that step changed anything; {kept}. Try a lower "
                         "learning rate.", state["step"])
                 accelerator.backward(loss / cfg.grad_accum)
-            step_loss += float(loss) / cfg.grad_accum
+            step_loss += float(loss.detach()) / cfg.grad_accum
             tokens_done += batch.numel() * n_proc
         if cfg.max_grad_norm:
             accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
@@ -262,6 +282,8 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
             break
 
     # -- the adapter ------------------------------------------------------------
+    if stop_requested.is_set():
+        raise TrainingStopped("cancelled", f"training cancelled at step {state['step']}", state["step"])
     peft_model = accelerator.unwrap_model(model)
     if best_weights is not None and (eval_loss is None or state["best_eval"] < eval_loss):
         set_peft_model_state_dict(peft_model, best_weights)
@@ -272,8 +294,8 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
     if main:
         say({"event": "evaluating"})
         metrics.update(evaluate_peft_model(
-            peft_model, tokenizer, eval_rows, meta, batch_size=cfg.batch_size, style_samples=cfg.style_samples,
-            style_tokens=cfg.style_tokens, seed=cfg.seed, device=device))
+            peft_model, tokenizer, eval_rows, meta, batch_size=eval_batch, style_samples=cfg.style_samples,
+            style_tokens=cfg.style_tokens, seed=cfg.seed, device=device, stop=stop_requested))
         summary = {k: meta.get(k) for k in ("words", "tokens", "train_tokens", "eval_tokens", "train_sequences",
                                             "eval_sequences", "documents", "heldout_titles")}
         write_adapter(peft_model, Path(job.output_dir), {

@@ -36,7 +36,7 @@ from writer_app.ui.trainer_adapters import AdapterList
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
 
 ADVANCED_FIELDS = ("rank", "alpha", "learning_rate", "epochs", "max_steps", "seq_len", "batch_size",
-                   "grad_accum", "eval_every", "early_stopping_patience", "style_samples")
+                   "grad_accum", "eval_every", "eval_max_sequences", "early_stopping_patience", "style_samples")
 DOCUMENT_KINDS = ("chapter", "scene")
 
 
