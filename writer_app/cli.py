@@ -29,23 +29,26 @@ from writer_app.paths import profile_paths
 COMMAND_MODULES = ("writer_app.cli_library", "writer_app.cli_model", "writer_app.cli_training")
 
 
-def _common_parser() -> argparse.ArgumentParser:
+def _common_parser(*, default: object = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--data-dir",
         metavar="DIR",
+        default=default,
         help="use DIR for the database, adapters, cache and settings (an isolated profile)",
     )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_parser()
     parser = argparse.ArgumentParser(
         prog="writer-app",
         description="A private AI writing desk for novelists. Without a command, opens the editor.",
-        parents=[common],
+        parents=[_common_parser()],
     )
+    # Subcommands accept --data-dir too ("writer-app projects --data-dir D"), but
+    # must not overwrite the value given before the subcommand with None.
+    common = _common_parser(default=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"writer-app {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = subparsers.add_parser("gui", parents=[common], help="open the editor (the default)")
