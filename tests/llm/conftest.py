@@ -19,7 +19,8 @@ STORY = (
 def runtime(embedded_model_dir):
     from writer_app.llm.runtime import ModelRuntime
 
-    rt = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]))
+    # fp32 so that outputs are bit-for-bit reproducible (the default on a bf16 CPU is bf16).
+    rt = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), quantization="32bit")
     yield rt
     rt.detach_adapter()
 

