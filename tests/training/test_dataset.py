@@ -88,3 +88,13 @@ def test_estimate_refuses_or_warns_from_word_counts():
     small = estimate([5000, 5000])
     assert small.refused is None and small.warning and small.tokens > small.words
     assert estimate([30_000]).warning is None
+
+
+def test_markdown_marks_and_scene_breaks_do_not_reach_the_tokens(tokenizer):
+    prose = " ".join(d.text for d in austen_chapters(3))
+    marked = [SourceDocument("One", f"# Chapter One\n\nIt was **very** _odd_.\n\n* * *\n\n{prose}"),
+              SourceDocument("Two", f"## Two\n\n{prose}")]
+    data = build_dataset(marked, tokenizer, seq_len=64, overlap_tokens=8)
+    text = tokenizer.decode(np.concatenate([data.train.ravel(), data.eval.ravel()]))
+    assert "It was very odd." in text
+    assert "**" not in text and "* * *" not in text and "# " not in text

@@ -28,7 +28,7 @@ def austen_chapters(count: int) -> list[tuple[str, str]]:
 def _grab(tab: QWidget, name: str) -> None:
     if SCREENSHOT_DIR:
         Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
-        tab.grab().save(str(Path(SCREENSHOT_DIR) / name))
+        tab.body.grab().save(str(Path(SCREENSHOT_DIR) / name))  # the whole scrolling page
 
 
 @pytest.fixture

@@ -117,7 +117,10 @@ def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
     Setting ``stop`` sends SIGTERM: the trainer finishes its step, writes a
     checkpoint and exits with 130. Returns (exit code, last event).
     """
-    proc = subprocess.Popen(trainer_command(job_path), stdout=subprocess.PIPE, text=True, bufsize=1)
+    log_path = Path(job_path).with_name("trainer.log")  # library chatter and tracebacks, not the terminal
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(trainer_command(job_path), stdout=subprocess.PIPE, stderr=log, text=True,
+                                bufsize=1)
     last: dict[str, Any] | None = None
     watcher = None
     if stop is not None:
@@ -158,7 +161,8 @@ def train_and_register(library: Any, job_path: Path, project_id: int | None,
         return register_finished(library, read_job(job_path), project_id)
     if code == 130 or (last or {}).get("event") == "cancelled":
         raise TrainingCancelled(f"training cancelled; resume it with --resume {Path(job_path).parent.name}")
-    message = (last or {}).get("message") or f"the trainer stopped unexpectedly (exit code {code})"
+    message = (last or {}).get("message") or (
+        f"the trainer stopped unexpectedly (exit code {code}); see {Path(job_path).with_name('trainer.log')}")
     raise UserError(message)
 
 

@@ -287,7 +287,10 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     peft_model = accelerator.unwrap_model(model)
     if best_weights is not None and (eval_loss is None or state["best_eval"] < eval_loss):
         set_peft_model_state_dict(peft_model, best_weights)
+    four_bit = any(type(module).__name__ == "Linear4bit" for module in peft_model.modules())
     metrics: dict[str, Any] = {"steps": state["step"], "max_steps": max_steps,
+                               "device": "cuda" if cuda else "cpu", "quantization": "nf4" if four_bit else "none",
+                               "processes": n_proc, "memory_mb": round(_memory_mb(cuda), 1),
                                "final_train_loss": state["history"][-1]["train_loss"] if state["history"] else None,
                                "best_eval_loss": state["best_eval"], "seconds": round(time.monotonic() - started, 1),
                                "tokens_per_s": round(tokens_done / max(time.monotonic() - started, 1e-6), 1)}

@@ -43,7 +43,7 @@ class LossChart(QChartView):
         super().__init__(chart, parent)
         self.setObjectName("lossChart")
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(230)
         self.clear()
 
     def clear(self) -> None:

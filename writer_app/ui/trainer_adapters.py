@@ -61,6 +61,7 @@ class AdapterList(QGroupBox):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(90)
+        self.table.setMaximumHeight(150)
         buttons = QHBoxLayout()
         self.activate_button = QPushButton("Use for the assistant")
         self.none_button = QPushButton("Use none")
@@ -89,6 +90,8 @@ class AdapterList(QGroupBox):
         for label, view in (("Base model", self.base_text), ("With the adapter", self.adapter_text)):
             view.setReadOnly(True)
             view.setPlaceholderText(label)
+            view.setMinimumHeight(90)
+            view.setMaximumHeight(170)
         self.base_text.setObjectName("compareBase")
         self.adapter_text.setObjectName("compareAdapter")
         self.compare_status = QLabel("")

@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -35,8 +35,12 @@ from writer_app.ui.loss_chart import LossChart
 from writer_app.ui.trainer_adapters import AdapterList
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
 
-ADVANCED_FIELDS = ("rank", "alpha", "learning_rate", "epochs", "max_steps", "seq_len", "batch_size",
-                   "grad_accum", "eval_every", "eval_max_sequences", "early_stopping_patience", "style_samples")
+ADVANCED_FIELDS = {
+    "rank": "LoRA rank", "alpha": "LoRA alpha", "learning_rate": "Learning rate", "epochs": "Epochs",
+    "max_steps": "Max steps (0 = epochs)", "seq_len": "Sequence length", "batch_size": "Batch size",
+    "grad_accum": "Gradient accumulation", "eval_every": "Evaluate every", "eval_max_sequences": "Held-out sequences",
+    "early_stopping_patience": "Early-stop patience", "style_samples": "Style samples",
+}
 DOCUMENT_KINDS = ("chapter", "scene")
 
 
@@ -70,7 +74,8 @@ class TrainerTab(QWidget):
         self.documents.setObjectName("trainerDocuments")
         self.documents.setHeaderLabels(["Documents to learn from", "Words"])
         self.documents.setColumnWidth(0, 260)
-        self.documents.setMinimumHeight(150)
+        self.documents.setMinimumHeight(120)
+        self.documents.setMaximumHeight(200)
         self.documents.itemChanged.connect(lambda *_: self.update_estimate())
         self.estimate_label = QLabel()
         self.estimate_label.setObjectName("trainerEstimate")
@@ -80,11 +85,12 @@ class TrainerTab(QWidget):
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
         self.form_host = QWidget()
-        form = QFormLayout(self.form_host)
+        form = QGridLayout(self.form_host)
         form.setContentsMargins(0, 0, 0, 0)
+        form.setHorizontalSpacing(8)
         self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
         helps = field_help()
-        for name in ADVANCED_FIELDS:
+        for index, (name, label) in enumerate(ADVANCED_FIELDS.items()):
             meta = helps[name]
             if isinstance(meta["default"], float):
                 box: QSpinBox | QDoubleSpinBox = QDoubleSpinBox()
@@ -96,7 +102,11 @@ class TrainerTab(QWidget):
             box.setToolTip(meta["help"])
             box.setObjectName(f"trainer_{name}")
             self.fields[name] = box
-            form.addRow(name.replace("_", " ").capitalize(), box)
+            caption = QLabel(label)
+            caption.setToolTip(meta["help"])
+            row, col = divmod(index, 2)
+            form.addWidget(caption, row, col * 2)
+            form.addWidget(box, row, col * 2 + 1)
         self.form_host.setVisible(False)
         self.advanced.toggled.connect(self.form_host.setVisible)
         QVBoxLayout(self.advanced).addWidget(self.form_host)
@@ -124,7 +134,7 @@ class TrainerTab(QWidget):
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
-        body = QWidget()
+        self.body = body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.documents)
         layout.addWidget(self.estimate_label)
