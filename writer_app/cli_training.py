@@ -221,9 +221,13 @@ def run_eval(args: argparse.Namespace) -> int:
             print(f"adapter {adapter.name!r} on {result['heldout_sequences']} held-out sequences:")
             print(f"  perplexity  base {result['base_perplexity']:.2f}   adapter {result['adapter_perplexity']:.2f}")
             style = result.get("style") or {}
-            for key in ("base_vs_author", "adapter_vs_author"):
-                if key in style:
-                    print(f"  {key.replace('_', ' ')}: {style[key]}")
+            for key, label in (("base_vs_author", "base"), ("adapter_vs_author", "adapter")):
+                if isinstance(style.get(key), dict):
+                    gap = style[key]
+                    print(f"  style distance to the author ({label}): {gap.get('distance', float('nan')):.3f}"
+                          f"  (sentence length {gap['mean_sentence_length']['generated']:.1f} vs "
+                          f"{gap['mean_sentence_length']['author']:.1f}, dialogue "
+                          f"{gap['dialogue_ratio']['generated']:.2f} vs {gap['dialogue_ratio']['author']:.2f})")
         return 0
     finally:
         library.close()

@@ -86,8 +86,8 @@ def style_comparison(generate: Callable[[str, bool], str], openings: Sequence[st
     base = style_profile("\n\n".join(base_texts))
     adapter = style_profile("\n\n".join(adapter_texts))
     result["profiles"] = {"author": _as_plain(author), "base": _as_plain(base), "adapter": _as_plain(adapter)}
-    result["base_vs_author"] = _as_plain(compare_profiles(base, author))
-    result["adapter_vs_author"] = _as_plain(compare_profiles(adapter, author))
+    result["base_vs_author"] = _as_plain(compare_profiles(author, base))
+    result["adapter_vs_author"] = _as_plain(compare_profiles(author, adapter))
     return result
 
 
