@@ -87,8 +87,8 @@ def main() -> None:
         model_path = resolve_base_model(args.model, Path(os.environ.get("WRITER_APP_MODEL_CACHE",
                                                                         REPO / ".cache" / "models")))
         cfg = TrainingConfig(rank=8, alpha=16, seq_len=args.seq_len, overlap_tokens=16, batch_size=2,
-                             grad_accum=2, max_steps=args.steps, warmup_steps=1, eval_every=10**6,
-                             eval_max_sequences=1, checkpoint_every=10**6, early_stopping_patience=0,
+                             grad_accum=2, max_steps=args.steps, warmup_steps=1, eval_every=100_000,
+                             eval_max_sequences=1, checkpoint_every=100_000, early_stopping_patience=0,
                              style_samples=0)
         docs = austen(args.chapters)
         job = prepare_job(paths, docs, base_model=args.model, base_model_path=model_path, config=cfg,

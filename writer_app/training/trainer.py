@@ -177,6 +177,8 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
         optimizer.load_state_dict(saved["optimizer"])
         scheduler.load_state_dict(saved["scheduler"])
         torch.set_rng_state(saved["rng_cpu"])
+        if cuda and saved.get("rng_cuda"):
+            torch.cuda.set_rng_state_all(saved["rng_cuda"])
         best_weights = saved.get("best_adapter")
         state = saved["state"]
         say({"event": "resumed", "step": state["step"], "max_steps": max_steps})
@@ -189,6 +191,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
                 "adapter": get_peft_model_state_dict(accelerator.unwrap_model(model)),
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "rng_cpu": torch.get_rng_state(), "best_adapter": best_weights,
+                "rng_cuda": torch.cuda.get_rng_state_all() if cuda else [],
                 "state": state, "config": cfg.to_dict(),
             }, keep=cfg.keep_checkpoints)
             say({"event": "checkpoint", "step": step})
