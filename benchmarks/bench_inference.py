@@ -5,7 +5,8 @@ file the wheel ships, Q4_1; the others on its de-quantised safetensors copy)
 with a ~2,000-token Continue prompt taken from Pride and Prejudice, greedy
 decoding, on the CPU. Reported per engine: load time, time to first token
 (prefill), decode tokens/s, and for writer-app a repeated Continue that
-reuses the kept KV cache. llama.cpp is skipped with a note when
+reuses the kept KV cache. Each engine does a short warm-up run first (the
+first call in a process allocates buffers and faults in pages). llama.cpp is skipped with a note when
 llama-cpp-python (the `bench` extra) is not installed.
 
     python -m benchmarks.bench_inference [--prompt-tokens 2000] [--new-tokens 64] [--threads 2] [--json]
@@ -51,6 +52,8 @@ def bench_writer_app(quantization: str, prompt_tokens: int, new_tokens: int) -> 
     load_s = time.perf_counter() - started
     prompt = build_prompt(runtime, prompt_tokens)
     settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0)
+    runtime.generate(prompt, settings.with_(max_new_tokens=4))  # warm-up: first calls allocate and fault pages
+    runtime.reset_cache()
     runtime.generate(prompt, settings)
     cold = (runtime.last_time_to_first_token, runtime.last_tokens_per_second, runtime.last_prefill_tokens)
     runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit
@@ -80,6 +83,7 @@ def bench_transformers_generate(prompt: str, new_tokens: int) -> dict:
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     import threading
 
+    model.generate(**ids, max_new_tokens=4, do_sample=False)  # warm-up, as for the others
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
     kwargs = dict(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, streamer=streamer)
     t0 = time.perf_counter()
@@ -114,6 +118,10 @@ def bench_llama_cpp(prompt: str, new_tokens: int, threads: int) -> dict | str:
     llm = Llama(model_path=str(embedded_gguf_path()), n_ctx=4096, n_threads=threads, verbose=False)
     load_s = time.perf_counter() - started
     tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    for count, _ in enumerate(llm.generate(tokens, temp=0.0, top_k=1, reset=True)):  # warm-up
+        if count >= 3:
+            break
+    llm.reset()
     t0 = time.perf_counter()
     first = None
     count = 0
