@@ -66,8 +66,11 @@ class LossChart(QChartView):
             self._low = value if self._low is None else min(self._low, value)
             self._high = value if self._high is None else max(self._high, value)
         if self._low is not None and self._high is not None:
-            pad = max(0.05, (self._high - self._low) * 0.1)
+            pad = max(0.25, (self._high - self._low) * 0.1)
             self.y_axis.setRange(max(0.0, self._low - pad), self._high + pad)
+            self.y_axis.applyNiceNumbers()  # round ticks: no "6.4 6.4 6.4" on a narrow range
+        # Markers help while there are few points; on a long run they would only clutter the line.
+        self.train_series.setPointsVisible(self.train_series.count() <= 40)
         if step > self._max_step:
             self.set_max_step(step)
 
