@@ -99,3 +99,25 @@ def test_train_my_style_runs_updates_chart_and_registers_adapter(qtbot, austen_w
     qtbot.waitUntil(lambda: tab.adapter_list.table.item(0, 3).text() == "✓", timeout=10_000)
     assert window.settings.adapter == tab.adapter_list.adapters[0].name
     assert window.db.run_sync(lambda lib: lib.active_adapter()).name == window.settings.adapter
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_cancel_stops_the_run_and_registers_nothing(qtbot, austen_window):
+    window = austen_window
+    tab = window.findChild(QWidget, "trainerTab")
+    qtbot.waitUntil(lambda: tab.documents.topLevelItemCount() == 7)
+    for name, value in (("seq_len", 32), ("batch_size", 1), ("grad_accum", 1), ("max_steps", 200),
+                        ("eval_every", 100), ("eval_max_sequences", 2), ("style_samples", 0)):
+        tab.fields[name].setValue(value)
+    qtbot.mouseClick(tab.train_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.progress.value() >= 1, timeout=600_000)
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not tab.process.is_running(), timeout=120_000)
+    assert tab.progress.format() == "Cancelled"
+    assert tab.progress.value() < 200
+    assert window.db.run_sync(lambda lib: lib.adapters()) == []
+    assert tab.adapter_list.table.rowCount() == 0
+    assert not any(window.paths.adapters.iterdir())
+    assert tab.train_button.isEnabled()

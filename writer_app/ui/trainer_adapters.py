@@ -145,9 +145,10 @@ class AdapterList(QGroupBox):
         def done(_result: Any) -> None:
             self.window.settings.adapter = adapter.name if adapter else ""
             save_settings(self.window.paths, self.window.settings)
-            hook = getattr(getattr(self.window, "assistant", None), "set_adapter", None)
-            if callable(hook):
-                hook(adapter.path if adapter else None)
+            # The assistant reloads its model when the model/adapter settings changed (no-op otherwise).
+            reload = getattr(getattr(self.window, "assistant", None), "reload_model", None)
+            if callable(reload):
+                reload()
             self.refresh()
 
         self.window.db.submit(lambda lib: lib.set_active_adapter(adapter.id if adapter else None), done)

@@ -262,7 +262,8 @@ class TrainerTab(QWidget):
 
     def _launch(self, job_path: Path) -> None:
         free = cuda_free_memory_mb()
-        assistant_loaded = getattr(getattr(self.window, "assistant", None), "model_loaded", False)
+        assistant = getattr(self.window, "assistant", None)
+        assistant_loaded = getattr(assistant, "model_loaded", assistant is not None)
         if free is not None and assistant_loaded:
             from writer_app.training.job import read_job
 
