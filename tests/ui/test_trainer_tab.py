@@ -121,3 +121,45 @@ def test_cancel_stops_the_run_and_registers_nothing(qtbot, austen_window):
     assert tab.adapter_list.table.rowCount() == 0
     assert not any(window.paths.adapters.iterdir())
     assert tab.train_button.isEnabled()
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_interrupted_run_is_offered_and_resumes_to_a_registered_adapter(qtbot, tmp_path, embedded_model_dir):
+    import subprocess
+    import sys
+
+    from writer_app.training.config import TrainingConfig
+    from writer_app.training.dataset import SourceDocument
+    from writer_app.training.job import read_job, write_job
+    from writer_app.training.runs import prepare_job
+    from writer_app.ui.app import build_main_window
+
+    profile = tmp_path / "profile"
+    paths = profile_paths(profile).ensure()
+    with Library.open(paths.database) as lib:
+        lib.create_project("Austen")
+    config = TrainingConfig(rank=4, alpha=8, seq_len=32, overlap_tokens=4, batch_size=1, grad_accum=1, max_steps=4,
+                            warmup_steps=1, eval_every=2, eval_max_sequences=2, checkpoint_every=2,
+                            early_stopping_patience=0, style_samples=0)
+    docs = [SourceDocument(title, text) for title, text in austen_chapters(6)]
+    job_path = prepare_job(paths, docs, base_model="embedded", base_model_path=embedded_model_dir, config=config,
+                           adapter_name="resumed-style", project_title="Austen", device="cpu",
+                           fault_injection={"nan_loss_at_step": 3})  # stops after the step-2 checkpoint
+    subprocess.run([sys.executable, "-m", "writer_app.training", str(job_path)], capture_output=True)
+    job = read_job(job_path)
+    job.fault_injection = {}
+    write_job(job_path, job)
+
+    window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(window)
+    tab = window.trainer_tab
+    qtbot.waitUntil(lambda: not tab.resume_button.isHidden(), timeout=10_000)
+    assert "step 2 of 4" in tab.resume_button.text()
+    steps = []
+    tab.process.event.connect(lambda e: steps.append(e["step"]) if e["event"] == "progress" else None)
+    qtbot.mouseClick(tab.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.adapter_list.table.rowCount() == 1, timeout=600_000)
+    assert steps == [3, 4]
+    assert tab.adapter_list.adapters[0].name == "resumed-style"
+    window.close()

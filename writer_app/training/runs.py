@@ -168,3 +168,31 @@ def train_and_register(library: Any, job_path: Path, project_id: int | None,
 
 class TrainingCancelled(UserError):
     exit_code = 130
+
+
+def interrupted_runs(paths: ProfilePaths) -> list[tuple[Path, int, int]]:
+    """Runs that stopped after a checkpoint and before their adapter: (job path, step, max steps).
+
+    Newest first. A run whose adapter folder exists is finished (it only needs
+    registering), so it is not listed.
+    """
+    from writer_app.training.checkpoint import checkpoint_dirs
+    from writer_app.training.job import read_job
+
+    found = []
+    root = paths.training_runs
+    if not root.is_dir():
+        return []
+    for run_dir in sorted(root.iterdir(), reverse=True):
+        job_path = run_dir / "job.json"
+        saved = checkpoint_dirs(run_dir)
+        if not job_path.is_file() or not saved:
+            continue
+        try:
+            job = read_job(job_path)
+        except UserError:
+            continue
+        if Path(job.output_dir).exists():
+            continue
+        found.append((job_path, saved[-1][0], job.config.max_steps))
+    return found

@@ -118,6 +118,11 @@ class TrainerTab(QWidget):
         self.cancel_button.setObjectName("cancelTrainingButton")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_training)
+        self.resume_button = QPushButton("Resume the interrupted run")
+        self.resume_button.setObjectName("resumeTrainingButton")
+        self.resume_button.setVisible(False)
+        self.resume_button.clicked.connect(self.resume_training)
+        self._resumable: Path | None = None
         self.unload_button = QPushButton("Unload the assistant's model")
         self.unload_button.setVisible(False)
         self.unload_button.clicked.connect(self._unload_inference)
@@ -133,6 +138,7 @@ class TrainerTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.resume_button)
         buttons.addStretch(1)
         self.body = body = QWidget()
         layout = QVBoxLayout(body)
@@ -282,6 +288,30 @@ class TrainerTab(QWidget):
         self.status_label.setText("Loading the model and building the dataset…")
         self.process.start(job_path)
 
+    def find_interrupted(self) -> None:
+        """Offer to resume a run that the app (or the computer) stopped half way."""
+        from writer_app.training.runs import interrupted_runs
+
+        paths = self.window.paths
+        self.window.db.submit(lambda _lib: interrupted_runs(paths), self._show_interrupted)
+
+    def _show_interrupted(self, runs: list[tuple[Path, int, int]]) -> None:
+        if not runs or self.process.is_running():
+            self.resume_button.setVisible(False)
+            self._resumable = None
+            return
+        job_path, step, total = runs[0]
+        self._resumable = job_path
+        self.resume_button.setText(f"Resume the interrupted run (step {step}"
+                                   + (f" of {total})" if total else ")"))
+        self.resume_button.setVisible(True)
+
+    def resume_training(self) -> None:
+        if self._resumable is None or self.process.is_running():
+            return
+        self.resume_button.setVisible(False)
+        self._launch(self._resumable)
+
     def _failed_to_start(self, error: BaseException) -> None:
         self.train_button.setEnabled(True)
         self.status_label.setText(str(error))
@@ -308,6 +338,7 @@ class TrainerTab(QWidget):
             self.chart.set_max_step(int(event["max_steps"]))
             self.status_label.setText(f"{event['tokens']:,} tokens; held out: {', '.join(event['heldout_titles'])}")
         elif kind == "resumed":
+            self.chart.set_max_step(int(event["max_steps"]))
             self.progress.setRange(0, int(event["max_steps"]))
             self.progress.setValue(int(event["step"]))
         elif kind == "progress":
@@ -340,6 +371,7 @@ class TrainerTab(QWidget):
             return
         self.progress.setFormat("Cancelled" if last.get("event") == "cancelled" else "Stopped")
         self.status_label.setText(last.get("message") or f"The trainer stopped (exit code {code}).")
+        self.find_interrupted()
 
     def _registered(self, adapter: Any) -> None:
         metrics = adapter.metadata.get("metrics", {})
@@ -374,4 +406,5 @@ def install(window: Any) -> TrainerTab:
     if getattr(window, "current_project_id", None) is not None:
         tab.load_project(window.current_project_id)
     tab.adapter_list.refresh()
+    tab.find_interrupted()
     return tab
