@@ -121,6 +121,19 @@ def test_empty_prompt_is_refused(fresh_runtime):
         fresh_runtime.generate("", GREEDY)
 
 
+def test_cpu_threads_can_be_limited():
+    import torch
+
+    from writer_app.llm.runtime import set_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        set_cpu_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_bad_generation_settings_are_refused():
     with pytest.raises(UserError):
         GenerationSettings(max_new_tokens=0)

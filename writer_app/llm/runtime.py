@@ -104,6 +104,13 @@ def _pick_device(device: str) -> str:
     return device
 
 
+def set_cpu_threads(count: int) -> None:
+    """Limit torch's CPU threads (the UI leaves one core to the GUI; oversubscribed cores crawl)."""
+    import torch
+
+    torch.set_num_threads(max(1, int(count)))
+
+
 def cpu_has_bf16() -> bool:
     """True when the CPU computes bf16 natively (AVX512-BF16 or AMX)."""
     try:
