@@ -59,6 +59,8 @@ def test_train_registers_adapter_and_eval_compares(tmp_path, embedded_model_dir)
         assert (profile_paths(tmp_path).adapters / "austen-style" / "adapter_model.safetensors").is_file()
         assert adapter.metadata["dataset"]["documents"] == [d.title for d in austen_chapters(6)]
         assert adapter.metadata["metrics"]["style"]["samples"][0]["adapter"]
+        runs_dir = profile_paths(tmp_path).training_runs
+        assert not list(runs_dir.glob("*/checkpoints"))  # cleaned once registered
 
     evaluation = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "0", "--eval-sequences", "4",
                      "--json")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -104,10 +105,12 @@ def register_finished(library: Any, job: TrainingJob, project_id: int | None) ->
     if not meta_file.is_file():
         raise UserError(f"the trainer reported success but {folder} has no adapter metadata")
     metadata = json.loads(meta_file.read_text(encoding="utf-8"))
-    existing = library.get_adapter_by_name(job.adapter_name)
-    if existing is not None:
-        return existing
-    return library.register_adapter(job.adapter_name, str(folder), job.base_model, project_id, metadata)
+    adapter = library.get_adapter_by_name(job.adapter_name)
+    if adapter is None:
+        adapter = library.register_adapter(job.adapter_name, str(folder), job.base_model, project_id, metadata)
+    # Registered: the resumable checkpoints (optimiser state included) are no longer needed.
+    shutil.rmtree(Path(job.run_dir) / "checkpoints", ignore_errors=True)
+    return adapter
 
 
 def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
