@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
 import sys
 import threading
 from pathlib import Path
@@ -209,58 +207,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    import platform
+    from writer_app.diagnostics import doctor_report
 
-    from writer_app.llm import catalogue, embedded
-    from writer_app.settings import load_settings
-
-    paths = profile_paths(args.data_dir)
-    app = load_settings(paths)
-    lines = [f"python        {platform.python_version()} ({sys.executable})"]
-    vram_gb = None
-    try:
-        import torch
-
-        cuda = torch.cuda.is_available()
-        lines.append(f"torch         {torch.__version__}; CUDA {'available' if cuda else 'not available'}")
-        if cuda:
-            free, total = torch.cuda.mem_get_info()
-            vram_gb = total / 2**30
-            lines.append(f"GPU           {torch.cuda.get_device_name(0)}, {free / 2**30:.1f} of {vram_gb:.1f} GiB free")
-    except ImportError:
-        lines.append("torch         not installed")
-    try:
-        import importlib.metadata as md
-
-        lines.append(f"bitsandbytes  {md.version('bitsandbytes')}")
-    except Exception:  # noqa: BLE001 - any failure means "not usable"
-        lines.append("bitsandbytes  not installed")
-    try:
-        gguf = embedded.embedded_gguf_path()
-        converted = embedded._is_complete(embedded.converted_model_dir(paths.model_cache))
-        lines.append(f"embedded      installed ({gguf.stat().st_size / 2**20:.0f} MiB GGUF); "
-                     f"{'converted' if converted else 'not converted yet (done on first use)'} in {paths.model_cache}")
-    except embedded.EmbeddedModelMissing as exc:
-        lines.append(f"embedded      missing: {exc}")
-    lines.append(f"model setting {catalogue.describe_setting(app.model)}; quantization {app.quantization}; "
-                 f"device {app.device}")
-    if catalogue.looks_like_hub_id(app.model):
-        from writer_app.llm.download import cached_model_path
-
-        cached = cached_model_path(app.model)
-        lines.append(f"              {'downloaded: ' + str(cached) if cached else 'not downloaded yet'}")
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            info = dict(line.split(":", 1) for line in handle)
-        available = int(info["MemAvailable"].split()[0]) * 1024
-        lines.append(f"memory        {available / 2**30:.1f} GiB available")
-    except (OSError, KeyError, ValueError):
-        pass
-    target = paths.model_cache if paths.model_cache.exists() else paths.data
-    probe = next((p for p in (target, *target.parents) if p.exists()), Path(os.sep))
-    lines.append(f"disk          {shutil.disk_usage(probe).free / 2**30:.1f} GiB free at {probe}")
-    recommended = catalogue.recommend_models(vram_gb)
-    if recommended:
-        lines.append("recommended   " + ", ".join(f"{c.repo_id} (~{c.vram_4bit_gb:g} GB)" for c in recommended))
-    print("\n".join(lines))
+    print(doctor_report(profile_paths(args.data_dir)))
     return 0

@@ -1,0 +1,92 @@
+"""What ``writer-app doctor`` reports, as text, shared by the CLI and Help ▸ Diagnostics.
+
+Kept free of Qt so the terminal and the window print the very same lines (a
+person pasting the report into a bug report should not have to wonder which
+one they ran). torch is imported inside :func:`gpu_memory_gb` and
+:func:`doctor_report` only: it takes seconds, so the UI calls these off the
+GUI thread.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as metadata
+import os
+import platform
+import shutil
+import sys
+from pathlib import Path
+
+from writer_app.paths import ProfilePaths
+
+
+def gpu_memory_gb() -> float | None:
+    """Total memory of the first CUDA GPU in GiB, or None without one (or without torch)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    try:
+        if not torch.cuda.is_available():
+            return None
+        _free, total = torch.cuda.mem_get_info()
+    except RuntimeError:  # a broken driver is "no usable GPU", not a crash
+        return None
+    return total / 2**30
+
+
+def _torch_lines() -> tuple[list[str], float | None]:
+    try:
+        import torch
+    except ImportError:
+        return ["torch         not installed"], None
+    cuda = torch.cuda.is_available()
+    lines = [f"torch         {torch.__version__}; CUDA {'available' if cuda else 'not available'}"]
+    vram_gb = None
+    if cuda:
+        free, total = torch.cuda.mem_get_info()
+        vram_gb = total / 2**30
+        lines.append(f"GPU           {torch.cuda.get_device_name(0)}, {free / 2**30:.1f} of {vram_gb:.1f} GiB free")
+    return lines, vram_gb
+
+
+def doctor_report(paths: ProfilePaths) -> str:
+    """Python, torch, GPU, bitsandbytes, the embedded model, the model setting, memory and disk."""
+    from writer_app.llm import catalogue, embedded
+    from writer_app.settings import load_settings
+
+    app = load_settings(paths)
+    lines = [f"python        {platform.python_version()} ({sys.executable})"]
+    torch_lines, vram_gb = _torch_lines()
+    lines += torch_lines
+    try:
+        lines.append(f"bitsandbytes  {metadata.version('bitsandbytes')}")
+    except metadata.PackageNotFoundError:
+        lines.append("bitsandbytes  not installed")
+    try:
+        gguf = embedded.embedded_gguf_path()
+        converted = embedded._is_complete(embedded.converted_model_dir(paths.model_cache))
+        lines.append(f"embedded      installed ({gguf.stat().st_size / 2**20:.0f} MiB GGUF); "
+                     f"{'converted' if converted else 'not converted yet (done on first use)'} in {paths.model_cache}")
+    except embedded.EmbeddedModelMissing as exc:
+        lines.append(f"embedded      missing: {exc}")
+    lines.append(f"model setting {catalogue.describe_setting(app.model)}; quantization {app.quantization}; "
+                 f"device {app.device}")
+    if catalogue.looks_like_hub_id(app.model):
+        from writer_app.llm.download import cached_model_path
+
+        cached = cached_model_path(app.model)
+        lines.append(f"              {'downloaded: ' + str(cached) if cached else 'not downloaded yet'}")
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            info = dict(line.split(":", 1) for line in handle)
+        available = int(info["MemAvailable"].split()[0]) * 1024
+        lines.append(f"memory        {available / 2**30:.1f} GiB available")
+    except (OSError, KeyError, ValueError):
+        pass
+    target = paths.model_cache if paths.model_cache.exists() else paths.data
+    probe = next((p for p in (target, *target.parents) if p.exists()), Path(os.sep))
+    lines.append(f"disk          {shutil.disk_usage(probe).free / 2**30:.1f} GiB free at {probe}")
+    recommended = catalogue.recommend_models(vram_gb)
+    if recommended:
+        lines.append("recommended   " + ", ".join(f"{c.repo_id} (~{c.vram_4bit_gb:g} GB)" for c in recommended))
+    return "\n".join(lines)
