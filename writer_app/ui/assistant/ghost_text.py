@@ -8,8 +8,9 @@ like real prose) but are not the author's yet:
 * every insertion belongs to ONE undo edit block: the first piece opens it
   with ``beginEditBlock`` and later pieces join it with
   ``joinPreviousEditBlock``. Discarding undoes exactly that block and clears
-  the redo stack (so Redo cannot resurrect a ghost); accepting re-formats the
-  range inside the same block, so the accepted text is a single undo step.
+  the redo stack (so Redo cannot resurrect a ghost); accepting undoes it too
+  and inserts the words afresh in the author's format as one edit block, so
+  the accepted text is a single undo step.
   (``setUndoRedoEnabled(False)`` is not an option: it wipes the history.)
 
 Any edit that does not come from here (the author typing, Undo from a menu)
@@ -133,22 +134,45 @@ class GhostText(QObject):
         self._publish_range()
 
     def accept(self) -> str:
-        """Make the ghost the author's text: one undo step; returns what was accepted."""
+        """Make the ghost the author's text: one undo step; returns what was accepted.
+
+        When the ghost block is still on top of the history it is undone and the
+        text inserted afresh in the author's format, so the history holds one plain
+        insertion (a format change in the same block makes Qt's redo misplace the
+        caret); otherwise the range is re-formatted inside the ghost's block.
+        """
         if not self.active:
             return ""
         text = self.text()
-        if text:
+        if not text:
+            self._reset()
+            return text
+        start = self._start.position()
+        if self._has_block and self.document.availableUndoSteps() == self._steps_after:
+            self._self_editing = True
+            self._set_reformatting(True)
+            try:
+                self.document.undo()
+            finally:
+                self._set_reformatting(False)
+                self._self_editing = False
+            self._reset()
+            cursor = QTextCursor(self.document)
+            cursor.setPosition(start)
+            cursor.beginEditBlock()
+            cursor.insertText(text, self._base_format)
+            cursor.endEditBlock()
+            end = cursor.position()
+        else:
             with self._edit(manuscript_unchanged=False) as cursor:
-                start, end = self._range()
+                _start, end = self._range()
                 cursor.setPosition(start)
                 cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
                 cursor.setCharFormat(self._base_format)
-            moved = self.editor.textCursor()
-            moved.setPosition(self._end.position())
             self._reset()
-            self.editor.setTextCursor(moved)
-        else:
-            self._reset()
+        caret = self.editor.textCursor()
+        caret.setPosition(end)
+        self.editor.setTextCursor(caret)
         return text
 
     def discard(self) -> None:
