@@ -53,6 +53,11 @@ def test_rewrite_preambles_quotes_and_chat_tokens_are_stripped():
     ) == "He bought bread."
 
 
+def test_a_quote_left_open_by_the_length_limit_is_dropped():
+    assert clean_output("shorten", '"The rain stopped. Mara opened the door') == "The rain stopped."
+    assert clean_output("rewrite", 'She said "no" twice.') == 'She said "no" twice.'
+
+
 def test_continuation_keeps_its_leading_space_and_drops_a_dangling_half_sentence():
     assert clean_output("continue", " She ran. The door was") == " She ran."
     assert clean_output("continue", " She ran.<|im_end|><|im_start|>user\nmore") == " She ran."

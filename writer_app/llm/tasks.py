@@ -208,6 +208,8 @@ def clean_output(task: str, raw: str) -> str:
     text = text.strip('"\n ').strip() if text.startswith('"""') else text
     if len(text) >= 2 and text[0] in _QUOTES and text[-1] == _QUOTES[text[0]] and text.count(text[0]) <= 2:
         text = text[1:-1].strip()
+    elif text[:1] in ('"', "“") and text.count(text[0]) == 1 and _QUOTES[text[0]] not in text[1:]:
+        text = text[1:].strip()  # an opening quote whose closing one was cut off by the length limit
     return text if task == "brainstorm" else _trim_to_sentence(text)
 
 
