@@ -39,7 +39,7 @@ def test_chunks_index_the_text_and_respect_the_budget(text, budget):
         assert text[offset : offset + len(chunk)] == chunk
         assert words(chunk) <= budget + 1
     # Nothing but whitespace is lost.
-    assert "".join(c for _, c in chunks).split() == text.split()
+    assert [w for _, c in chunks for w in c.split()] == text.split()
 
 
 def test_bible_notes_accept_pairs_dicts_and_objects_and_filter_by_mention():
