@@ -33,6 +33,9 @@ APP_TITLE = "Writer"
 class MainWindow(QMainWindow):
     projectOpened = Signal(int)
     documentOpened = Signal(int)
+    # Emitted after the settings changed (settings dialog, welcome, trainer); listeners such as
+    # the assistant compare what they care about (e.g. the model) and act only on a real change.
+    settingsChanged = Signal()
 
     def __init__(self, paths: ProfilePaths, settings: AppSettings, library: Any) -> None:
         super().__init__()
