@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from writer_app.errors import UserError
@@ -117,11 +117,14 @@ def install_extensions(window: MainWindow, names: tuple[str, ...] = EXTENSIONS) 
 
 def build_main_window(data_dir: str | os.PathLike[str] | None,
                       ask_restore: AskRestore | None = None,
-                      extensions: tuple[str, ...] = EXTENSIONS) -> MainWindow:
+                      extensions: tuple[str, ...] = EXTENSIONS,
+                      welcome: bool = False) -> MainWindow:
     """The main window for the profile in ``data_dir``, loaded but not shown.
 
     ``extensions=()`` builds the desk alone (the desk's own tests, which should
-    not pay for the assistant's inference thread).
+    not pay for the assistant's inference thread). ``welcome=True`` (what
+    ``run_app`` passes) greets an empty profile with the welcome dialog instead
+    of a silent "My Novel"; dismissing it still makes that starter project.
     """
     app = QApplication.instance()
     if app is None:
@@ -130,7 +133,9 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     settings = load_settings(paths)
     settings.theme = apply_theme(app, settings.theme)
     library = open_library(paths, ask_restore or _ask_restore_dialog)
-    ensure_first_project(library)
+    first_run = welcome and not library.list_projects()
+    if not first_run:
+        ensure_first_project(library)
 
     window = MainWindow(paths, settings, library)
     window.editor.set_dark(settings.theme == "dark")
@@ -145,7 +150,12 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     for menu in window.menus.values():  # e.g. no Assistant menu in a build without the assistant
         menu.menuAction().setVisible(not menu.isEmpty())
     window.restore_layout()  # after the extensions added their panels, so their docks are restored too
-    _open_last_place(window)
+    if first_run:
+        from writer_app.ui.welcome_dialog import open_welcome
+
+        open_welcome(window)  # its choice (or Skip) opens a project; the window is usable meanwhile
+    else:
+        _open_last_place(window)
     window.backups.backup_now(quiet=True)
     return window
 
@@ -207,6 +217,19 @@ class _Terminator:
             QTimer.singleShot(0, window.close)
 
 
+def app_icon() -> QIcon:
+    """The shipped icon in every size, so each desktop picks the sharpest one."""
+    from writer_app.resources import ICON_SIZES, resource_path
+
+    icon = QIcon()
+    for size in ICON_SIZES:
+        try:
+            icon.addFile(str(resource_path("icons", f"writer-app-{size}.png")))
+        except FileNotFoundError as exc:  # a broken bundle: a missing icon must not stop the app
+            log.warning("%s", exc)
+    return icon
+
+
 def run_app(data_dir: str | os.PathLike[str] | None) -> int:
     """Create the application, take the profile lock, show the window, run."""
     from writer_app.storage.lock import ProfileLock
@@ -215,6 +238,8 @@ def run_app(data_dir: str | os.PathLike[str] | None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Writer")
     app.setOrganizationName("writer-app")
+    QGuiApplication.setDesktopFileName("writer-app")  # Wayland/GNOME match the window to writer-app.desktop
+    app.setWindowIcon(app_icon())
     terminator = _Terminator()
     paths = profile_paths(data_dir).ensure()
     lock = ProfileLock(paths.lock_file)
@@ -225,7 +250,7 @@ def run_app(data_dir: str | os.PathLike[str] | None) -> int:
         return UserError.exit_code
     try:
         try:
-            window = build_main_window(data_dir)
+            window = build_main_window(data_dir, welcome=True)
         except UserError as exc:
             show_startup_error(str(exc))
             return UserError.exit_code

@@ -45,6 +45,8 @@ def _action(window: MainWindow, menu: str, name: str, text: str, handler: Callab
 
 def build_menus(window: MainWindow) -> None:
     from writer_app.ui import file_ops
+    from writer_app.ui.diagnostics_dialog import open_diagnostics
+    from writer_app.ui.guide_dialog import open_guide
     from writer_app.ui.revisions_dialog import open_revisions
     from writer_app.ui.search_dialog import open_project_search
     from writer_app.ui.settings_dialog import open_settings
@@ -113,6 +115,9 @@ def build_menus(window: MainWindow) -> None:
     window.menus["View"].addSeparator()
     window.menus["View"].addAction(window.binder_dock.toggleViewAction())
 
+    _action(window, "Help", "actionGettingStarted", "&Getting Started", lambda: open_guide(window))
+    _action(window, "Help", "actionDiagnostics", "&Diagnostics…", lambda: open_diagnostics(window))
+    window.menus["Help"].addSeparator()
     _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))
 
     # Right-click in the binder offers the same document commands.
