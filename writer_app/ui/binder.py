@@ -5,6 +5,10 @@ Reads and writes go through the database worker; the tree is rebuilt from
 is stored. Drag and drop is Qt's internal move; after the drop the new parent
 and index are read back from the tree and sent to ``Library.move_node`` (if
 storage refuses, the tree is reloaded as it was).
+
+The right-click menu is built from ``context_menu_hooks`` (like the editor's),
+so extensions such as the assistant add entries ("Summarise chapter") without
+the binder importing them. A document's tooltip shows its stored summary.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHeaderView,
+    QMenu,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -29,6 +34,9 @@ from writer_app.ui.db_worker import DatabaseWorker
 NODE_ROLE = Qt.ItemDataRole.UserRole
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_LABELS = {"folder": "▸", "chapter": "§", "scene": "·", "note": "✎"}
+
+# hook(menu, node_id): add entries for the item right-clicked (None: the empty area / the project).
+BinderMenuHook = Callable[[QMenu, int | None], None]
 
 
 class BinderTree(QTreeWidget):
@@ -97,6 +105,7 @@ class Binder(QWidget):
         self.nodes: list[Any] = []
         self._items: dict[int, QTreeWidgetItem] = {}
         self._filling = False
+        self.context_menu_hooks: list[BinderMenuHook] = []
         self.project_combo = QComboBox(self)
         self.project_combo.setObjectName("projectSwitcher")
         self.project_combo.setToolTip("Switch project")
@@ -110,6 +119,26 @@ class Binder(QWidget):
         self.tree.itemClicked.connect(self._on_item)
         self.tree.itemChanged.connect(self._on_item_renamed)
         self.tree.nodeDropped.connect(self.move_node)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._show_context_menu)
+
+    # -- right-click menu -------------------------------------------------------------------
+    def _show_context_menu(self, point: QPoint) -> None:
+        item = self.tree.itemAt(point)
+        menu = self.build_context_menu(int(item.data(0, NODE_ROLE)) if item is not None else None)
+        if not menu.isEmpty():
+            menu.exec(self.tree.viewport().mapToGlobal(point))
+        menu.deleteLater()
+
+    def build_context_menu(self, node_id: int | None) -> QMenu:
+        """Every hook's entries for ``node_id`` (separate from showing it, so tests can inspect it)."""
+        menu = QMenu(self)
+        menu.setObjectName("binderContextMenu")
+        for hook in list(self.context_menu_hooks):
+            if not menu.isEmpty():
+                menu.addSeparator()
+            hook(menu, node_id)
+        return menu
 
     # -- projects ---------------------------------------------------------------------------
     def set_projects(self, summaries: list[Any], current_id: int | None) -> None:
@@ -155,7 +184,7 @@ class Binder(QWidget):
             item.setText(0, node.title)
             item.setText(1, f"{node.word_count:,}")
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, f"{node.kind.capitalize()}: {node.title}")
+            item.setToolTip(0, self._tooltip(node))
             item.setData(0, NODE_ROLE, node.id)
             item.setData(0, KIND_ROLE, node.kind)
             flags = item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
@@ -169,6 +198,12 @@ class Binder(QWidget):
         self._filling = False
         if selected is not None:
             self.select_node(selected)
+
+    @staticmethod
+    def _tooltip(node: Any) -> str:
+        tip = f"{node.kind.capitalize()}: {node.title}"
+        summary = (getattr(node, "summary", "") or "").strip()
+        return f"{tip}\n\nSummary: {summary}" if summary else tip
 
     def node(self, node_id: int) -> Any | None:
         return next((n for n in self.nodes if n.id == node_id), None)

@@ -1,7 +1,9 @@
-"""Settings: font, line width, theme, autosave interval and backups.
+"""Settings: font, line width, theme, autosave interval, backups and the assistant's model.
 
 Changes apply to the open window at once and are written to the profile's
-settings file (``writer_app.settings``), never to the global QSettings.
+settings file (``writer_app.settings``), never to the global QSettings. The
+window's ``settingsChanged`` signal then tells the listeners (the assistant
+reloads its model only when the model, device or quantization changed).
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFontComboBox,
     QFormLayout,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
 
 from writer_app.settings import save_settings
 from writer_app.ui.themes import THEMES
+
+# Kept here (not imported from writer_app.llm.runtime) so opening the dialog never imports torch.
+DEVICES = ("auto", "cpu", "cuda")
+QUANTIZATIONS = ("auto", "4bit", "8bit", "16bit", "32bit")
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
@@ -46,6 +53,11 @@ class SettingsDialog(QDialog):
         self.autosave_box.setToolTip("How long after you stop typing the text is saved.")
         self.backup_box = self._spin(1, 1440, settings.backup_interval_minutes, " minutes")
         self.keep_box = self._spin(1, 200, settings.backup_keep, " backups")
+        self.model_edit = QLineEdit(settings.model, self)
+        self.model_edit.setObjectName("settingsModel")
+        self.model_edit.setToolTip("“embedded”, a Hugging Face id or a folder on this computer.")
+        self.device_box = self._choice(DEVICES, settings.device)
+        self.quantization_box = self._choice(QUANTIZATIONS, settings.quantization)
         form = QFormLayout(self)
         form.addRow("Editor font", self.font_box)
         form.addRow("Font size", self.size_box)
@@ -54,6 +66,9 @@ class SettingsDialog(QDialog):
         form.addRow("Autosave after", self.autosave_box)
         form.addRow("Back up every", self.backup_box)
         form.addRow("Keep", self.keep_box)
+        form.addRow("Assistant's model", self.model_edit)
+        form.addRow("Device", self.device_box)
+        form.addRow("Quantization", self.quantization_box)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
@@ -65,6 +80,14 @@ class SettingsDialog(QDialog):
         box.setRange(low, high)
         box.setValue(int(value))
         box.setSuffix(suffix)
+        return box
+
+    def _choice(self, values: tuple[str, ...], current: str) -> QComboBox:
+        box = QComboBox(self)
+        box.addItems(list(values))
+        if current not in values:  # a value written by hand in the settings file is kept
+            box.addItem(current)
+        box.setCurrentText(current)
         return box
 
     def accept(self) -> None:
@@ -82,12 +105,16 @@ class SettingsDialog(QDialog):
         settings.autosave_interval_ms = self.autosave_box.value()
         settings.backup_interval_minutes = self.backup_box.value()
         settings.backup_keep = self.keep_box.value()
+        settings.model = self.model_edit.text().strip() or settings.model
+        settings.device = self.device_box.currentText()
+        settings.quantization = self.quantization_box.currentText()
         window.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
                                       settings.editor_line_width)
         window.autosave.set_interval(settings.autosave_interval_ms)
         window.backups.set_interval(settings.backup_interval_minutes)
         set_theme(window, self.theme_box.currentData())
         save_settings(window.paths, settings)
+        window.settingsChanged.emit()
 
 
 def open_settings(window: MainWindow) -> SettingsDialog:

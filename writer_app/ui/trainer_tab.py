@@ -123,6 +123,7 @@ class TrainerTab(QWidget):
         self.resume_button.setVisible(False)
         self.resume_button.clicked.connect(self.resume_training)
         self._resumable: Path | None = None
+        self._unloaded_assistant = False  # this tab unloaded the assistant's model to train; reload after
         self.unload_button = QPushButton("Unload the assistant's model")
         self.unload_button.setVisible(False)
         self.unload_button.clicked.connect(self._unload_inference)
@@ -321,6 +322,7 @@ class TrainerTab(QWidget):
         unload = getattr(getattr(self.window, "assistant", None), "unload_model", None)
         if callable(unload):
             unload()
+            self._unloaded_assistant = True
         self.unload_button.setVisible(False)
         self.status_label.setText("The assistant's model was unloaded; press Train my style.")
 
@@ -355,7 +357,16 @@ class TrainerTab(QWidget):
         elif kind == "early_stop":
             self.status_label.setText("The held-out loss stopped improving: stopping early.")
 
+    def _reload_assistant(self) -> None:
+        """Give the assistant its model back once the training that needed the GPU is over."""
+        if self._unloaded_assistant:
+            self._unloaded_assistant = False
+            reload = getattr(getattr(self.window, "assistant", None), "reload_model", None)
+            if callable(reload):
+                reload()
+
     def _on_finished(self, code: int, last: dict[str, Any]) -> None:
+        self._reload_assistant()
         self.cancel_button.setEnabled(False)
         self.train_button.setEnabled(True)
         if code == 0 and last.get("event") == "done":

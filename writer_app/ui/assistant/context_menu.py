@@ -14,6 +14,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMenu
 
 from writer_app.ui.assistant import jobs
+from writer_app.ui.assistant.context import STORY_KINDS
 
 if TYPE_CHECKING:
     from writer_app.ui.assistant.controller import Assistant
@@ -50,3 +51,16 @@ class ContextMenu:
         style = menu.addAction("Suggest style")
         style.setObjectName("assistant_suggest_style")
         style.triggered.connect(lambda _c=False: assistant.style.run(cursor))
+
+    def binder_hook(self, menu: QMenu, node_id: int | None) -> None:
+        """The binder's right-click menu: summarise this chapter, or the whole book."""
+        binder = self.assistant.window.binder
+        node = binder.node(node_id) if node_id is not None else None
+        if node is not None and node.kind in STORY_KINDS:
+            chapter = menu.addAction(f"Summarise “{node.title}”" if node.kind == "scene" else "Summarise chapter")
+            chapter.setObjectName("binderSummariseChapter")
+            chapter.triggered.connect(
+                lambda _c=False: self.assistant.summaries.summarise_node(node.id, node.title))
+        book = menu.addAction("Summarise the whole book")
+        book.setObjectName("binderSummariseBook")
+        book.triggered.connect(lambda _c=False: self.assistant.summaries.summarise_book())

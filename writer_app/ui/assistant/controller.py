@@ -47,6 +47,9 @@ class Assistant(QObject):
         self._build_actions()
         self.context_menu = ContextMenu(self)
         window.editor.context_menu_hooks.append(self.context_menu.hook)
+        binder_hooks = getattr(getattr(window, "binder", None), "context_menu_hooks", None)
+        if binder_hooks is not None:
+            binder_hooks.append(self.context_menu.binder_hook)
 
         self.status_label = QLabel("Model: loading…")
         self.status_label.setObjectName("assistantModelStatus")
@@ -56,6 +59,7 @@ class Assistant(QObject):
         self.client.loadProgress.connect(self._on_load_progress)
         self.client.modelLoaded.connect(self._on_loaded)
         self.client.loadFailed.connect(self._on_load_failed)
+        self.client.unloaded.connect(self._on_unloaded)
         self.client.busyChanged.connect(lambda _busy: self._update_cancel())
         self.continuation.ghost.activeChanged.connect(lambda _active: self._update_cancel())
         self.continuation.ghost.rangeChanged.connect(self.refresh_decorations)
@@ -64,9 +68,10 @@ class Assistant(QObject):
         window.add_panel(self.panel, "Assistant")
         window.add_panel(self.style_panel, "Style")
         window.installEventFilter(self)
-        window.destroyed.connect(lambda *_: self.client.shutdown())
+        client = self.client  # not self: the assistant's C++ side is gone by the time this fires
+        window.destroyed.connect(lambda *_: client.shutdown())
         changed = getattr(window, "settingsChanged", None)
-        if changed is not None:
+        if changed is not None:  # reloads only when a model setting really changed
             changed.connect(lambda *_: self.reload_model())
         app = QApplication.instance()
         if app is not None:
@@ -183,6 +188,23 @@ class Assistant(QObject):
 
         run_db(self.window, resolve_adapter, load, lambda exc: load(("", "")))
 
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the model is in memory or on its way (the Trainer tab asks before training on a GPU)."""
+        return self.client.model_info is not None or self.client.loading
+
+    def unload_model(self) -> None:
+        """Free the model in the worker (training needs the GPU); :meth:`reload_model` brings it back."""
+        self.continuation.cancel()
+        self.cancel()
+        self._loaded_key = None  # the next reload_model() loads again even with unchanged settings
+        self.client.unload()
+        self.status_label.setText("Model: unloading…")
+
+    def _on_unloaded(self) -> None:
+        self.status_label.setText("Model: unloaded")
+        self.show_message("The assistant's model was unloaded; Assistant ▸ Reload the model brings it back.")
+
     def _on_load_progress(self, fraction: float, message: str) -> None:
         self.status_label.setText(f"Model: {message} ({fraction:.0%})")
 
@@ -220,6 +242,12 @@ class Assistant(QObject):
         return False
 
     def shutdown(self) -> None:
-        """Stop generating and end the worker thread before the window goes away."""
+        """Stop generating and end the worker thread before the window goes away.
+
+        Called on the window's close event, on quit and on destruction; only the first
+        call does anything, and it waits at most ~2 s (a load in progress finishes alone).
+        """
+        if self.client.shut_down:
+            return
         self.continuation.cancel()
         self.client.shutdown()

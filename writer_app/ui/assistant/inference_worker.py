@@ -15,6 +15,7 @@ thread sets directly, and the model runtime checks it between tokens.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import itertools
 import logging
@@ -33,6 +34,25 @@ from writer_app.errors import UserError
 log = logging.getLogger(__name__)
 
 Job = Callable[[Any, threading.Event], Any]
+
+UNLOADED_MESSAGE = ("The model is not loaded (it was unloaded, e.g. to make room for training). "
+                    "Reload it with Assistant ▸ Reload the model.")
+SHUTDOWN_WAIT_MS = 2000
+
+# Inference threads still finishing a load when their window closed. A load (or a GGUF
+# conversion) cannot be interrupted, so the window does not wait for it; the thread is kept
+# referenced here, because destroying a running QThread aborts the process, and waited for
+# when the interpreter exits.
+_finishing_threads: list[tuple[QThread, QObject]] = []
+
+
+def _wait_for_finishing_threads() -> None:
+    for thread, _worker in _finishing_threads:
+        thread.wait()
+    _finishing_threads.clear()
+
+
+atexit.register(_wait_for_finishing_threads)
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,7 @@ class InferenceWorker(QObject):
     loadProgress = Signal(float, str)
     modelLoaded = Signal(object)  # info dict
     loadFailed = Signal(str)
+    unloaded = Signal()
 
     def __init__(self, loader: Callable[[ModelConfig, Callable[[float, str], None]], Any] | None = None):
         super().__init__()
@@ -183,7 +204,16 @@ class InferenceWorker(QObject):
 
     @Slot()
     def unload(self) -> None:
+        """Free the model (for training on the same GPU); requests then fail with a clear message."""
         self._release()
+        self._load_error = UNLOADED_MESSAGE
+        self.unloaded.emit()
+
+    @Slot()
+    def finish(self) -> None:
+        """Last request of all: free the model, then end this thread's event loop."""
+        self._release()
+        QThread.currentThread().quit()
 
 
 class InferenceClient(QObject):
@@ -195,6 +225,8 @@ class InferenceClient(QObject):
 
     _loadRequested = Signal(object)
     _runRequested = Signal(object)
+    _unloadRequested = Signal()
+    _finishRequested = Signal()
 
     tokenProduced = Signal(int, str)
     finished = Signal(int, object, object)
@@ -202,6 +234,7 @@ class InferenceClient(QObject):
     loadProgress = Signal(float, str)
     modelLoaded = Signal(object)
     loadFailed = Signal(str)
+    unloaded = Signal()
     busyChanged = Signal(bool)  # whether any request is queued or running
 
     def __init__(self, parent: QObject | None = None, loader=None):
@@ -211,6 +244,7 @@ class InferenceClient(QObject):
         self.model_info: dict[str, Any] | None = None
         self.load_error: str | None = None
         self.loading = False
+        self.shut_down = False
         self._thread = QThread()
         self._thread.setObjectName("inferenceThread")
         self._worker = InferenceWorker(loader)
@@ -218,6 +252,9 @@ class InferenceClient(QObject):
         self._thread.finished.connect(self._worker.deleteLater)
         self._loadRequested.connect(self._worker.load)
         self._runRequested.connect(self._worker.run)
+        self._unloadRequested.connect(self._worker.unload)
+        self._finishRequested.connect(self._worker.finish)
+        self._worker.unloaded.connect(self._on_unloaded)
         self._worker.tokenProduced.connect(self.tokenProduced)
         self._worker.finished.connect(self._on_finished)
         self._worker.failed.connect(self._on_failed)
@@ -232,6 +269,13 @@ class InferenceClient(QObject):
         self.loading = True
         self.load_error = None
         self._loadRequested.emit(config)
+
+    def unload(self) -> None:
+        """Ask the worker to free the model (after whatever it is doing); returns at once."""
+        self.loading = False
+        self.model_info = None
+        self.load_error = UNLOADED_MESSAGE
+        self._unloadRequested.emit()
 
     def submit(self, job: Job, kind: str = "stream") -> int:
         request = InferenceRequest(next(self._ids), kind, job)
@@ -252,12 +296,24 @@ class InferenceClient(QObject):
     def is_running(self, request_id: int) -> bool:
         return request_id in self._pending
 
-    def shutdown(self, timeout_ms: int = 15000) -> None:
-        """Stop everything and end the thread (used when the window closes)."""
+    def shutdown(self, timeout_ms: int = SHUTDOWN_WAIT_MS) -> bool:
+        """Stop everything and end the thread (when the window closes); True if it ended in time.
+
+        A generation stops within a token step. A load cannot be interrupted, so after
+        ``timeout_ms`` the thread is left to finish on its own (see ``_finishing_threads``)
+        rather than keeping a closed window on screen.
+        """
+        if self.shut_down:
+            return self._thread.isFinished()
+        self.shut_down = True
         self.cancel()
-        self._thread.quit()
-        if not self._thread.wait(timeout_ms):
-            log.warning("inference thread did not stop within %d ms", timeout_ms)
+        self._finishRequested.emit()  # queued behind the cancelled requests, so they end first
+        if self._thread.wait(timeout_ms):
+            return True
+        log.warning("inference thread still busy (loading?) after %d ms; letting it finish", timeout_ms)
+        _finishing_threads[:] = [(t, w) for t, w in _finishing_threads if not t.isFinished()]
+        _finishing_threads.append((self._thread, self._worker))
+        return False
 
     # -- worker signals (GUI thread) ------------------------------------
     @property
@@ -280,6 +336,12 @@ class InferenceClient(QObject):
         self.loading = False
         self.model_info = info  # type: ignore[assignment]
         self.modelLoaded.emit(info)
+
+    def _on_unloaded(self) -> None:
+        self.loading = False
+        self.model_info = None
+        self.load_error = UNLOADED_MESSAGE
+        self.unloaded.emit()
 
     def _on_load_failed(self, message: str) -> None:
         self.loading = False

@@ -43,6 +43,13 @@ class Summaries(QObject):
         self._queue = []
         self._summarise(node_id, title, self.window.editor.manuscript_text())
 
+    def summarise_node(self, node_id: int, title: str) -> None:
+        """Summarise one document picked in the binder (open or not) and store the summary."""
+        self.stop()
+        self.request_id = None  # the stopped request's "Cancelled." must not end this one
+        self._queue = [(node_id, title or "this document")]
+        self._next()
+
     def summarise_book(self) -> None:
         project_id = self.window.current_project_id
         if project_id is None:
