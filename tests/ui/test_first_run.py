@@ -69,7 +69,7 @@ def test_new_author_opens_the_sample_and_continues_with_the_embedded_model(qtbot
         before = editor.manuscript_text()
         window.findChild(QAction, "actionContinue").trigger()
         ghost = assistant.continuation.ghost
-        qtbot.waitUntil(lambda: ghost.active and not assistant.continuation.generating and ghost.text().strip(),
+        qtbot.waitUntil(lambda: bool(ghost.active and not assistant.continuation.generating and ghost.text().strip()),
                         timeout=120_000)
         suggestion = ghost.text()
         qtbot.keyClick(editor, Qt.Key.Key_Tab)
