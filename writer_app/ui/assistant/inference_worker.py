@@ -131,6 +131,9 @@ class InferenceWorker(QObject):
         self._loader = loader or _default_loader
         self._runtime: Any = None
         self._load_error = "The model has not been loaded yet."
+        # Set by the GUI thread when the window closes: a load not yet started is skipped, and
+        # one that fails because the interpreter is exiting under it is not reported as a bug.
+        self.closing = threading.Event()
 
     def _release(self) -> None:
         runtime, self._runtime = self._runtime, None
@@ -146,6 +149,8 @@ class InferenceWorker(QObject):
     def load(self, config: ModelConfig) -> None:
         """Unload whatever is loaded, then load ``config`` (and its adapter)."""
         self._release()
+        if self.closing.is_set():
+            return
         try:
             runtime = self._loader(config, lambda fraction, message: self.loadProgress.emit(fraction, message))
             if config.adapter_path:
@@ -156,6 +161,9 @@ class InferenceWorker(QObject):
             self.loadFailed.emit(str(exc))
             return
         except Exception as exc:  # a broken model folder must not take the editor down
+            if self.closing.is_set():
+                log.info("model load abandoned while the app closed: %s", exc)
+                return
             log.exception("model load failed")
             self._load_error = f"The model could not be loaded: {exc}"
             self.loadFailed.emit(self._load_error)
@@ -306,6 +314,7 @@ class InferenceClient(QObject):
         if self.shut_down:
             return self._thread.isFinished()
         self.shut_down = True
+        self._worker.closing.set()
         self.cancel()
         self._finishRequested.emit()  # queued behind the cancelled requests, so they end first
         if self._thread.wait(timeout_ms):
