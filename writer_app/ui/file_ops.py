@@ -17,7 +17,7 @@ from writer_app.ui.themes import apply_theme
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
-IMPORT_FILTER = "Manuscripts (*.md *.markdown *.txt *.docx *.html *.htm);;All files (*)"
+IMPORT_FILTER = "Manuscripts (*.txt *.md *.markdown *.text);;All files (*)"
 EXPORT_FILTER = "Markdown (*.md);;HTML (*.html);;Plain text (*.txt)"
 EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
 
