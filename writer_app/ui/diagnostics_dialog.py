@@ -8,7 +8,7 @@ waits on it. Copy puts the plain text on the clipboard for a bug report.
 from __future__ import annotations
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -57,14 +57,15 @@ class DiagnosticsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("diagnosticsDialog")
         self.setWindowTitle("Diagnostics")
-        self.resize(760, 380)
+        self.resize(760, 300)
         intro = QLabel("What this computer can run, the same as <code>writer-app doctor</code> prints. "
                        "Copy it into a bug report if something does not work.")
         intro.setWordWrap(True)
         self.report = QPlainTextEdit(self)
         self.report.setObjectName("diagnosticsReport")
         self.report.setReadOnly(True)
-        self.report.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # Long paths wrap (anywhere) rather than hide behind a scroll bar; Copy keeps the real lines.
+        self.report.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.report.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.report.setPlainText("Gathering the report…")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -75,6 +76,7 @@ class DiagnosticsDialog(QDialog):
         self.copy_button.clicked.connect(self.copy)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 14)
         layout.addWidget(intro)
         layout.addWidget(self.report, 1)
         layout.addWidget(buttons)
@@ -91,6 +93,18 @@ class DiagnosticsDialog(QDialog):
         self.text = text
         self.report.setPlainText(text)
         self.copy_button.setEnabled(True)
+        self._fit_to(text)
+
+    def _fit_to(self, text: str) -> None:
+        """Grow to show every line whole (paths are long) but never beyond the screen."""
+        metrics = self.report.fontMetrics()
+        lines = text.splitlines() or [""]
+        width = max(metrics.horizontalAdvance(line) for line in lines) + 80
+        height = metrics.lineSpacing() * (len(lines) + 4) + 140  # room for a few wrapped lines
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            width, height = min(width, int(screen.width() * 0.9)), min(height, int(screen.height() * 0.8))
+        self.resize(max(self.width(), width), max(260, height))
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.text)

@@ -85,11 +85,13 @@ class WelcomeDialog(QDialog):
         self.start_button = self.buttons.addButton("Start writing", QDialogButtonBox.ButtonRole.AcceptRole)
         self.start_button.setObjectName("welcomeStart")
         self.start_button.setDefault(True)
-        self.skip_button = self.buttons.addButton("Skip", QDialogButtonBox.ButtonRole.RejectRole)
+        self.skip_button = self.buttons.addButton("Skip for now", QDialogButtonBox.ButtonRole.RejectRole)
         self.skip_button.setToolTip(f"Open an empty novel called “{STARTER_TITLE}”")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.setSpacing(12)
         layout.addWidget(heading)
         layout.addWidget(self._manuscript_box())
         layout.addWidget(self._model_box())
@@ -162,6 +164,7 @@ class WelcomeDialog(QDialog):
         self.gpu_combo.setObjectName("welcomeGpuModels")
         self.gpu_combo.setEnabled(False)
         self.gpu_label = QLabel("Checking for a GPU…")
+        self.gpu_label.setEnabled(False)  # greyed like the option it explains
         self.gpu_label.setObjectName("welcomeGpuStatus")
         gpu_row = QHBoxLayout()
         gpu_row.setContentsMargins(24, 0, 0, 6)
@@ -191,14 +194,17 @@ class WelcomeDialog(QDialog):
         choices = recommend_models(vram_gb)
         if vram_gb is None:
             self.gpu_label.setText("No CUDA GPU found")
+            self.gpu_label.setToolTip("Without a GPU, larger models are too slow to help; the embedded one is used.")
         elif not choices:
             self.gpu_label.setText(f"{vram_gb:.0f} GiB GPU: too small for the catalogue")
         else:
-            self.gpu_label.setText(f"for {vram_gb:.0f} GiB of GPU memory")
+            self.gpu_label.setText(f"fits {vram_gb:.0f} GiB of GPU memory")
         for choice in choices:
             self.gpu_combo.addItem(f"{choice.label} (~{choice.vram_4bit_gb:g} GB)", choice.repo_id)
         self.gpu_radio.setEnabled(bool(choices))
         self.gpu_combo.setEnabled(bool(choices))
+        self.gpu_combo.setVisible(bool(choices))  # an empty box looks like something to fill in
+        self.gpu_label.setEnabled(bool(choices))
 
     def set_import_path(self, path: str | Path) -> None:
         self.import_path = Path(path)
