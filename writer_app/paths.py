@@ -62,7 +62,7 @@ class ProfilePaths:
         shared = os.environ.get(MODEL_CACHE_ENV)
         return Path(shared) if shared else self.cache / "models"
 
-    def ensure(self) -> "ProfilePaths":
+    def ensure(self) -> ProfilePaths:
         for folder in (self.data, self.cache, self.config, self.logs, self.backups, self.adapters):
             folder.mkdir(parents=True, exist_ok=True)
         return self

@@ -14,7 +14,6 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from writer_app.paths import ProfilePaths
