@@ -185,3 +185,17 @@ def test_the_window_icon_comes_in_every_shipped_size():
 
     icon = app_icon()
     assert sorted(size.width() for size in icon.availableSizes()) == sorted(ICON_SIZES)
+
+
+def test_quitting_with_the_welcome_open_counts_as_skip(qtbot, tmp_path):
+    profile = tmp_path / "profile"
+    window = build_main_window(profile, extensions=(), welcome=True)
+    assert window.welcome.isVisible()
+    window.close()  # the author closes the window without answering
+    again = build_main_window(profile, extensions=(), welcome=True)
+    qtbot.addWidget(again)
+    try:
+        assert getattr(again, "welcome", None) is None  # not a new profile any more
+        assert again.current_project.title == "My Novel" and not again.editor.isReadOnly()
+    finally:
+        again.close()

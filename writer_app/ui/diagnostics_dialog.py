@@ -1,13 +1,17 @@
 """Help ▸ Diagnostics: what ``writer-app doctor`` prints, with a Copy button.
 
 The report imports torch (seconds on a cold start), so it is gathered in a
-QThread and the dialog says "Gathering…" meanwhile; the GUI thread never
+background thread and the dialog says "Gathering…" meanwhile; the GUI thread never
 waits on it. Copy puts the plain text on the clipboard for a bug report.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,35 +25,40 @@ from PySide6.QtWidgets import (
 
 from writer_app.paths import ProfilePaths
 
-# Threads that import torch run to their end even if their dialog closes first: waiting for
-# them would freeze the GUI thread, and destroying a running QThread aborts the process. They
-# are short and few (one per dialog opened), so they are simply kept.
-_DETACHED: list[QThread] = []
+
+class _Relay(QObject):
+    """Carries a background job's result to the GUI thread (queued: it lives in the GUI thread)."""
+
+    done = Signal(object)
 
 
-def start_detached(thread: QThread) -> None:
-    """Start ``thread`` (created without a parent) and keep it alive until the process ends."""
-    _DETACHED.append(thread)
+def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None]) -> threading.Thread:
+    """Run ``work`` in a daemon thread and hand its result to ``on_done`` on the GUI thread.
+
+    A plain daemon thread rather than a QThread: nothing waits for it (the GUI
+    thread never blocks on torch's import or a download), and quitting the app
+    while it runs cannot abort the process the way destroying a running
+    QThread does. ``on_done`` should be a bound method of a QObject, so a
+    dialog closed meanwhile simply never hears back.
+    """
+    relay = _Relay()
+    relay.done.connect(on_done)
+
+    def target() -> None:
+        relay.done.emit(work())
+
+    thread = threading.Thread(target=target, name="writer-app-background", daemon=True)
     thread.start()
+    return thread
 
 
-class ReportThread(QThread):
-    """Runs :func:`writer_app.diagnostics.doctor_report` off the GUI thread."""
+def gather_report(paths: ProfilePaths) -> str:
+    from writer_app.diagnostics import doctor_report
 
-    reportReady = Signal(str)
-
-    def __init__(self, paths: ProfilePaths, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.paths = paths
-
-    def run(self) -> None:
-        from writer_app.diagnostics import doctor_report
-
-        try:
-            report = doctor_report(self.paths)
-        except Exception as exc:  # noqa: BLE001 - the dialog must say what went wrong, not stay empty
-            report = f"The diagnostics could not be gathered: {exc}"
-        self.reportReady.emit(report)
+    try:
+        return doctor_report(paths)
+    except Exception as exc:  # noqa: BLE001 - the dialog must say what went wrong, not stay empty
+        return f"The diagnostics could not be gathered: {exc}"
 
 
 class DiagnosticsDialog(QDialog):
@@ -81,9 +90,7 @@ class DiagnosticsDialog(QDialog):
         layout.addWidget(self.report, 1)
         layout.addWidget(buttons)
         self.text = ""
-        self.thread = ReportThread(paths)
-        self.thread.reportReady.connect(self._show_report)
-        start_detached(self.thread)
+        self.thread = run_in_background(lambda: gather_report(paths), self._show_report)
 
     @property
     def ready(self) -> bool:

@@ -1,6 +1,6 @@
 """Downloading a recommended model, with progress, Cancel and Try again.
 
-The download runs in a QThread (``llm.download.download_model``); the GUI
+The download runs in a daemon thread (``llm.download.download_model``); the GUI
 thread only receives progress signals. Cancel takes effect between files
 (``huggingface_hub`` cannot stop a file half-way), and Try again resumes:
 files already complete in the Hugging Face cache are not fetched twice and a
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,8 +22,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from writer_app.ui.diagnostics_dialog import start_detached
 
 PROGRESS_STEPS = 1000
 
@@ -41,18 +39,27 @@ def _describe_failure(repo_id: str, exc: BaseException) -> str:
     return f"Could not download {repo_id}: {text or type(exc).__name__}"
 
 
-class DownloadThread(QThread):
+class DownloadJob(QObject):
+    """One download attempt in a daemon thread; its signals arrive on the GUI thread."""
+
     progressed = Signal(float, str)
     succeeded = Signal(str)  # the model's folder
     failed = Signal(str)  # a message for the author
     cancelled = Signal()
 
-    def __init__(self, repo_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, repo_id: str) -> None:
+        super().__init__()
         self.repo_id = repo_id
         self.cancel_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"download {repo_id}", daemon=True)
 
-    def run(self) -> None:
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
         from writer_app.llm.download import DownloadCancelled, cached_model_path, download_model
 
         try:
@@ -78,7 +85,7 @@ class ModelDownloadDialog(QDialog):
         self.setMinimumWidth(520)
         self.repo_id = repo_id
         self.state = "idle"  # idle, running, stopping, done, failed, cancelled
-        self.thread: DownloadThread | None = None
+        self.thread: DownloadJob | None = None
         self.title = QLabel(f"<b>{repo_id}</b> (safetensors weights, config and tokenizer only)")
         self.status = QLabel("")
         self.status.setObjectName("downloadStatus")
@@ -114,20 +121,20 @@ class ModelDownloadDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.thread is not None and self.thread.is_alive()
 
     def start(self) -> None:
         """Start (or resume) the download in its own thread."""
         if self.busy:
             return
-        self.thread = DownloadThread(self.repo_id)  # no parent: it may outlive the dialog (see start_detached)
+        self.thread = DownloadJob(self.repo_id)
         self.thread.progressed.connect(self._on_progress)
         self.thread.succeeded.connect(self._on_succeeded)
         self.thread.failed.connect(lambda message: self._set_state("failed", message))
         self.thread.cancelled.connect(lambda: self._set_state(
             "cancelled", "Download stopped. Try again resumes it; files already fetched are kept."))
         self._set_state("running", "Starting…")
-        start_detached(self.thread)
+        self.thread.start()
 
     def cancel(self) -> None:
         if self.busy and self.thread is not None:

@@ -10,10 +10,11 @@ made, as before the welcome existed. The model choice goes to
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,28 +32,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app.diagnostics import gpu_memory_gb
 from writer_app.errors import UserError
 from writer_app.settings import EMBEDDED_MODEL_SETTING, save_settings
-from writer_app.ui.diagnostics_dialog import start_detached
+from writer_app.ui.diagnostics_dialog import run_in_background
 from writer_app.ui.file_ops import IMPORT_FILTER
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 STARTER_TITLE = "My Novel"
 LANGUAGES = (("English", "en"), ("Français", "fr"), ("Deutsch", "de"), ("Español", "es"),
              ("Italiano", "it"), ("Português", "pt"), ("Nederlands", "nl"))
-
-
-class GpuProbe(QThread):
-    """Asks torch for the GPU's memory off the GUI thread (importing torch takes seconds)."""
-
-    found = Signal(object)  # float GiB or None
-
-    def run(self) -> None:
-        from writer_app.diagnostics import gpu_memory_gb
-
-        self.found.emit(gpu_memory_gb())
 
 
 def validate_model_folder(folder: Path, allow_pickle: bool = False) -> None:
@@ -98,9 +91,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(620)
-        self.probe = GpuProbe()
-        self.probe.found.connect(self._on_gpu)
-        start_detached(self.probe)
+        self.probe = run_in_background(gpu_memory_gb, self._on_gpu)  # importing torch takes seconds
 
     # -- building -----------------------------------------------------------------------------
     def _manuscript_box(self) -> QGroupBox:
@@ -362,11 +353,36 @@ def show_load_progress(window: MainWindow) -> None:
     assistant.client.modelLoaded.connect(lambda _info: window.statusBar().showMessage("The model is ready", 4000))
 
 
+class _UnansweredOnClose(QObject):
+    """Quitting with the welcome still open counts as Skip: the next start has a page to open."""
+
+    def __init__(self, window: MainWindow, dialog: WelcomeDialog) -> None:
+        super().__init__(dialog)
+        self.window, self.dialog = window, dialog
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.window and event.type() == QEvent.Type.Close and self.dialog.isVisible():
+            self.dialog.blockSignals(True)  # no queued project opening on a closing window
+            self.dialog.hide()
+
+            def starter(lib: Any) -> None:
+                if not lib.list_projects():
+                    project = lib.create_project(STARTER_TITLE)
+                    lib.create_node(project.id, "chapter", "Chapter 1")
+
+            try:
+                self.window.db.run_sync(starter)  # one tiny insert while the window closes
+            except Exception as exc:  # noqa: BLE001 - closing must go on; the next start shows the welcome again
+                log.warning("could not create the starter project on close: %s", exc)
+        return False
+
+
 def open_welcome(window: MainWindow) -> WelcomeDialog:
     """Show the welcome over ``window`` without blocking the event loop."""
     window.editor.setReadOnly(True)  # no document yet: nothing typed may go nowhere
     dialog = WelcomeDialog(window)
     dialog.finished.connect(lambda result: _on_finished(window, dialog, result))
+    window.installEventFilter(_UnansweredOnClose(window, dialog))
     window.welcome = dialog
     show_load_progress(window)
     dialog.open()
