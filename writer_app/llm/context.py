@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from writer_app.text import chunking
+
 CountTokens = Callable[[str], int]
-_SENTENCE_START = re.compile(r"(?<=[.!?…\"”’])\s+(?=\S)")
 
 
 @dataclass(frozen=True)
@@ -57,25 +58,8 @@ def keep_recent(text: str, max_tokens: int, count_tokens: CountTokens) -> tuple[
     """The end of ``text`` that fits ``max_tokens``, starting at a paragraph or sentence; (text, cut?)."""
     if max_tokens <= 0:
         return "", bool(text)
-    if count_tokens(text) <= max_tokens:
-        return text, False
-    # Binary search on the start offset, then move forward to a clean boundary.
-    low, high = 0, len(text)
-    while low < high:
-        mid = (low + high) // 2
-        if count_tokens(text[mid:]) <= max_tokens:
-            high = mid
-        else:
-            low = mid + 1
-    tail = text[low:]
-    paragraph = tail.find("\n\n")
-    if 0 <= paragraph < len(tail) // 3:
-        return tail[paragraph + 2 :], True
-    match = _SENTENCE_START.search(tail)
-    if match and match.end() < len(tail) // 3:
-        return tail[match.end() :], True
-    space = tail.find(" ")
-    return (tail[space + 1 :] if 0 <= space < 40 else tail), True
+    start = chunking.tail_start(text, max_tokens, count_tokens)
+    return text[start:], start > 0
 
 
 def keep_start(text: str, max_tokens: int, count_tokens: CountTokens) -> str:
@@ -99,40 +83,6 @@ def keep_start(text: str, max_tokens: int, count_tokens: CountTokens) -> str:
 def split_into_chunks(text: str, max_tokens: int, count_tokens: CountTokens) -> list[tuple[int, str]]:
     """Split ``text`` into (offset, chunk) pieces of at most ``max_tokens``, at paragraph breaks.
 
-    Offsets index ``text`` so that suggestions found in a chunk map back.
-    Paragraphs longer than the budget are split at sentences, then hard.
+    Offsets index ``text`` so that suggestions found in a chunk map back to it.
     """
-    pieces: list[tuple[int, str]] = []
-    for match in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]*)*", text):
-        pieces.extend(_split_long(match.start(), match.group(), max_tokens, count_tokens))
-    chunks: list[tuple[int, str]] = []
-    start, end, tokens = None, 0, 0
-    for offset, piece in pieces:
-        size = count_tokens(piece)
-        if start is not None and tokens + size + 1 > max_tokens:
-            chunks.append((start, text[start:end]))
-            start = None
-        if start is None:
-            start, tokens = offset, 0
-        end = offset + len(piece)
-        tokens += size + 1
-    if start is not None:
-        chunks.append((start, text[start:end]))
-    return chunks
-
-
-def _split_long(offset: int, piece: str, max_tokens: int, count_tokens: CountTokens) -> list[tuple[int, str]]:
-    if count_tokens(piece) <= max_tokens:
-        return [(offset, piece)]
-    out: list[tuple[int, str]] = []
-    position = 0
-    bounds = [m.end() for m in _SENTENCE_START.finditer(piece)] + [len(piece)]
-    for bound in bounds:
-        sentence = piece[position:bound]
-        if count_tokens(sentence) > max_tokens:  # one enormous "sentence": cut by characters
-            step = max(1, len(sentence) * max_tokens // max(1, count_tokens(sentence)))
-            out.extend((offset + position + i, sentence[i : i + step]) for i in range(0, len(sentence), step))
-        elif sentence.strip():
-            out.append((offset + position, sentence))
-        position = bound
-    return out
+    return [(chunk.start, chunk.text) for chunk in chunking.split_into_chunks(text, max_tokens, count_tokens)]
