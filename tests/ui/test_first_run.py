@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 
+from writer_app.diagnostics import gpu_memory_gb
 from writer_app.paths import profile_paths
 from writer_app.settings import AppSettings, load_settings, save_settings
 from writer_app.ui.app import build_main_window
@@ -40,6 +41,8 @@ def test_new_author_opens_the_sample_and_continues_with_the_embedded_model(qtbot
     save_settings(profile_paths(profile).ensure(), AppSettings(max_new_tokens=12, temperature=0.0, seed=7))
     window = build_main_window(profile, welcome=True)
     qtbot.addWidget(window)
+    status_messages: list[str] = []
+    window.statusBar().messageChanged.connect(status_messages.append)
     window.show()
     try:
         welcome = window.welcome
@@ -60,6 +63,7 @@ def test_new_author_opens_the_sample_and_continues_with_the_embedded_model(qtbot
                         timeout=120_000)
         assert assistant.client.load_error is None, assistant.client.load_error
         assert load_settings(profile_paths(profile)).model == "embedded"
+        assert any(m.startswith("Preparing the model:") for m in status_messages)  # visible, not only a label
 
         editor = window.editor
         editor.setFocus()
@@ -146,11 +150,23 @@ def test_a_model_folder_is_checked_before_it_is_stored(first_run, qtbot, tmp_pat
     assert load_settings(first_run.paths).model == str(embedded_model_dir)
 
 
+@pytest.mark.skipif(gpu_memory_gb() is not None, reason="this machine has a GPU")
 def test_without_a_gpu_the_download_choice_is_disabled(first_run, qtbot):
     welcome = first_run.welcome
     qtbot.waitUntil(lambda: welcome.gpu_label.text() != "Checking for a GPU…", timeout=60_000)
     assert welcome.gpu_label.text() == "No CUDA GPU found"
     assert not welcome.gpu_radio.isEnabled()
+
+
+@pytest.mark.cuda
+def test_with_a_gpu_the_catalogue_recommends_models_that_fit(first_run, qtbot):
+    from writer_app.llm.catalogue import recommend_models
+
+    welcome = first_run.welcome
+    qtbot.waitUntil(lambda: welcome.gpu_label.text() != "Checking for a GPU…", timeout=60_000)
+    expected = [c.repo_id for c in recommend_models(gpu_memory_gb())]
+    assert [welcome.gpu_combo.itemData(i) for i in range(welcome.gpu_combo.count())] == expected
+    assert welcome.gpu_radio.isEnabled() == bool(expected)
 
 
 def test_an_offline_download_fails_with_a_clear_message_and_changes_nothing(first_run, qtbot):

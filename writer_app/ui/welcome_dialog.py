@@ -349,7 +349,7 @@ def show_load_progress(window: MainWindow) -> None:
         return
     assistant.client.loadProgress.connect(
         lambda fraction, message: window.statusBar().showMessage(
-            f"Preparing the model (first run only): {message} {fraction:.0%}", 0 if fraction < 1 else 4000))
+            f"Preparing the model: {message} ({fraction:.0%})", 0 if fraction < 1 else 4000))
     assistant.client.modelLoaded.connect(lambda _info: window.statusBar().showMessage("The model is ready", 4000))
 
 
