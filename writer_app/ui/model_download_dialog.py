@@ -104,6 +104,7 @@ class ModelDownloadDialog(QDialog):
         self.retry_button.clicked.connect(self.start)
         self.close_button.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 14)
         layout.addWidget(self.title)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
@@ -118,6 +119,7 @@ class ModelDownloadDialog(QDialog):
         self.cancel_button.setEnabled(state == "running")
         self.retry_button.setVisible(state in ("failed", "cancelled"))
         self.close_button.setVisible(state not in ("running", "stopping"))
+        self.adjustSize()  # a two-line failure message must not be clipped
 
     @property
     def busy(self) -> bool:
