@@ -71,6 +71,16 @@ def _prepare_cache(runtime: ModelRuntime, ids: list[int]) -> tuple[Any, int]:
     return cache, keep
 
 
+def _use_fast_attention(runtime: ModelRuntime, device: Any) -> None:
+    """Switch a CPU model to the packed-GQA decode attention once (see ``fast_decode``)."""
+    if device.type != "cpu" or getattr(runtime, "_fast_attention_checked", False):
+        return
+    from writer_app.llm import fast_decode
+
+    runtime.fast_attention = fast_decode.install(runtime._base_model)
+    runtime._fast_attention_checked = True
+
+
 def decode_stream(
     runtime: ModelRuntime,
     ids: list[int],
@@ -82,6 +92,7 @@ def decode_stream(
     model = runtime._model
     tokenizer = runtime.tokenizer
     device = next(model.parameters()).device
+    _use_fast_attention(runtime, device)
     generator = torch.Generator(device="cpu")
     generator.manual_seed(settings.seed if settings.seed is not None else random.randrange(2**31))
     stop_ids = runtime._stop_ids
