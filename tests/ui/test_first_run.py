@@ -179,18 +179,30 @@ def test_an_offline_download_fails_with_a_clear_message_and_changes_nothing(firs
     assert first_run.settings.model == "embedded" and load_settings(first_run.paths).model == "embedded"
 
 
-def test_cancelling_a_download_stops_it_and_try_again_runs_it_again(first_run, qtbot):
+def test_cancelling_a_download_stops_it_and_try_again_runs_it_again(first_run, qtbot, monkeypatch):
+    import threading
+
+    from writer_app.llm import download
+
+    # Hold the worker in its cache lookup so Cancel certainly lands while it runs (offline, the
+    # real lookup and the failed request take a fraction of a second).
+    gate = threading.Event()
+    real_lookup = download.cached_model_path
+    monkeypatch.setattr(download, "cached_model_path", lambda repo_id: gate.wait(10) and real_lookup(repo_id))
     dialog = ModelDownloadDialog(CATALOGUE_MODEL, first_run)
     dialog.show()
     dialog.start()
-    dialog.cancel()
-    assert dialog.thread.cancel_event.is_set() and not dialog.cancel_button.isEnabled()
-    qtbot.waitUntil(lambda: dialog.state in ("cancelled", "failed"), timeout=30_000)
-    assert dialog.retry_button.isVisible()
-    first_thread = dialog.thread
+    assert dialog.busy and dialog.cancel_button.isVisible()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert dialog.state == "stopping" and not dialog.cancel_button.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: dialog.state == "cancelled", timeout=30_000)
+    assert "Try again resumes it" in dialog.status.text() and dialog.retry_button.isVisible()
+
+    first_job = dialog.thread
     qtbot.mouseClick(dialog.retry_button, Qt.MouseButton.LeftButton)  # resume
-    assert dialog.thread is not first_thread and not dialog.thread.cancel_event.is_set()
-    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=30_000)  # offline: fails again, clearly
+    assert dialog.thread is not first_job and not dialog.thread.cancel_event.is_set()
+    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=30_000)  # offline: fails, clearly
     assert "offline" in dialog.status.text()
     assert first_run.settings.model == "embedded"
 

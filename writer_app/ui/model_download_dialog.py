@@ -63,8 +63,11 @@ class DownloadJob(QObject):
         from writer_app.llm.download import DownloadCancelled, cached_model_path, download_model
 
         try:
-            folder = cached_model_path(self.repo_id) or download_model(
-                self.repo_id, progress=self.progressed.emit, cancel=self.cancel_event)
+            folder = cached_model_path(self.repo_id)
+            if folder is None:
+                if self.cancel_event.is_set():  # cancelled while looking in the cache: ask nobody
+                    raise DownloadCancelled(f"download of {self.repo_id} cancelled")
+                folder = download_model(self.repo_id, progress=self.progressed.emit, cancel=self.cancel_event)
         except DownloadCancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - any failure (httpx, OS, hub) becomes one clear message
