@@ -9,7 +9,11 @@ reuses the kept KV cache. Each engine does a short warm-up run first (the
 first call in a process allocates buffers and faults in pages). llama.cpp is skipped with a note when
 llama-cpp-python (the `bench` extra) is not installed.
 
-    python -m benchmarks.bench_inference [--prompt-tokens 2000] [--new-tokens 64] [--threads 2] [--json]
+The engines run interleaved (--rounds, median reported; ratios to llama.cpp are
+medians of per-round ratios), because the CPU may be shared with other work.
+
+    python -m benchmarks.bench_inference [--prompt-tokens 2000] [--new-tokens 64] [--threads 2]
+        [--rounds 3] [--stock-attention] [--skip-generate] [--json]
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -43,33 +48,35 @@ def build_prompt(runtime, prompt_tokens: int) -> str:
     return build_prompt(runtime, TaskRequest("continue", text=excerpt), 64).text
 
 
-def bench_writer_app(quantization: str, prompt_tokens: int, new_tokens: int) -> dict:
+def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stock_attention: bool = False):
+    """Load a runtime; return (row, run) where run() does one cold Continue and returns (TTFT, tok/s)."""
     from writer_app.llm.generation import GenerationSettings
     from writer_app.llm.runtime import ModelRuntime
 
     started = time.perf_counter()
     runtime = ModelRuntime.load("embedded", model_cache(), device="cpu", quantization=quantization)
     load_s = time.perf_counter() - started
+    if stock_attention:  # the decode path before fast_decode, for a before/after in the same run
+        runtime._fast_attention_checked, runtime.fast_attention = True, False
     prompt = build_prompt(runtime, prompt_tokens)
     settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0)
     runtime.generate(prompt, settings.with_(max_new_tokens=4))  # warm-up: first calls allocate and fault pages
-    runtime.reset_cache()
-    runtime.generate(prompt, settings)
-    cold = (runtime.last_time_to_first_token, runtime.last_tokens_per_second, runtime.last_prefill_tokens)
-    runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit
-    warm_ttft = runtime.last_time_to_first_token
-    return {
-        "engine": f"writer-app ({runtime.info.dtype})",
-        "load_s": load_s,
-        "prompt_tokens": runtime.count_tokens(prompt),
-        "ttft_s": cold[0],
-        "decode_tok_s": cold[1],
-        "repeat_ttft_s": warm_ttft,
-        "_prompt": prompt,
-    }
+    runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit reuses the cache
+    label = f"writer-app ({runtime.info.dtype}{', stock SDPA' if stock_attention else ''})"
+    row = {"engine": label, "load_s": load_s, "prompt_tokens": runtime.count_tokens(prompt),
+           "repeat_ttft_s": runtime.last_time_to_first_token, "_prompt": prompt}
+
+    def run() -> tuple[float, float]:
+        runtime.reset_cache()
+        runtime.generate(prompt, settings)
+        return runtime.last_time_to_first_token, runtime.last_tokens_per_second
+
+    return row, run
 
 
-def bench_transformers_generate(prompt: str, new_tokens: int) -> dict:
+def load_transformers_generate(prompt: str, new_tokens: int):
+    import threading
+
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
 
@@ -81,33 +88,29 @@ def bench_transformers_generate(prompt: str, new_tokens: int) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(folder)
     load_s = time.perf_counter() - started
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    import threading
-
     model.generate(**ids, max_new_tokens=4, do_sample=False)  # warm-up, as for the others
-    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
-    kwargs = dict(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, streamer=streamer)
-    t0 = time.perf_counter()
-    thread = threading.Thread(target=model.generate, kwargs=kwargs)
-    thread.start()
-    first = None
-    pieces = 0
-    for _ in streamer:
-        pieces += 1
-        if first is None:
-            first = time.perf_counter()
-    thread.join()
-    end = time.perf_counter()
-    return {
-        "engine": "transformers generate (fp32)",
-        "load_s": load_s,
-        "prompt_tokens": int(ids["input_ids"].shape[1]),
-        "ttft_s": (first or end) - t0,
-        "decode_tok_s": (new_tokens - 1) / (end - first) if first else None,
-        "repeat_ttft_s": None,
-    }
+    row = {"engine": "transformers generate (fp32)", "load_s": load_s,
+           "prompt_tokens": int(ids["input_ids"].shape[1]), "repeat_ttft_s": None}
+
+    def run() -> tuple[float, float | None]:
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True)
+        kwargs = dict(**ids, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                      streamer=streamer)
+        t0 = time.perf_counter()
+        thread = threading.Thread(target=model.generate, kwargs=kwargs)
+        thread.start()
+        first = None
+        for _ in streamer:
+            if first is None:
+                first = time.perf_counter()
+        thread.join()
+        end = time.perf_counter()
+        return (first or end) - t0, (new_tokens - 1) / (end - first) if first else None
+
+    return row, run
 
 
-def bench_llama_cpp(prompt: str, new_tokens: int, threads: int) -> dict | str:
+def load_llama_cpp(prompt: str, new_tokens: int, threads: int):
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -121,25 +124,47 @@ def bench_llama_cpp(prompt: str, new_tokens: int, threads: int) -> dict | str:
     for count, _ in enumerate(llm.generate(tokens, temp=0.0, top_k=1, reset=True)):  # warm-up
         if count >= 3:
             break
-    llm.reset()
-    t0 = time.perf_counter()
-    first = None
-    count = 0
-    for _ in llm.generate(tokens, temp=0.0, top_k=1, reset=True):
-        count += 1
-        if first is None:
-            first = time.perf_counter()
-        if count >= new_tokens:
-            break
-    end = time.perf_counter()
-    return {
-        "engine": "llama.cpp (Q4_1 GGUF)",
-        "load_s": load_s,
-        "prompt_tokens": len(tokens),
-        "ttft_s": first - t0,
-        "decode_tok_s": (count - 1) / (end - first),
-        "repeat_ttft_s": None,
-    }
+    row = {"engine": "llama.cpp (Q4_1 GGUF)", "load_s": load_s, "prompt_tokens": len(tokens),
+           "repeat_ttft_s": None}
+
+    def run() -> tuple[float, float]:
+        llm.reset()
+        t0 = time.perf_counter()
+        first = None
+        count = 0
+        for _ in llm.generate(tokens, temp=0.0, top_k=1, reset=True):
+            count += 1
+            if first is None:
+                first = time.perf_counter()
+            if count >= new_tokens:
+                break
+        end = time.perf_counter()
+        return first - t0, (count - 1) / (end - first)
+
+    return row, run
+
+
+def run_interleaved(engines: list[tuple[dict, object]], rounds: int) -> None:
+    """Run every engine once per round, in turn, so that load from other processes hits all alike.
+
+    The CPU may be shared: absolute numbers then swing by 2-5x between minutes, while the
+    ratio of two engines measured seconds apart stays meaningful. Each row gets the median
+    of its rounds; ratios to llama.cpp are medians of per-round ratios.
+    """
+    samples: list[list[tuple[float, float | None]]] = [[] for _ in engines]
+    for _ in range(rounds):
+        for index, (_, run) in enumerate(engines):
+            samples[index].append(run())
+    llama_index = next((i for i, (row, _) in enumerate(engines) if row["engine"].startswith("llama")), None)
+    for index, (row, _) in enumerate(engines):
+        row["ttft_s"] = statistics.median(s[0] for s in samples[index])
+        speeds = [s[1] for s in samples[index] if s[1]]
+        row["decode_tok_s"] = statistics.median(speeds) if speeds else None
+        row["rounds"] = [[round(t, 3), round(v, 1) if v else None] for t, v in samples[index]]
+        if llama_index is not None and index != llama_index:
+            pairs = list(zip(samples[index], samples[llama_index], strict=True))
+            row["decode_vs_llama_cpp"] = statistics.median(o[1] / ll[1] for o, ll in pairs if o[1])
+            row["prefill_speedup_vs_llama_cpp"] = statistics.median(ll[0] / o[0] for o, ll in pairs)
 
 
 def main() -> None:
@@ -147,41 +172,45 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=2000)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per engine (median reported)")
     parser.add_argument("--skip-generate", action="store_true", help="leave out plain transformers generate")
+    parser.add_argument("--stock-attention", action="store_true",
+                        help="also run writer-app bf16 with the stock SDPA decode attention (before/after)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
-    rows: list[dict] = []
+    engines: list[tuple[dict, object]] = []
     notes: list[str] = []
-    for quantization in ("32bit", "16bit"):
-        rows.append(bench_writer_app(quantization, args.prompt_tokens, args.new_tokens))
-    prompt = rows[0].pop("_prompt")
-    rows[1].pop("_prompt")
+    variants = [("32bit", False), ("16bit", False)] + ([("16bit", True)] if args.stock_attention else [])
+    for quantization, stock in variants:
+        engines.append(load_writer_app(quantization, args.prompt_tokens, args.new_tokens, stock))
+    prompt = engines[0][0]["_prompt"]
+    for row, _ in engines:
+        row.pop("_prompt")
     if not args.skip_generate:
-        rows.append(bench_transformers_generate(prompt, args.new_tokens))
-    llama = bench_llama_cpp(prompt, args.new_tokens, args.threads)
+        engines.append(load_transformers_generate(prompt, args.new_tokens))
+    llama = load_llama_cpp(prompt, args.new_tokens, args.threads)
     if isinstance(llama, str):
         notes.append(llama)
     else:
-        rows.append(llama)
-        for row in rows[:-1]:
-            row["decode_vs_llama_cpp"] = row["decode_tok_s"] / llama["decode_tok_s"]
-            row["prefill_speedup_vs_llama_cpp"] = llama["ttft_s"] / row["ttft_s"]
+        engines.append(llama)
+    run_interleaved(engines, args.rounds)
+    rows = [row for row, _ in engines]
     if args.json:
         print(json.dumps({"rows": rows, "notes": notes, "threads": args.threads}, indent=2))
         return
-    print(f"{args.threads} threads, greedy, {args.new_tokens} new tokens")
-    print(f"{'engine':32} {'load s':>7} {'prompt':>7} {'TTFT s':>7} {'tok/s':>7} {'repeat TTFT':>12} "
+    print(f"{args.threads} threads, greedy, {args.new_tokens} new tokens, median of {args.rounds} interleaved rounds")
+    print(f"{'engine':34} {'load s':>7} {'prompt':>7} {'TTFT s':>7} {'tok/s':>7} {'repeat TTFT':>12} "
           f"{'decode/llama':>13} {'prefill x':>10}")
     for row in rows:
         def fmt(key: str, spec: str = ".2f", row: dict = row) -> str:
             value = row.get(key)
             return format(value, spec) if isinstance(value, (int, float)) else "-"
 
-        print(f"{row['engine']:32} {fmt('load_s'):>7} {fmt('prompt_tokens', 'd'):>7} {fmt('ttft_s'):>7} "
+        print(f"{row['engine']:34} {fmt('load_s'):>7} {fmt('prompt_tokens', 'd'):>7} {fmt('ttft_s'):>7} "
               f"{fmt('decode_tok_s', '.1f'):>7} {fmt('repeat_ttft_s'):>12} {fmt('decode_vs_llama_cpp'):>13} "
               f"{fmt('prefill_speedup_vs_llama_cpp'):>10}")
     for note in notes:
