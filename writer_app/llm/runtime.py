@@ -188,6 +188,8 @@ class ModelRuntime:
         self.last_tokens_per_second: float | None = None
         self.last_time_to_first_token: float | None = None
         self.last_prefill_tokens: int = 0
+        self.fast_attention = False  # True once CPU decoding uses fast_decode's attention (first stream)
+        self._fast_attention_checked = False
 
     # ----------------------------------------------------------------- loading
     @classmethod
