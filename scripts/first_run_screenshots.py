@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,16 +22,27 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
 def wait_for(condition, seconds: float = 60) -> None:
-    for _ in range(int(seconds * 20)):
+    """Process events until ``condition()``; sleeping in Python lets the background threads run
+    (QTest.qWait keeps the GIL, which starves a thread importing torch)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
         if condition():
             return
-        QTest.qWait(50)
+        time.sleep(0.05)
     raise TimeoutError("the dialog did not finish in time")
+
+
+def settle(seconds: float = 0.3) -> None:
+    """Let layouts and repaints finish before a grab."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
 
 
 def main() -> int:
@@ -48,7 +60,7 @@ def main() -> int:
         welcome = window.welcome
         wait_for(lambda: welcome.gpu_label.text() != "Checking for a GPU…")
         welcome.adjustSize()
-        QTest.qWait(200)
+        settle()
         welcome.grab().save(str(args.out / "welcome.png"))
         welcome.reject()  # Skip: the starter project opens
         wait_for(lambda: window.current_node is not None)
@@ -56,7 +68,7 @@ def main() -> int:
         window.actions_by_name["actionDiagnostics"].trigger()
         dialog = window.findChild(DiagnosticsDialog, "diagnosticsDialog")
         wait_for(lambda: dialog.ready)
-        QTest.qWait(200)
+        settle()
         dialog.grab().save(str(args.out / "diagnostics.png"))
         dialog.close()
         window.close()

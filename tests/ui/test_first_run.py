@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from writer_app.diagnostics import gpu_memory_gb
 from writer_app.paths import profile_paths
@@ -227,3 +227,13 @@ def test_quitting_with_the_welcome_open_counts_as_skip(qtbot, tmp_path):
         assert again.current_project.title == "My Novel" and not again.editor.isReadOnly()
     finally:
         again.close()
+
+
+def test_the_guide_opens_from_the_welcome(first_run, qtbot):
+    from writer_app.ui.guide_dialog import GuideDialog
+
+    guide_button = first_run.welcome.findChild(QPushButton, "welcomeGuide")
+    qtbot.mouseClick(guide_button, Qt.MouseButton.LeftButton)
+    guide = first_run.welcome.findChild(GuideDialog)
+    assert guide is not None and guide.isVisible()
+    assert "Getting started with Writer" in guide.browser.toPlainText()

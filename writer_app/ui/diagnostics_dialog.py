@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.paths import ProfilePaths
+
+_PENDING: set[QObject] = set()
 
 
 class _Relay(QObject):
@@ -42,7 +44,13 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None]) -
     dialog closed meanwhile simply never hears back.
     """
     relay = _Relay()
-    relay.done.connect(on_done)
+    _PENDING.add(relay)  # a relay collected before delivery would take its queued result with it
+
+    def deliver(result: Any) -> None:
+        QTimer.singleShot(0, lambda: _PENDING.discard(relay))  # not from inside its own signal
+        on_done(result)
+
+    relay.done.connect(deliver)
 
     def target() -> None:
         relay.done.emit(work())

@@ -37,6 +37,7 @@ from writer_app.errors import UserError
 from writer_app.settings import EMBEDDED_MODEL_SETTING, save_settings
 from writer_app.ui.diagnostics_dialog import run_in_background
 from writer_app.ui.file_ops import IMPORT_FILTER
+from writer_app.ui.guide_dialog import open_guide
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
@@ -80,6 +81,9 @@ class WelcomeDialog(QDialog):
         self.start_button.setDefault(True)
         self.skip_button = self.buttons.addButton("Skip for now", QDialogButtonBox.ButtonRole.RejectRole)
         self.skip_button.setToolTip(f"Open an empty novel called “{STARTER_TITLE}”")
+        guide = self.buttons.addButton("Getting started…", QDialogButtonBox.ButtonRole.HelpRole)
+        guide.setObjectName("welcomeGuide")
+        guide.clicked.connect(lambda: open_guide(self))  # over the welcome, which blocks the window
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -98,7 +102,7 @@ class WelcomeDialog(QDialog):
         box = QGroupBox("Your manuscript")
         self.manuscript_group = QButtonGroup(self)
         self.new_radio = QRadioButton("Start a new novel")
-        self.import_radio = QRadioButton("Import a manuscript (.txt, .md, .docx, or a folder of chapters)")
+        self.import_radio = QRadioButton("Import a manuscript (a .txt or .md file, or a folder of chapter files)")
         self.sample_radio = QRadioButton("Open the sample: Pride and Prejudice (public domain), to try things out")
         for name, radio in (("new", self.new_radio), ("import", self.import_radio), ("sample", self.sample_radio)):
             radio.setObjectName(f"welcome_{name}")
