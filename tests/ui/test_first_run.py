@@ -6,6 +6,8 @@ generations); the rest build the desk alone (``extensions=()``) and are fast.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -237,3 +239,31 @@ def test_the_guide_opens_from_the_welcome(first_run, qtbot):
     guide = first_run.welcome.findChild(GuideDialog)
     assert guide is not None and guide.isVisible()
     assert "Getting started with Writer" in guide.browser.toPlainText()
+
+
+PROBE_IN_A_FRESH_PROCESS = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv[:1])
+from writer_app.diagnostics import gpu_memory_gb
+from writer_app.ui.diagnostics_dialog import run_in_background
+assert "torch" not in sys.modules
+run_in_background(gpu_memory_gb, lambda gb: (print("probe:", gb), app.quit()))
+QTimer.singleShot(90_000, app.quit)
+app.exec()
+"""
+
+
+@pytest.mark.slow
+def test_the_gpu_probe_reports_back_in_a_fresh_app(tmp_path):
+    """In the real event loop, with torch imported for the first time by the background thread."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", PROBE_IN_A_FRESH_PROCESS], capture_output=True, text=True,
+                          env=env, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"probe: {gpu_memory_gb()}"
