@@ -207,7 +207,7 @@ def cmd_download(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from writer_app.diagnostics import doctor_report
+    from writer_app.llm.diagnostics import doctor_report
 
     print(doctor_report(profile_paths(args.data_dir)))
     return 0

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from writer_app.diagnostics import gpu_memory_gb
+from writer_app.llm.diagnostics import gpu_memory_gb
 from writer_app.paths import profile_paths
 from writer_app.settings import AppSettings, load_settings, save_settings
 from writer_app.ui.app import build_main_window
@@ -246,7 +246,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
-from writer_app.diagnostics import gpu_memory_gb
+from writer_app.llm.diagnostics import gpu_memory_gb
 from writer_app.ui.diagnostics_dialog import run_in_background
 assert "torch" not in sys.modules
 run_in_background(gpu_memory_gb, lambda gb: (print("probe:", gb), app.quit()))

@@ -87,6 +87,9 @@ def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None =
     gguf_path = embedded_gguf_path()
     report(0.0, "Preparing the built-in model (one time only)…")
 
+    from writer_app.llm import import_ml_stack
+
+    import_ml_stack()
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from writer_app.errors import UserError
-from writer_app.llm import catalogue, model_files
+from writer_app.llm import catalogue, import_ml_stack, model_files
 from writer_app.llm.generation import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def _pick_device(device: str) -> str:
 
 def set_cpu_threads(count: int) -> None:
     """Limit torch's CPU threads (the UI leaves one core to the GUI; oversubscribed cores crawl)."""
+    import_ml_stack()
     import torch
 
     torch.set_num_threads(max(1, int(count)))
@@ -208,6 +209,7 @@ class ModelRuntime:
         if quantization not in QUANTIZATIONS:
             raise UserError(f"unknown quantization '{quantization}'; use one of {', '.join(QUANTIZATIONS)}")
         started = time.perf_counter()
+        import_ml_stack()
         name, folder = _resolve(setting, model_cache, progress)
         config = model_files.read_config(folder)
         model_files.weight_files(folder, allow_pickle)

@@ -61,7 +61,7 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None]) -
 
 
 def gather_report(paths: ProfilePaths) -> str:
-    from writer_app.diagnostics import doctor_report
+    from writer_app.llm.diagnostics import doctor_report
 
     try:
         return doctor_report(paths)

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.diagnostics import gpu_memory_gb
 from writer_app.errors import UserError
+from writer_app.llm.diagnostics import gpu_memory_gb
 from writer_app.settings import EMBEDDED_MODEL_SETTING, save_settings
 from writer_app.ui.diagnostics_dialog import run_in_background
 from writer_app.ui.file_ops import IMPORT_FILTER

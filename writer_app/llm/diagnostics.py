@@ -16,12 +16,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from writer_app.llm import import_ml_stack
 from writer_app.paths import ProfilePaths
 
 
 def gpu_memory_gb() -> float | None:
     """Total memory of the first CUDA GPU in GiB, or None without one (or without torch)."""
     try:
+        import_ml_stack()
         import torch
     except ImportError:
         return None
@@ -36,6 +38,7 @@ def gpu_memory_gb() -> float | None:
 
 def _torch_lines() -> tuple[list[str], float | None]:
     try:
+        import_ml_stack()
         import torch
     except ImportError:
         return ["torch         not installed"], None
