@@ -258,6 +258,11 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(saved["geometry"].encode("ascii")))
         if saved.get("state"):
             self.restoreState(QByteArray.fromBase64(saved["state"].encode("ascii")))
+        elif self._right_docks:
+            # First start: show the assistant (what a new author reaches for), not
+            # whichever panel happened to be docked last (the trainer).
+            preferred = [d for d in self._right_docks if d.objectName() == "dock_assistantPanel"]
+            (preferred or self._right_docks)[0].raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.shutdown()
