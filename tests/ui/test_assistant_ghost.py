@@ -89,3 +89,23 @@ def test_undo_from_elsewhere_ends_ghost_tracking(editor):
     editor.undo()  # e.g. Edit ▸ Undo in the menu bar
     assert not ghost.active and editor.ghost_range is None
     assert editor.toPlainText() == ORIGINAL + " Mara waited."
+
+
+def test_streaming_ghost_text_stays_on_screen(qtbot):
+    """At the bottom of a long chapter the view follows the continuation as it streams."""
+    widget = ManuscriptEditor()
+    qtbot.addWidget(widget)
+    widget.resize(600, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.load_text("\n\n".join(f"Paragraph {i} of the chapter." for i in range(80)))
+    cursor = widget.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    widget.setTextCursor(cursor)
+    widget.ensureCursorVisible()
+    ghost = GhostText(widget)
+    _stream(ghost, [" And then the river rose."] + [f"\n\nNew line {i} of the continuation." for i in range(12)])
+    end = widget.textCursor()
+    end.setPosition(len(widget.toPlainText()))
+    assert widget.cursorRect(end).bottom() <= widget.viewport().height()
+    assert widget.manuscript_text().endswith("Paragraph 79 of the chapter.")

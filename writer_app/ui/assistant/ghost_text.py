@@ -121,6 +121,7 @@ class GhostText(QObject):
             cursor.setPosition(self._end.position())
             cursor.insertText(piece, self.ghost_format())
         self._publish_range()
+        self._keep_in_view()
 
     def set_text(self, text: str) -> None:
         """Replace the whole ghost (another variant, or the cleaned-up final text)."""
@@ -132,6 +133,23 @@ class GhostText(QObject):
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
             cursor.insertText(text, self.ghost_format())
         self._publish_range()
+        self._keep_in_view()
+
+    def _keep_in_view(self) -> None:
+        """Scroll so the end of the streaming text stays on screen, as the author reads along.
+
+        QPlainTextEdit scrolls by lines, so the overflow in pixels is turned
+        into lines; the author's own cursor is not moved (that would end the ghost).
+        """
+        if not self.active:
+            return
+        rect = self.editor.cursorRect(QTextCursor(self._end))
+        overflow = rect.bottom() - self.editor.viewport().height()
+        if overflow <= 0:
+            return
+        line = max(1, self.editor.fontMetrics().lineSpacing())
+        bar = self.editor.verticalScrollBar()
+        bar.setValue(bar.value() + -(-overflow // line) + 1)
 
     def accept(self) -> str:
         """Make the ghost the author's text: one undo step; returns what was accepted.
