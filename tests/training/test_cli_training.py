@@ -69,6 +69,15 @@ def test_train_registers_adapter_and_eval_compares(tmp_path, embedded_model_dir)
     assert report["adapter"] == "austen-style"
     assert report["adapter_perplexity"] < report["base_perplexity"]
 
+    # The trained adapter, used for a continuation, changes what the model writes.
+    prompt = ["generate", "--task", "continue", "--text", "It is a truth universally acknowledged, that",
+              "--max-new-tokens", "16", "--seed", "1", "--temperature", "0"]
+    base = cli(tmp_path, *prompt)
+    styled = cli(tmp_path, *prompt, "--adapter", "austen-style")
+    assert base.returncode == 0 and styled.returncode == 0, (base.stderr[-1000:], styled.stderr[-1000:])
+    assert base.stdout.strip() and styled.stdout.strip()
+    assert styled.stdout != base.stdout
+
 
 @pytest.mark.slow
 @pytest.mark.model
