@@ -311,8 +311,11 @@ class InferenceClient(QObject):
         ``timeout_ms`` the thread is left to finish on its own (see ``_finishing_threads``)
         rather than keeping a closed window on screen.
         """
-        if self.shut_down:
-            return self._thread.isFinished()
+        if self.shut_down:  # a second call (window destroyed, then the app quitting)
+            try:
+                return self._thread.isFinished()
+            except RuntimeError:  # Qt already deleted the finished thread object at exit
+                return True
         self.shut_down = True
         self._worker.closing.set()
         self.cancel()
