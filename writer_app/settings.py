@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from writer_app.atomic_write import atomic_write
 from writer_app.paths import ProfilePaths
 
 log = logging.getLogger(__name__)
@@ -87,16 +86,5 @@ def save_settings(paths: ProfilePaths, settings: AppSettings) -> None:
     data = asdict(settings)
     extra = data.pop("extra")
     data.update(extra)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_write(path) as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)

@@ -8,10 +8,9 @@ where the old export was. Trashed documents are left out.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
+from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.storage.library import Library
 from writer_app.storage.markdown_io import escape_body, front_matter, heading_line
@@ -84,16 +83,8 @@ def write_atomically(out: str | Path, content: str) -> Path:
     if not folder.is_dir():
         raise UserError(f"the folder {folder} does not exist")
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(content)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, out)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        with atomic_write(out, newline="\n") as handle:
+            handle.write(content)
     except OSError as exc:
         raise UserError(f"could not write {out}: {exc.strerror or exc}") from exc
     return out

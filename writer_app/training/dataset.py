@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.text.counts import count_words
 
@@ -215,16 +214,8 @@ def write_dataset(path: Path, dataset: PackedDataset) -> None:
     """Atomic: written beside the target, fsynced, then renamed over it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".dataset-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, train=dataset.train, eval=dataset.eval, meta=np.array(json.dumps(dataset.meta)))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "wb") as handle:
+        np.savez(handle, train=dataset.train, eval=dataset.eval, meta=np.array(json.dumps(dataset.meta)))
 
 
 def read_dataset(path: Path) -> PackedDataset:
@@ -240,9 +231,8 @@ def write_sources(path: Path, documents: Sequence[SourceDocument]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = [{"title": d.title, "text": d.text, "node_id": d.node_id} for d in documents]
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        json.dump(payload, handle, ensure_ascii=False)
 
 
 def read_sources(path: Path) -> list[SourceDocument]:

@@ -8,11 +8,11 @@ JSON and nothing else. Re-running the same job file resumes the run.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.training.config import TrainingConfig
 
@@ -53,9 +53,8 @@ class TrainingJob:
 def write_job(path: Path, job: TrainingJob) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(job.to_dict(), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_write(path) as handle:
+        json.dump(job.to_dict(), handle, indent=2)
 
 
 def read_job(path: Path) -> TrainingJob:
