@@ -1,8 +1,11 @@
-"""Faults a writer's machine really has: a full disk and a process killed mid-save."""
+"""Faults a writer's machine really has: a full disk, a failing disk and a process killed mid-save."""
 
 from __future__ import annotations
 
 import importlib.util
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,89 @@ def test_disk_full_survives_reopen(tmp_path):
             lib.save_text(node.id, "x " * 100_000)
     with Library.open(path) as lib:
         assert lib.get_text(node.id) == "safe"
+        assert lib.integrity_check() == ["ok"]
+
+
+@contextmanager
+def _writes_fail_past(nbytes: int) -> Iterator[None]:
+    """Every write() past ``nbytes`` into any file fails with EFBIG, for real.
+
+    RLIMIT_FSIZE is enforced by the kernel for root too (chmod is not, and an
+    already open file ignores chmod anyway). SIGXFSZ is ignored so the write
+    returns the error instead of killing the process; SQLite turns EFBIG into
+    SQLITE_IOERR_WRITE. The limit covers this whole process, so nothing but
+    the one call under test may run inside.
+    """
+    import resource
+    import signal
+
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, old_limit[1]))
+        try:
+            yield
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+    finally:
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_disk_io_error_during_autosave_is_one_sentence_and_keeps_the_previous_text(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    lib = Library.open(path)
+    try:
+        p = lib.create_project("P")
+        node = lib.create_node(p.id, "chapter", "C", text="the text saved before the disk failed")
+        assert lib.save_text(node.id, "the text saved before the disk failed").changed is False  # warm path
+        failure = None
+        # 32 bytes is the WAL header: the commit appends its frames past it, and those writes fail.
+        with _writes_fail_past(32):
+            try:
+                lib.save_text(node.id, "new words the failing disk never took")
+            except UserError as exc:  # kept for asserting after the limit is lifted
+                failure = exc
+        assert failure is not None, "the save reported success although the disk refused every write"
+        assert getattr(failure.__cause__, "sqlite_errorname", "").startswith("SQLITE_IOERR")  # not disk full
+        message = str(failure)
+        assert message.startswith("could not save: disk I/O error (")
+        assert "the previous text is intact" in message
+        assert "\n" not in message
+        assert message.count("disk I/O error") == 1  # said once, not "disk I/O error (disk I/O error)"
+        # The library object stays usable: reads see the old text, nothing half-written.
+        assert not lib.connection.in_transaction
+        assert lib.get_text(node.id) == "the text saved before the disk failed"
+        assert lib.get_node(node.id).word_count == 7
+        assert lib.revisions(node.id) == []
+        assert lib.search(p.id, "failing disk") == []
+        # Once the disk works again the same object saves as usual.
+        assert lib.save_text(node.id, "written after the disk recovered").changed
+        assert lib.get_text(node.id) == "written after the disk recovered"
+        assert lib.integrity_check() == ["ok"]
+    finally:
+        lib.close()
+    with Library.open(path) as reopened:
+        assert reopened.get_text(node.id) == "written after the disk recovered"
+        assert [r.reason for r in reopened.revisions(node.id)] == ["session-start"]
+        assert reopened.revision_text(reopened.revisions(node.id)[0].id) == "the text saved before the disk failed"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_disk_io_error_leaves_the_file_with_the_previous_text(tmp_path):
+    """Closed right after the failure (the app quit): reopening finds the last good save."""
+    path = tmp_path / "library.sqlite3"
+    with Library.open(path) as lib:
+        node = lib.create_node(lib.create_project("P").id, "scene", "S", text="safe words")
+        failure = None
+        with _writes_fail_past(32):
+            try:
+                lib.save_text(node.id, "lost words " * 5_000)
+            except UserError as exc:
+                failure = exc
+        assert failure is not None
+    with Library.open(path) as lib:
+        assert lib.get_text(node.id) == "safe words"
         assert lib.integrity_check() == ["ok"]
 
 

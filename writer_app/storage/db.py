@@ -46,7 +46,9 @@ def explain_sqlite_error(exc: sqlite3.Error, action: str) -> UserError:
     if code == _SQLITE_FULL:
         reason = "disk full (free some space and try again; the previous text is intact)"
     elif code == _SQLITE_IOERR:
-        reason = f"disk I/O error ({exc}); the previous text is intact"
+        # str(exc) is SQLite's generic "disk I/O error" again; the cause keeps the extended code.
+        reason = ("disk I/O error (check that the drive is still connected and writable, then try again; "
+                  "the previous text is intact)")
     elif code in (_SQLITE_BUSY, _SQLITE_LOCKED):
         reason = "the library is busy in another program; try again in a moment"
     elif code == _SQLITE_READONLY:
