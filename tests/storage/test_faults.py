@@ -1,8 +1,11 @@
-"""Faults a writer's machine really has: a full disk, a failing disk and a process killed mid-save."""
+"""Faults a writer's machine really has: a full disk, a failing disk, a library file
+moved or deleted under the open editor, and a process killed mid-save."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -141,6 +144,55 @@ def test_disk_io_error_leaves_the_file_with_the_previous_text(tmp_path):
     with Library.open(path) as lib:
         assert lib.get_text(node.id) == "safe words"
         assert lib.integrity_check() == ["ok"]
+
+
+def test_library_folder_moved_while_open_refuses_saves_that_would_be_lost(tmp_path):
+    """SQLite would keep writing into the moved file, which the app does not open next time."""
+    folder = tmp_path / "profile"
+    lib = Library.open(folder / "library.sqlite3")
+    try:
+        node = lib.create_node(lib.create_project("P").id, "chapter", "C", text="saved before the move")
+        os.rename(folder, tmp_path / "renamed")
+        with pytest.raises(UserError) as info:
+            lib.save_text(node.id, "typed after the move")
+        message = str(info.value)
+        assert message.startswith("could not save: the library file ")
+        assert "moved, replaced or deleted" in message
+        assert "\n" not in message
+        assert lib.get_text(node.id) == "saved before the move"  # still readable
+        with Library.open(tmp_path / "renamed" / "library.sqlite3") as moved:
+            assert moved.get_text(node.id) == "saved before the move"
+        os.rename(tmp_path / "renamed", folder)  # put back: the same object saves again
+        assert lib.save_text(node.id, "typed after putting it back").changed
+    finally:
+        lib.close()
+    with Library.open(folder / "library.sqlite3") as reopened:
+        assert reopened.get_text(node.id) == "typed after putting it back"
+        assert reopened.integrity_check() == ["ok"]
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_library_file_deleted_or_replaced_while_open_is_a_failed_save_not_a_silent_one(tmp_path, how):
+    path = tmp_path / "library.sqlite3"
+    lib = Library.open(path)
+    try:
+        node = lib.create_node(lib.create_project("P").id, "chapter", "C", text="first version")
+        older = lib.make_backup(tmp_path / "backups")
+        lib.save_text(node.id, "second version")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink()
+        if how == "replaced":  # e.g. a sync tool puts an older copy in its place
+            shutil.copyfile(older, path)
+        with pytest.raises(UserError, match="could not save: the library file .* was moved, replaced or deleted"):
+            lib.save_text(node.id, "third version")
+        with pytest.raises(UserError, match="could not take a snapshot: the library file"):
+            lib.snapshot(node.id)
+        assert lib.get_text(node.id) == "second version"
+    finally:
+        lib.close()
+    if how == "replaced":
+        with Library.open(path) as reopened:  # the copy in place was not written into either
+            assert reopened.get_text(node.id) == "first version"
 
 
 @pytest.mark.slow

@@ -5,11 +5,14 @@ in WAL mode with ``synchronous=FULL`` (the WAL is fsynced on each commit).
 Writes go through :meth:`Store.write`, which opens ``BEGIN IMMEDIATE`` at the
 outermost level and SAVEPOINTs inside, so a batch (an import) is one
 transaction and a failure anywhere rolls all of it back. SQLite's low-level
-errors (disk full, I/O error, locked) become one-line :class:`UserError`s.
+errors (disk full, I/O error, locked) become one-line :class:`UserError`s, and
+a write after the file was moved or deleted under the open connection is
+refused rather than left to land in a file the app will never open again.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -87,6 +90,14 @@ def enable_durability(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Store:
     """A connection, its sqlite-utils view, and the lock every caller holds."""
 
@@ -97,12 +108,25 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0
         self.last_write_at = 0.0
+        # SQLite keeps writing through its open handle after the file is deleted, renamed
+        # or replaced (in WAL mode it never checks), so such saves would vanish silently.
+        self._abspath = os.path.abspath(path)
+        self._identity = _file_identity(self._abspath)
+
+    def _check_still_there(self, action: str) -> None:
+        if self._identity is not None and _file_identity(self._abspath) != self._identity:
+            raise UserError(
+                f"could not {action}: the library file {self.path} was moved, replaced or deleted while "
+                "writer-app had it open (put it back, or copy the unsaved text elsewhere and restart)"
+            )
 
     @contextmanager
     def write(self, action: str = "save") -> Iterator[sqlite3.Connection]:
         """One atomic unit of change; nested calls become savepoints."""
         with self.lock:
             depth = self._depth
+            if depth == 0:
+                self._check_still_there(action)
             try:
                 self.conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
             except sqlite3.Error as exc:
