@@ -62,7 +62,7 @@ def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stoc
     settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0)
     runtime.generate(prompt, settings.with_(max_new_tokens=4))  # warm-up: first calls allocate and fault pages
     runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit reuses the cache
-    weights = "int8 weights, " if runtime.info.quantization == "int8" else ""
+    weights = f"{runtime.info.quantization} decode, " if runtime.info.quantization in ("int4", "int8") else ""
     label = f"writer-app ({weights}{runtime.info.dtype}{', stock SDPA' if stock_attention else ''})"
     row = {"engine": label, "load_s": load_s, "prompt_tokens": runtime.count_tokens(prompt),
            "repeat_ttft_s": runtime.last_time_to_first_token, "_prompt": prompt}
@@ -185,7 +185,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     engines: list[tuple[dict, object]] = []
     notes: list[str] = []
-    variants = [("32bit", False), ("16bit", False), ("8bit", False)]
+    variants = [("auto", False), ("8bit", False), ("16bit", False), ("32bit", False)]
     variants += [("16bit", True)] if args.stock_attention else []
     for quantization, stock in variants:
         engines.append(load_writer_app(quantization, args.prompt_tokens, args.new_tokens, stock))

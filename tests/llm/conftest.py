@@ -32,3 +32,19 @@ def fresh_runtime(runtime):
     runtime.reset_cache()
     yield runtime
     runtime.detach_adapter()
+
+
+@pytest.fixture(scope="session")
+def adapter_dir(tmp_path_factory, embedded_model_dir):
+    """A real (untrained, randomly initialised) LoRA adapter on the embedded model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(embedded_model_dir, dtype=torch.float32)
+    base.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    peft_model = get_peft_model(base, config)
+    folder = tmp_path_factory.mktemp("adapters") / "my-voice"
+    peft_model.save_pretrained(folder)
+    return folder

@@ -100,8 +100,21 @@ def test_nonsense_setting_is_refused():
         _load(Path("/no/such/folder/anywhere"))
 
 
-def test_4bit_on_cpu_is_explained(embedded_model_dir):
-    from writer_app.llm.runtime import ModelRuntime
+@pytest.mark.model
+def test_4bit_on_cpu_decodes_through_transformers_when_the_step_decoder_cannot(embedded_model_dir, tmp_path):
+    """A Llama with another activation: the int4 decoder does not compute it, so it is not used (and not claimed)."""
+    from writer_app.llm.generation import GenerationSettings
 
-    with pytest.raises(UserError, match="needs a CUDA GPU"):
-        ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), device="cpu", quantization="4bit")
+    folder = _copy_model(embedded_model_dir, tmp_path / "model")
+    (folder / "model.safetensors").symlink_to(embedded_model_dir / "model.safetensors")
+    config = json.loads((folder / "config.json").read_text())
+    config["hidden_act"] = "gelu"
+    (folder / "config.json").write_text(json.dumps(config))
+
+    runtime = _load(folder, device="cpu", quantization="4bit")
+    try:
+        assert runtime.info.quantization == "none" and runtime._decoder is None
+        text = runtime.generate("Once upon a time", GenerationSettings(max_new_tokens=4, temperature=0))
+        assert text.strip()
+    finally:
+        runtime.close()

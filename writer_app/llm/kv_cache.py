@@ -5,6 +5,11 @@ step: with a 2,000-token document on a CPU that copies tens of megabytes per
 token and halves the decode speed. This layer preallocates capacity (grown
 geometrically) and hands attention a view of the filled part. It stays a
 ``DynamicLayer`` for everything else (masks, cropping, get_seq_length).
+
+``step_decoder`` writes into the same buffers directly (``reserve`` first, so
+that no buffer moves while it decodes), so a prefill done by transformers and
+the decode steps done without it share one cache, which is kept between
+requests either way.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 GROW_STEP = 256
+_LAYER_CLASS: Any = None
 
 
 def _grown(buffer: Any, needed: int) -> Any:
@@ -25,9 +31,11 @@ def _grown(buffer: Any, needed: int) -> Any:
     return fresh
 
 
-def make_growable_cache(config: Any) -> Any:
-    """A DynamicCache whose full-attention layers grow in place (sliding layers unchanged)."""
-    from transformers import DynamicCache
+def growable_layer_class() -> Any:
+    """The layer class, built on first use so that importing this module does not import transformers."""
+    global _LAYER_CLASS
+    if _LAYER_CLASS is not None:
+        return _LAYER_CLASS
     from transformers.cache_utils import DynamicLayer
 
     class GrowableLayer(DynamicLayer):
@@ -36,6 +44,19 @@ def make_growable_cache(config: Any) -> Any:
             self._length = 0
             self._kbuf = key_states.new_empty((*key_states.shape[:-2], 0, key_states.shape[-1]))
             self._vbuf = value_states.new_empty((*value_states.shape[:-2], 0, value_states.shape[-1]))
+
+        def reserve(self, total: int) -> None:
+            """Make room for ``total`` positions now, so that later writes never move the buffers."""
+            if self.is_initialized and total > self._kbuf.shape[-2]:
+                self._kbuf = _grown(self._kbuf[..., : self._length, :], total)
+                self._vbuf = _grown(self._vbuf[..., : self._length, :], total)
+                self.set_length(self._length)
+
+        def set_length(self, length: int) -> None:
+            """Declare the first ``length`` positions filled (after writing them into the buffers)."""
+            self._length = length
+            self.keys = self._kbuf[..., :length, :]
+            self.values = self._vbuf[..., :length, :]
 
         def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
             if not self.is_initialized:
@@ -47,19 +68,36 @@ def make_growable_cache(config: Any) -> Any:
                 self._vbuf = _grown(self._vbuf[..., :start, :], end)
             self._kbuf[..., start:end, :] = key_states
             self._vbuf[..., start:end, :] = value_states
-            self._length = end
-            self.keys = self._kbuf[..., :end, :]
-            self.values = self._vbuf[..., :end, :]
+            self.set_length(end)
             return self.keys, self.values
 
         def crop(self, tokens_to_remove: int) -> None:
             if tokens_to_remove == 0 or not self.is_initialized:
                 return
-            self._length = max(0, self._length - abs(tokens_to_remove))
-            self.keys = self._kbuf[..., : self._length, :]
-            self.values = self._vbuf[..., : self._length, :]
+            self.set_length(max(0, self._length - abs(tokens_to_remove)))
+
+    _LAYER_CLASS = GrowableLayer
+    return _LAYER_CLASS
+
+
+def make_growable_cache(config: Any) -> Any:
+    """A DynamicCache whose full-attention layers grow in place (sliding layers unchanged)."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
 
     cache = DynamicCache(config=config)
     if cache.layers and all(type(layer) is DynamicLayer for layer in cache.layers):
-        cache.layers = [GrowableLayer() for _ in cache.layers]
+        layer_class = growable_layer_class()
+        cache.layers = [layer_class() for _ in cache.layers]
     return cache
+
+
+def growable_layers(cache: Any) -> list[Any] | None:
+    """The cache's layers when every one is a filled growable layer (what ``step_decoder`` needs), else None."""
+    layers = list(getattr(cache, "layers", []) or [])
+    layer_class = _LAYER_CLASS
+    if not layers or layer_class is None:
+        return None
+    if not all(type(layer) is layer_class and layer.is_initialized for layer in layers):
+        return None
+    return layers

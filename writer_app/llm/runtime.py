@@ -42,7 +42,7 @@ class ModelInfo:
     path: str  # the folder the weights came from
     device: str  # "cpu" or "cuda:0"
     dtype: str  # compute dtype, e.g. "bfloat16"
-    quantization: str  # "none", "4bit-nf4", "8bit"
+    quantization: str  # "none", "4bit-nf4", "8bit" (CUDA); "int4", "int8" (CPU decode weights)
     memory_bytes: int  # weights (and buffers) in memory
     context_window: int  # tokens the prompt plus the answer may span
     has_chat_template: bool
@@ -191,6 +191,8 @@ class ModelRuntime:
         self.last_prefill_tokens: int = 0
         self.fast_attention = False  # True once CPU decoding uses fast_decode's attention (first stream)
         self._fast_attention_checked = False
+        self._decode_format: str | None = None  # "int4"/"int8": CPU decode steps run in step_decoder
+        self._decoder: Any = None  # step_decoder.StepDecoder, rebuilt when an adapter comes or goes
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -258,6 +260,15 @@ class ModelRuntime:
             progress(1.0, f"{name} loaded")
         runtime = cls(model, tokenizer, info, allow_pickle)
         runtime._setting = setting
+        if chosen_device == "cpu":
+            runtime._decode_format = cls._cpu_decode_format(quantization, dtype)
+            runtime._build_decoder()
+            if runtime._decoder is not None:
+                runtime._info = replace(
+                    info, quantization=runtime._decoder.weight_format,
+                    memory_bytes=info.memory_bytes + runtime._decoder.nbytes,
+                    load_seconds=time.perf_counter() - started,
+                )
         return runtime
 
     @staticmethod
@@ -297,11 +308,12 @@ class ModelRuntime:
                 trust_remote_code=trust_remote_code,
             )
             return model.eval(), "none", dtype
-        if quantization == "4bit":
-            raise UserError("4bit quantization needs a CUDA GPU here; on the CPU use auto, 8bit, 16bit or 32bit")
         # CPU: bf16 where the CPU has bf16 instructions (prefill ~3x and decode ~1.7x faster than fp32,
-        # see benchmarks/README.md); fp32 elsewhere, where bf16 is emulated and slow.
-        if quantization in ("auto", "8bit"):
+        # see benchmarks/README.md); fp32 elsewhere, where bf16 is emulated and slow. 4bit/8bit (and
+        # auto on a bf16 CPU) decode through step_decoder's quantized copy of the weights.
+        if quantization in ("4bit", "8bit"):
+            dtype = torch.bfloat16
+        elif quantization == "auto":
             dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
         else:
             dtype = torch.bfloat16 if quantization == "16bit" else torch.float32
@@ -313,12 +325,36 @@ class ModelRuntime:
             )
             _refuse_missing_weights(folder, loading)
             model = model.eval()
-        if quantization == "8bit":  # int8 weights: ~1.5x faster decode, slightly different text (fast_decode)
-            from writer_app.llm.fast_decode import INT8_LABEL, quantize_linears_int8
-
-            quantize_linears_int8(model)
-            return model, INT8_LABEL, dtype
         return model, "none", dtype
+
+    @staticmethod
+    def _cpu_decode_format(quantization: str, dtype: Any) -> str | None:
+        """The step decoder's weight format for a CPU model loaded with ``quantization``, or None."""
+        import torch
+
+        if quantization == "4bit" or (quantization == "auto" and dtype == torch.bfloat16):
+            return "int4"
+        return "int8" if quantization == "8bit" else None
+
+    def _build_decoder(self) -> None:
+        """(Re)build the CPU step decoder from the current weights, an attached adapter merged in.
+
+        Leaves ``_decoder`` None (transformers decodes) for a model it cannot run, and says why once.
+        """
+        from writer_app.llm import step_decoder
+
+        self._decoder = None
+        if self._decode_format is None:
+            return
+        reason = step_decoder.unsupported_reason(self._base_model)
+        if reason is None:
+            try:
+                self._decoder = step_decoder.StepDecoder(self._base_model, self._decode_format)
+                return
+            except (step_decoder.Unsupported, RuntimeError) as exc:
+                reason = str(exc)
+        log.info("decoding %s through transformers (the %s step decoder does not handle %s)",
+                 self._info.name, self._decode_format, reason)
 
     @property
     def info(self) -> ModelInfo:
@@ -327,7 +363,7 @@ class ModelRuntime:
     def close(self) -> None:
         """Free the model (the object is unusable afterwards)."""
         self._cache = None
-        self._model = self._base_model = None
+        self._model = self._base_model = self._decoder = None
         gc.collect()
 
     # ---------------------------------------------------------------- tokens
@@ -388,14 +424,13 @@ class ModelRuntime:
         from writer_app.llm.adapters import check_adapter, load_peft
 
         folder = Path(path).expanduser()
-        if self._info.quantization == "int8":  # peft wraps nn.Linear layers, which int8 weights replaced
-            raise UserError("adapters need the model without CPU 8bit quantization; choose auto, 16bit or 32bit")
         check_adapter(self, folder, self._allow_pickle)
         if self._adapter_path is not None:
             self.detach_adapter()
         self._model = load_peft(self._base_model, folder)
         self._adapter_path = folder
         self.reset_cache()
+        self._build_decoder()
         self._info = replace(self._info, adapter=folder.name)
         return folder.name
 
@@ -406,6 +441,7 @@ class ModelRuntime:
         self._model = self._base_model
         self._adapter_path = None
         self.reset_cache()
+        self._build_decoder()
         self._info = replace(self._info, adapter=None)
 
     def reset_cache(self) -> None:

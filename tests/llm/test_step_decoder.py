@@ -1,0 +1,210 @@
+"""The CPU step decoder predicts what the full model predicts, shares its cache, and follows adapters."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from writer_app.llm import step_decoder
+from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.kv_cache import growable_layers, make_growable_cache
+from writer_app.llm.tasks import TaskRequest, build_prompt
+
+from .conftest import STORY
+
+needs_int4 = pytest.mark.skipif(not step_decoder.int4_available(), reason="this torch has no int4 CPU kernel")
+
+
+def _group_quantized(rows: int, columns: int) -> torch.Tensor:
+    """Weights that are exactly code * scale + low per 32-column block, like a Q4_1 GGUF tensor."""
+    torch.manual_seed(0)
+    codes = torch.randint(0, 16, (rows, columns // 32, 32)).float()
+    codes[..., 0], codes[..., 1] = 0, 15  # Q4_1 puts a block's minimum at code 0 and its maximum at 15
+    scale = torch.rand(rows, columns // 32, 1) * 0.02 + 0.001
+    low = torch.randn(rows, columns // 32, 1) * 0.05
+    return (codes * scale + low).reshape(rows, columns)
+
+
+@needs_int4
+def test_int4_weights_reproduce_q4_1_blocks():
+    weight = _group_quantized(64, 96)
+    call, size = step_decoder._int4_linear(weight)
+    x = torch.randn(1, 96, dtype=torch.bfloat16)
+    expected = x.float() @ weight.T
+    got = call(x).float()
+    # Only bf16 rounding (of the output, and of each block's scale and offset) separates them: about
+    # as much as a plain bf16 matmul of the same weights is off (~0.3%).
+    assert (got - expected).norm() / expected.norm() < 0.005
+    assert size < weight.numel()  # a nibble per weight plus scales: under a byte each
+
+
+def test_shapes_the_int4_kernel_refuses_fall_back_to_int8():
+    weight = torch.randn(40, 96)  # 40 rows: the int4 kernel wants a multiple of 16
+    call, size = step_decoder._linear([(weight, None)], "int4")
+    x = torch.randn(1, 96, dtype=torch.bfloat16)
+    expected = x.float() @ weight.T
+    assert (call(x).float() - expected).norm() / expected.norm() < 0.02
+    assert size == 40 * 96 + 40 * 2  # int8 codes and a bf16 scale per row
+
+
+def test_other_architectures_are_reported_not_run():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=1, num_attention_heads=4,
+                         num_key_value_heads=2, vocab_size=128, hidden_act="gelu")
+    model = LlamaForCausalLM(config).to(torch.bfloat16)
+    assert step_decoder.unsupported_reason(model) == "activation gelu"
+    config.hidden_act, config.model_type = "silu", "granite"
+    assert step_decoder.unsupported_reason(model) == "architecture granite"
+    config.model_type = "llama"
+    assert step_decoder.unsupported_reason(model.float()).startswith("weights in torch.float32")
+    assert step_decoder.unsupported_reason(model.to(torch.bfloat16)) is None
+    with pytest.raises(step_decoder.Unsupported):
+        step_decoder.StepDecoder(model.float())
+
+
+# ---------------------------------------------------------------- the embedded model
+
+
+@pytest.fixture(scope="module")
+def bf16_runtime(embedded_model_dir):
+    from writer_app.llm.runtime import ModelRuntime
+
+    runtime = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), device="cpu",
+                                quantization="16bit")
+    yield runtime
+    runtime.close()
+
+
+def _novel_excerpt() -> str:
+    from writer_app.resources import resource_path
+
+    text = resource_path("samples", "pride-and-prejudice.txt").read_text(encoding="utf-8-sig")
+    start = text.index("It is a truth universally acknowledged")
+    return text[start : start + 3000]
+
+
+def _teacher_forced(model, decoder, ids: list[int], prefix: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Full-forward logits for ``ids`` and the decoder's logits for positions ``prefix`` onwards."""
+    with torch.inference_mode():
+        full = model(input_ids=torch.tensor([ids])).logits[0].float()
+    cache = make_growable_cache(model.config)
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([ids[:prefix]]), past_key_values=cache, use_cache=True, logits_to_keep=1)
+    layers = growable_layers(cache)
+    assert layers is not None
+    for layer in layers:
+        layer.reserve(len(ids))
+    stepped = [decoder.step(token, layers) for token in ids[prefix:]]
+    return full, stepped
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.parametrize("weight_format", ["int4", "int8", "bf16"])
+def test_decoder_predicts_the_next_token_like_the_full_model(bf16_runtime, weight_format):
+    if weight_format == "int4" and not step_decoder.int4_available():
+        pytest.skip("this torch has no int4 CPU kernel")
+    model = bf16_runtime._base_model
+    decoder = step_decoder.StepDecoder(model, weight_format)
+    ids = bf16_runtime.encode(_novel_excerpt())[:400]
+    prefix = len(ids) - 60
+    full, stepped = _teacher_forced(model, decoder, ids, prefix)
+
+    reference = full[prefix:]
+    ours = torch.stack(stepped)
+    targets = torch.tensor(ids[prefix + 1:])
+    reference_loss = torch.nn.functional.cross_entropy(reference[:-1], targets)
+    our_loss = torch.nn.functional.cross_entropy(ours[:-1], targets)
+    agreement = (ours.argmax(-1) == reference.argmax(-1)).float().mean()
+    assert abs(our_loss - reference_loss) < 0.05 * reference_loss
+    assert agreement >= 0.9
+    assert decoder.nbytes < {"int4": 0.4, "int8": 0.6, "bf16": 1.1}[weight_format] * model.get_memory_footprint()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_keys_written_by_the_decoder_serve_a_later_transformers_forward(bf16_runtime):
+    """A kept cache mixes both writers: a later Continue prefills on top of decoded tokens."""
+    model = bf16_runtime._base_model
+    decoder = step_decoder.StepDecoder(model, "bf16")
+    ids = bf16_runtime.encode(STORY)
+    cache = make_growable_cache(model.config)
+    with torch.inference_mode():
+        model(input_ids=torch.tensor([ids[:20]]), past_key_values=cache, use_cache=True)
+    layers = growable_layers(cache)
+    for token in ids[20:-5]:
+        decoder.step(token, layers)
+    assert cache.get_seq_length() == len(ids) - 5
+    with torch.inference_mode():
+        tail = model(input_ids=torch.tensor([ids[-5:]]), past_key_values=cache, use_cache=True).logits[0].float()
+        full = model(input_ids=torch.tensor([ids])).logits[0, -5:].float()
+    assert (tail.argmax(-1) == full.argmax(-1)).all()
+    assert torch.nn.functional.cosine_similarity(tail, full, dim=-1).min() > 0.99
+
+
+@pytest.fixture(scope="module")
+def int4_runtime(embedded_model_dir):
+    from writer_app.llm.runtime import ModelRuntime
+
+    if not step_decoder.int4_available():
+        pytest.skip("this torch has no int4 CPU kernel")
+    runtime = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), device="cpu",
+                                quantization="4bit")
+    yield runtime
+    runtime.close()
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_cpu_4bit_runtime_writes_through_the_decoder_and_keeps_its_cache(int4_runtime, bf16_runtime):
+    assert int4_runtime.info.quantization == "int4"
+    assert int4_runtime._decoder is not None
+    prompt = build_prompt(int4_runtime, TaskRequest("continue", text=STORY), 16)
+    settings = GenerationSettings(max_new_tokens=16, temperature=0, seed=0)
+    text = int4_runtime.generate(prompt, settings)
+    assert sum(c.isalpha() for c in text) >= 20
+    assert text.split()[:2] == bf16_runtime.generate(prompt, settings).split()[:2]
+    # Continue again after accepting the text: only the new tail is prefilled, the rest was kept.
+    again = int4_runtime.generate(prompt.text + text, settings)
+    assert int4_runtime.last_prefill_tokens <= 3
+    assert sum(c.isalpha() for c in again) >= 20
+    # Sampling (the editor's default settings) goes through the same path and is reproducible.
+    sampled = GenerationSettings(max_new_tokens=12, temperature=0.8, top_p=0.95, seed=7)
+    int4_runtime.reset_cache()
+    first = int4_runtime.generate(prompt, sampled)
+    int4_runtime.reset_cache()
+    assert int4_runtime.generate(prompt, sampled) == first
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_adapter_is_merged_into_the_decoder_and_detaching_restores_it(int4_runtime, adapter_dir):
+    runtime = int4_runtime
+    ids = runtime.encode(STORY)
+    prefix = len(ids) - 12
+
+    def decoder_vs_forward() -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.inference_mode():
+            full = runtime._model(input_ids=torch.tensor([ids])).logits[0, prefix:].float()
+        cache = make_growable_cache(runtime._base_model.config)
+        with torch.inference_mode():
+            runtime._model(input_ids=torch.tensor([ids[:prefix]]), past_key_values=cache, use_cache=True)
+        layers = growable_layers(cache)
+        return full, torch.stack([runtime._decoder.step(t, layers) for t in ids[prefix:]])
+
+    base_full, base_steps = decoder_vs_forward()
+    runtime.attach_adapter(adapter_dir)
+    try:
+        assert runtime._decoder is not None
+        adapted_full, adapted_steps = decoder_vs_forward()
+        # The adapter changes what the model predicts, and the decoder follows it.
+        assert (adapted_full.argmax(-1) != base_full.argmax(-1)).any()
+        assert (adapted_steps.argmax(-1) == adapted_full.argmax(-1)).float().mean() >= 0.8
+    finally:
+        runtime.detach_adapter()
+    _, restored_steps = decoder_vs_forward()
+    assert torch.equal(restored_steps.argmax(-1), base_steps.argmax(-1))
