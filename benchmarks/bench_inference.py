@@ -48,7 +48,12 @@ def build_prompt(runtime, prompt_tokens: int) -> str:
     return build_prompt(runtime, TaskRequest("continue", text=excerpt), 64).text
 
 
-def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stock_attention: bool = False):
+# The editor's default sampling (AppSettings), for --sampling; greedy otherwise.
+SAMPLING = {"temperature": 0.8, "top_p": 0.95}
+
+
+def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stock_attention: bool = False,
+                    sampling: bool = False):
     """Load a runtime; return (row, run) where run() does one cold Continue and returns (TTFT, tok/s)."""
     from writer_app.llm.generation import GenerationSettings
     from writer_app.llm.runtime import ModelRuntime
@@ -60,6 +65,9 @@ def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stoc
         runtime._fast_attention_checked, runtime.fast_attention = True, False
     prompt = build_prompt(runtime, prompt_tokens)
     settings = GenerationSettings(max_new_tokens=new_tokens, temperature=0)
+    if sampling:  # same seed every round; no stop token, so every run decodes new_tokens
+        settings = settings.with_(seed=0, **SAMPLING)
+        runtime._stop_ids = set()
     runtime.generate(prompt, settings.with_(max_new_tokens=4))  # warm-up: first calls allocate and fault pages
     runtime.generate(prompt + " And", settings)  # a repeated Continue after a small edit reuses the cache
     weights = f"{runtime.info.quantization} decode, " if runtime.info.quantization in ("int4", "int8") else ""
@@ -111,7 +119,7 @@ def load_transformers_generate(prompt: str, new_tokens: int):
     return row, run
 
 
-def load_llama_cpp(prompt: str, new_tokens: int, threads: int):
+def load_llama_cpp(prompt: str, new_tokens: int, threads: int, sampling: bool = False):
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -133,7 +141,9 @@ def load_llama_cpp(prompt: str, new_tokens: int, threads: int):
         t0 = time.perf_counter()
         first = None
         count = 0
-        for _ in llm.generate(tokens, temp=0.0, top_k=1, reset=True):
+        options = dict(temp=SAMPLING["temperature"], top_p=SAMPLING["top_p"], top_k=0, repeat_penalty=1.1) \
+            if sampling else dict(temp=0.0, top_k=1)
+        for _ in llm.generate(tokens, reset=True, **options):
             count += 1
             if first is None:
                 first = time.perf_counter()
@@ -177,6 +187,8 @@ def main() -> None:
     parser.add_argument("--skip-generate", action="store_true", help="leave out plain transformers generate")
     parser.add_argument("--stock-attention", action="store_true",
                         help="also run writer-app bf16 with the stock SDPA decode attention (before/after)")
+    parser.add_argument("--sampling", action="store_true",
+                        help="sample as the editor does (temperature 0.8, top-p 0.95) instead of greedy")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -185,16 +197,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     engines: list[tuple[dict, object]] = []
     notes: list[str] = []
+    # One untimed load first, so that no row's load time includes importing transformers' model code
+    # (llama.cpp's row does not include importing llama_cpp either).
+    from writer_app.llm.runtime import ModelRuntime
+
+    ModelRuntime.load("embedded", model_cache(), device="cpu", quantization="32bit").close()
     variants = [("auto", False), ("8bit", False), ("16bit", False), ("32bit", False)]
     variants += [("16bit", True)] if args.stock_attention else []
     for quantization, stock in variants:
-        engines.append(load_writer_app(quantization, args.prompt_tokens, args.new_tokens, stock))
+        engines.append(load_writer_app(quantization, args.prompt_tokens, args.new_tokens, stock, args.sampling))
     prompt = engines[0][0]["_prompt"]
     for row, _ in engines:
         row.pop("_prompt")
-    if not args.skip_generate:
+    if not args.skip_generate and not args.sampling:
         engines.append(load_transformers_generate(prompt, args.new_tokens))
-    llama = load_llama_cpp(prompt, args.new_tokens, args.threads)
+    llama = load_llama_cpp(prompt, args.new_tokens, args.threads, args.sampling)
     if isinstance(llama, str):
         notes.append(llama)
     else:
@@ -204,7 +221,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({"rows": rows, "notes": notes, "threads": args.threads}, indent=2))
         return
-    print(f"{args.threads} threads, greedy, {args.new_tokens} new tokens, median of {args.rounds} interleaved rounds")
+    mode = "temperature 0.8, top-p 0.95" if args.sampling else "greedy"
+    print(f"{args.threads} threads, {mode}, {args.new_tokens} new tokens, median of {args.rounds} interleaved rounds")
     print(f"{'engine':34} {'load s':>7} {'prompt':>7} {'TTFT s':>7} {'tok/s':>7} {'repeat TTFT':>12} "
           f"{'decode/llama':>13} {'prefill x':>10}")
     for row in rows:

@@ -26,8 +26,8 @@ EMBEDDED_MODEL_SETTING = "embedded"
 class AppSettings:
     # The model: "embedded", a Hugging Face id (e.g. "Qwen/Qwen2.5-3B-Instruct") or a local folder.
     model: str = EMBEDDED_MODEL_SETTING
-    # "auto" (4-bit NF4 on CUDA, bf16/fp32 on CPU), "4bit" (CUDA), "8bit" (CUDA: bitsandbytes;
-    # CPU: int8 weights, faster decode, no adapters), "16bit", "32bit".
+    # "auto" (CUDA: 4-bit NF4; CPU: int4 decode on bf16 CPUs, else fp32), "4bit" (CUDA: NF4; CPU: int4
+    # decode), "8bit" (CUDA: bitsandbytes; CPU: int8 decode), "16bit", "32bit". See llm/step_decoder.py.
     quantization: str = "auto"
     # Device: "auto", "cpu" or "cuda".
     device: str = "auto"

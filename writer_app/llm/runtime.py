@@ -193,6 +193,7 @@ class ModelRuntime:
         self._fast_attention_checked = False
         self._decode_format: str | None = None  # "int4"/"int8": CPU decode steps run in step_decoder
         self._decoder: Any = None  # step_decoder.StepDecoder, rebuilt when an adapter comes or goes
+        self._weights_bytes = info.memory_bytes  # the model's own weights, without the decoder's copy
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -256,19 +257,16 @@ class ModelRuntime:
             has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
             load_seconds=time.perf_counter() - started,
         )
-        if progress:
-            progress(1.0, f"{name} loaded")
         runtime = cls(model, tokenizer, info, allow_pickle)
         runtime._setting = setting
         if chosen_device == "cpu":
+            if progress:
+                progress(0.8, "Preparing fast decoding…")
             runtime._decode_format = cls._cpu_decode_format(quantization, dtype)
             runtime._build_decoder()
-            if runtime._decoder is not None:
-                runtime._info = replace(
-                    info, quantization=runtime._decoder.weight_format,
-                    memory_bytes=info.memory_bytes + runtime._decoder.nbytes,
-                    load_seconds=time.perf_counter() - started,
-                )
+            runtime._info = replace(runtime._info, load_seconds=time.perf_counter() - started)
+        if progress:
+            progress(1.0, f"{name} loaded")
         return runtime
 
     @staticmethod
@@ -339,7 +337,7 @@ class ModelRuntime:
     def _build_decoder(self) -> None:
         """(Re)build the CPU step decoder from the current weights, an attached adapter merged in.
 
-        Leaves ``_decoder`` None (transformers decodes) for a model it cannot run, and says why once.
+        Leaves ``_decoder`` None (transformers decodes) for a model it cannot run, and logs why.
         """
         from writer_app.llm import step_decoder
 
@@ -350,11 +348,17 @@ class ModelRuntime:
         if reason is None:
             try:
                 self._decoder = step_decoder.StepDecoder(self._base_model, self._decode_format)
-                return
-            except (step_decoder.Unsupported, RuntimeError) as exc:
-                reason = str(exc)
-        log.info("decoding %s through transformers (the %s step decoder does not handle %s)",
-                 self._info.name, self._decode_format, reason)
+            except (step_decoder.Unsupported, RuntimeError, MemoryError) as exc:
+                reason = str(exc) or type(exc).__name__
+        if self._decoder is None:
+            log.info("decoding %s through transformers (the %s step decoder does not handle %s)",
+                     self._info.name, self._decode_format, reason)
+        # What decodes, and the memory it holds, as the status bar and `doctor` report them.
+        self._info = replace(
+            self._info,
+            quantization=self._decoder.weight_format if self._decoder is not None else "none",
+            memory_bytes=self._weights_bytes + (self._decoder.nbytes if self._decoder is not None else 0),
+        )
 
     @property
     def info(self) -> ModelInfo:
