@@ -43,6 +43,7 @@ def adapter_dir(tmp_path_factory, embedded_model_dir):
 
     base = AutoModelForCausalLM.from_pretrained(embedded_model_dir, dtype=torch.float32)
     base.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    torch.manual_seed(0)  # the same adapter every run
     config = LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     peft_model = get_peft_model(base, config)
     folder = tmp_path_factory.mktemp("adapters") / "my-voice"
