@@ -128,17 +128,22 @@ def test_decoder_predicts_the_next_token_like_the_full_model(bf16_runtime, weigh
 @pytest.mark.model
 @pytest.mark.slow
 def test_keys_written_by_the_decoder_serve_a_later_transformers_forward(bf16_runtime):
-    """A kept cache mixes both writers: a later Continue prefills on top of decoded tokens."""
+    """A kept cache mixes both writers: a later Continue prefills on top of decoded tokens.
+
+    Decoding ~300 tokens without ``reserve`` also crosses the cache's first capacity (the buffer
+    grows inside ``step``) and a rotary table boundary (position 256).
+    """
     model = bf16_runtime._base_model
     decoder = step_decoder.StepDecoder(model, "bf16")
-    ids = bf16_runtime.encode(STORY)
+    ids = bf16_runtime.encode(_novel_excerpt())[:330]
     cache = make_growable_cache(model.config)
     with torch.inference_mode():
         model(input_ids=torch.tensor([ids[:20]]), past_key_values=cache, use_cache=True)
     layers = growable_layers(cache)
+    first_capacity = layers[0]._kbuf.shape[-2]
     for token in ids[20:-5]:
         decoder.step(token, layers)
-    assert cache.get_seq_length() == len(ids) - 5
+    assert cache.get_seq_length() == len(ids) - 5 > first_capacity
     with torch.inference_mode():
         tail = model(input_ids=torch.tensor([ids[-5:]]), past_key_values=cache, use_cache=True).logits[0].float()
         full = model(input_ids=torch.tensor([ids])).logits[0, -5:].float()
