@@ -84,6 +84,10 @@ def test_corrupt_model_folder_is_refused_from_the_cli(tmp_path, embedded_model_d
 def test_doctor_reports_the_machine_and_the_model(tmp_path, embedded_model_dir, capsys):
     assert main(["doctor", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for label in ("python", "torch", "bitsandbytes", "embedded", "model setting", "memory", "disk"):
+    for label in ("python", "torch", "CPU decoding", "bitsandbytes", "embedded", "model setting", "memory", "disk"):
         assert label in out
     assert "converted" in out
+    from writer_app.llm.runtime import cpu_has_bf16
+
+    # What the CPU decodes with, so a slow machine can tell why.
+    assert ("int4 weights" in out or "int8 weights" in out) if cpu_has_bf16() else "no bf16 instructions" in out

@@ -36,6 +36,18 @@ def gpu_memory_gb() -> float | None:
     return total / 2**30
 
 
+def _cpu_decoding() -> str:
+    """What a CPU model decodes with under quantization "auto" (why a CPU is fast or slow)."""
+    from writer_app.llm.runtime import cpu_has_bf16
+    from writer_app.llm.step_decoder import int4_available
+
+    if not cpu_has_bf16():
+        return "fp32 through transformers (this CPU has no bf16 instructions)"
+    if not int4_available():
+        return "int8 weights (this torch has no int4 CPU kernel)"
+    return "int4 weights (step decoder; bf16 instructions present)"
+
+
 def _torch_lines() -> tuple[list[str], float | None]:
     try:
         import_ml_stack()
@@ -45,6 +57,7 @@ def _torch_lines() -> tuple[list[str], float | None]:
     cuda = torch.cuda.is_available()
     lines = [f"torch         {torch.__version__}; CUDA {'available' if cuda else 'not available'}"]
     vram_gb = None
+    lines.append(f"CPU decoding  {_cpu_decoding()}")
     if cuda:
         free, total = torch.cuda.mem_get_info()
         vram_gb = total / 2**30

@@ -330,8 +330,10 @@ class ModelRuntime:
         """The step decoder's weight format for a CPU model loaded with ``quantization``, or None."""
         import torch
 
+        from writer_app.llm.step_decoder import int4_available
+
         if quantization == "4bit" or (quantization == "auto" and dtype == torch.bfloat16):
-            return "int4"
+            return "int4" if int4_available() else "int8"  # torch < 2.6 has no int4 CPU kernel
         return "int8" if quantization == "8bit" else None
 
     def _build_decoder(self) -> None:
