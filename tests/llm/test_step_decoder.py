@@ -66,6 +66,41 @@ def test_other_architectures_are_reported_not_run():
         step_decoder.StepDecoder(model.float())
 
 
+def _tiny(model_type: str) -> torch.nn.Module:
+    """A small random model of ``model_type``, with the biases Qwen2 (and Llama's options) add."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    extra = {"llama": {"attention_bias": True, "mlp_bias": True}, "mistral": {"sliding_window": None}}.get(
+        model_type, {})
+    config = AutoConfig.for_model(model_type, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                  num_attention_heads=4, num_key_value_heads=2, vocab_size=256,
+                                  max_position_embeddings=512, tie_word_embeddings=False, **extra)
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(config).eval()
+    with torch.no_grad():  # random biases (they start at zero), so a dropped bias would show
+        for name, parameter in model.named_parameters():
+            if name.endswith(".bias"):
+                parameter.normal_(0, 0.5)
+    return model.to(torch.bfloat16)
+
+
+@pytest.mark.parametrize("model_type", ["llama", "qwen2", "mistral"])
+def test_decoder_computes_what_each_supported_architecture_computes(model_type):
+    model = _tiny(model_type)
+    assert step_decoder.unsupported_reason(model) is None
+    torch.manual_seed(1)
+    ids = torch.randint(0, 256, (60,)).tolist()
+    full, stepped = _teacher_forced(model, step_decoder.StepDecoder(model, "bf16"), ids, 30)
+    similarity = torch.nn.functional.cosine_similarity(torch.stack(stepped), full[30:], dim=-1)
+    assert similarity.min() > 0.99
+
+
+def test_sliding_window_models_are_left_to_transformers():
+    model = _tiny("mistral")
+    model.config.sliding_window = 32
+    assert step_decoder.unsupported_reason(model) == "sliding-window attention"
+
+
 # ---------------------------------------------------------------- the embedded model
 
 
@@ -221,3 +256,34 @@ def test_adapter_is_merged_into_the_decoder_and_detaching_restores_it(int4_runti
         runtime.detach_adapter()
     _, restored_steps = forward_and_steps(runtime._decoder)
     assert torch.equal(restored_steps.argmax(-1), base_steps.argmax(-1))
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_cancel_and_an_abandoned_stream_leave_the_decoder_usable(int4_runtime):
+    import threading
+
+    runtime = int4_runtime
+    prompt = build_prompt(runtime, TaskRequest("continue", text=STORY), 30)
+    greedy = GenerationSettings(max_new_tokens=30, temperature=0, repetition_penalty=1.0)
+    runtime.reset_cache()
+    expected = runtime.generate(prompt, greedy)
+
+    cancel = threading.Event()
+    pieces = []
+    for piece in runtime.stream(prompt, GenerationSettings(max_new_tokens=200, seed=3), cancel):
+        pieces.append(piece)
+        cancel.set()  # the next token is not computed
+    assert len(pieces) == 1
+
+    stream = runtime.stream(prompt, greedy)
+    next(stream)
+    stream.close()  # the consumer walked away half way: the kept cache must still match its tokens
+    # The kept cache is reused (the last prompt token is fed again on its own, whose bf16 rounding
+    # differs from the batched prefill's, so greedy text may part after a dozen words; a cache out
+    # of step with its tokens would derail it at once).
+    again = runtime.generate(prompt, greedy)
+    assert runtime.last_prefill_tokens == 1
+    assert again.split()[:6] == expected.split()[:6]
+    runtime.reset_cache()
+    assert runtime.generate(prompt, greedy) == expected

@@ -60,8 +60,10 @@ def unsupported_reason(model: Any) -> str | None:
         return f"activation {getattr(config, 'hidden_act', '?')}"
     if _rope_type(model) not in STATIC_ROPE_TYPES:
         return f"rotary embedding {_rope_type(model)}"
-    layer_types = getattr(config, "layer_types", None) or []
-    if any(kind != "full_attention" for kind in layer_types):
+    from writer_app.llm.kv_cache import growable_layer_class, make_growable_cache
+
+    # The decoder writes into the growable cache; transformers builds other layers for sliding windows.
+    if not all(type(layer) is growable_layer_class() for layer in make_growable_cache(config).layers):
         return "sliding-window attention"
     try:
         table = _embedding_table(model)
