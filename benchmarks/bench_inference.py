@@ -13,7 +13,7 @@ The engines run interleaved (--rounds, median reported; ratios to llama.cpp are
 medians of per-round ratios), because the CPU may be shared with other work.
 
     python -m benchmarks.bench_inference [--prompt-tokens 2000] [--new-tokens 64] [--threads 2]
-        [--rounds 3] [--stock-attention] [--skip-generate] [--json]
+        [--rounds 3] [--stock-attention] [--skip-generate] [--sampling] [--bitsandbytes] [--json]
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def load_writer_app(quantization: str, prompt_tokens: int, new_tokens: int, stoc
     return row, run
 
 
-def load_transformers_generate(prompt: str, new_tokens: int):
+def load_transformers_generate(prompt: str, new_tokens: int, bitsandbytes_4bit: bool = False):
     import threading
 
     import torch
@@ -93,12 +93,22 @@ def load_transformers_generate(prompt: str, new_tokens: int):
 
     folder = converted_model_dir(model_cache())
     started = time.perf_counter()
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    if bitsandbytes_4bit:  # bitsandbytes' CPU 4-bit, the issue's other candidate for the CPU
+        from transformers import BitsAndBytesConfig
+
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                   bnb_4bit_compute_dtype=torch.bfloat16)
+        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quant, dtype=torch.bfloat16,
+                                                     device_map={"": "cpu"}).eval()
+        label = "transformers generate (bitsandbytes 4-bit)"
+    else:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        label = "transformers generate (fp32)"
     tokenizer = AutoTokenizer.from_pretrained(folder)
     load_s = time.perf_counter() - started
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     model.generate(**ids, max_new_tokens=4, do_sample=False)  # warm-up, as for the others
-    row = {"engine": "transformers generate (fp32)", "load_s": load_s,
+    row = {"engine": label, "load_s": load_s,
            "prompt_tokens": int(ids["input_ids"].shape[1]), "repeat_ttft_s": None}
 
     def run() -> tuple[float, float | None]:
@@ -189,6 +199,8 @@ def main() -> None:
                         help="also run writer-app bf16 with the stock SDPA decode attention (before/after)")
     parser.add_argument("--sampling", action="store_true",
                         help="sample as the editor does (temperature 0.8, top-p 0.95) instead of greedy")
+    parser.add_argument("--bitsandbytes", action="store_true",
+                        help="also run transformers generate with bitsandbytes' CPU 4-bit (NF4) weights")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -211,6 +223,8 @@ def main() -> None:
         row.pop("_prompt")
     if not args.skip_generate and not args.sampling:
         engines.append(load_transformers_generate(prompt, args.new_tokens))
+    if args.bitsandbytes and not args.sampling:
+        engines.append(load_transformers_generate(prompt, args.new_tokens, bitsandbytes_4bit=True))
     llama = load_llama_cpp(prompt, args.new_tokens, args.threads, args.sampling)
     if isinstance(llama, str):
         notes.append(llama)

@@ -275,8 +275,8 @@ class StepDecoder:
     def step(self, token: int, layers: list[Any]) -> Any:
         """Float32 logits (vocabulary,) after ``token``; ``layers`` are the cache's growable layers.
 
-        Call ``kv_cache`` ``reserve`` for the whole answer first: a full buffer is grown here, which
-        copies it.
+        Reserve room for the whole answer first (the layers' ``reserve``): a buffer that fills up is
+        grown here, which copies it.
 
         RMSNorm(x) is computed as the first half of LayerNorm([x, -x]): the mirrored vector has zero
         mean and the same mean square, so the two agree exactly, and ATen's LayerNorm is one fused
