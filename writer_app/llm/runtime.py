@@ -432,8 +432,12 @@ class ModelRuntime:
         folder = Path(path).expanduser()
         check_adapter(self, folder, self._allow_pickle)
         if self._adapter_path is not None:
-            self.detach_adapter()
-        self._model = load_peft(self._base_model, folder)
+            self._unload_adapter()
+        try:
+            self._model = load_peft(self._base_model, folder)
+        except BaseException:
+            self._build_decoder()  # the previous adapter is gone: decode with the plain weights again
+            raise
         self._adapter_path = folder
         self.reset_cache()
         self._build_decoder()
@@ -443,11 +447,14 @@ class ModelRuntime:
     def detach_adapter(self) -> None:
         if self._adapter_path is None:
             return
+        self._unload_adapter()
+        self._build_decoder()
+
+    def _unload_adapter(self) -> None:
         self._base_model = self._model.unload()
         self._model = self._base_model
         self._adapter_path = None
         self.reset_cache()
-        self._build_decoder()
         self._info = replace(self._info, adapter=None)
 
     def reset_cache(self) -> None:
