@@ -139,10 +139,8 @@ def _teacher_forced(model, decoder, ids: list[int], prefix: int) -> tuple[torch.
 
 @pytest.mark.model
 @pytest.mark.slow
-@pytest.mark.parametrize("weight_format", ["int4", "int8", "bf16"])
+@pytest.mark.parametrize("weight_format", [pytest.param("int4", marks=needs_int4), "int8", "bf16"])
 def test_decoder_predicts_the_next_token_like_the_full_model(bf16_runtime, weight_format):
-    if weight_format == "int4" and not step_decoder.int4_available():
-        pytest.skip("this torch has no int4 CPU kernel")
     model = bf16_runtime._base_model
     decoder = step_decoder.StepDecoder(model, weight_format)
     ids = bf16_runtime.encode(_novel_excerpt())[:400]
@@ -190,8 +188,6 @@ def test_keys_written_by_the_decoder_serve_a_later_transformers_forward(bf16_run
 def int4_runtime(embedded_model_dir):
     from writer_app.llm.runtime import ModelRuntime
 
-    if not step_decoder.int4_available():
-        pytest.skip("this torch has no int4 CPU kernel")
     runtime = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), device="cpu",
                                 quantization="4bit")
     yield runtime
@@ -200,6 +196,7 @@ def int4_runtime(embedded_model_dir):
 
 @pytest.mark.model
 @pytest.mark.slow
+@needs_int4  # the int4_runtime fixture loads quantization 4bit
 def test_cpu_4bit_runtime_writes_through_the_decoder_and_keeps_its_cache(int4_runtime, bf16_runtime):
     assert int4_runtime.info.quantization == "int4"
     assert int4_runtime._decoder is not None
@@ -222,21 +219,15 @@ def test_cpu_4bit_runtime_writes_through_the_decoder_and_keeps_its_cache(int4_ru
 
 @pytest.mark.model
 @pytest.mark.slow
+@needs_int4  # the int4_runtime fixture loads quantization 4bit
 def test_adapter_is_merged_into_the_decoder_and_detaching_restores_it(int4_runtime, adapter_dir):
     runtime = int4_runtime
     ids = runtime.encode(STORY)
     prefix = len(ids) - 12
 
     def forward_and_steps(decoder) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.inference_mode():
-            full = runtime._model(input_ids=torch.tensor([ids])).logits[0, prefix:].float()
-        cache = make_growable_cache(runtime._base_model.config)
-        with torch.inference_mode():
-            runtime._model(input_ids=torch.tensor([ids[:prefix]]), past_key_values=cache, use_cache=True)
-        layers = growable_layers(cache)
-        for layer in layers:
-            layer.reserve(len(ids))
-        return full, torch.stack([decoder.step(t, layers) for t in ids[prefix:]])
+        full, stepped = _teacher_forced(runtime._model, decoder, ids, prefix)  # _model: peft's, when attached
+        return full[prefix:], torch.stack(stepped)
 
     base_full, base_steps = forward_and_steps(runtime._decoder)
     runtime.attach_adapter(adapter_dir)
@@ -260,6 +251,7 @@ def test_adapter_is_merged_into_the_decoder_and_detaching_restores_it(int4_runti
 
 @pytest.mark.model
 @pytest.mark.slow
+@needs_int4  # the int4_runtime fixture loads quantization 4bit
 def test_cancel_and_an_abandoned_stream_leave_the_decoder_usable(int4_runtime):
     import threading
 
