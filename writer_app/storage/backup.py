@@ -396,7 +396,7 @@ def keep_aside(db_path: Path, label: str) -> Path:
         aside = db_path.with_name(f"{db_path.name}.{label}-{stamp}-{number}")
     for suffix in ("", "-wal"):
         source = Path(f"{db_path}{suffix}")
-        if source.exists():
+        if source.exists() and (suffix == "" or source.stat().st_size > 0):
             _link_or_copy(source, Path(f"{aside}{suffix}"))
     _fsync_folder(db_path.parent)
     return aside

@@ -103,12 +103,13 @@ def with_advice(error: LibraryDamagedError, backups_dir: str | os.PathLike[str])
     return advised
 
 
-def open_for_writing(db_path: str | os.PathLike[str], backups_dir: str | os.PathLike[str], *,
-                     full: bool = False) -> tuple[Library, list[str]]:
+def open_for_writing(db_path: str | os.PathLike[str],
+                     backups_dir: str | os.PathLike[str]) -> tuple[Library, list[str]]:
     """The library, opened for writing only when it passes its check; and notices for the author.
 
-    Every command that writes goes through here (the editor with ``full=True``: the whole
-    integrity check including the search index; the CLI with ``PRAGMA quick_check``). A damaged,
+    Everything that writes opens the library through here, the editor and the CLI alike, with
+    the same check (``PRAGMA quick_check`` and FTS5's check of the search index), so they refuse
+    the same files with the same message. ``writer-app check`` runs the full integrity check. A damaged,
     empty or unrecognisable file raises :class:`LibraryDamagedError` carrying
     :func:`damaged_library_message`; busy raises ``LibraryBusyError``. The one exception: an
     *empty* file when there is no backup at all holds nothing that could be lost or restored, so
@@ -128,7 +129,7 @@ def open_for_writing(db_path: str | os.PathLike[str], backups_dir: str | os.Path
             return Library.open(path), [notice]
         raise with_advice(exc, backups_dir) from exc
     try:
-        problems = library.integrity_check() if full else library.quick_check()
+        problems = library.quick_check(search_index=True)
     except BaseException:
         library.close()
         raise

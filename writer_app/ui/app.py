@@ -73,7 +73,7 @@ def open_library(paths: ProfilePaths, ask_restore: AskRestore, notices: list[str
 
     notices = [] if notices is None else notices
     try:
-        library, found = open_for_writing(paths.database, paths.backups, full=True)
+        library, found = open_for_writing(paths.database, paths.backups)
     except LibraryDamagedError as exc:
         problem = str(exc)
         good = backups.latest_good_backup(paths.backups)
