@@ -165,6 +165,7 @@ def make_backup(db_path: str | Path, backups_dir: str | Path, keep: int = 10,
     if source is None and probe_library(db_path) != SQLITE:
         raise UserError(f"there is no library at {db_path} to back up")
     backups_dir.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(backups_dir)  # first: a crashed copy's space may be needed for this one
     final = _new_name(backups_dir)
     partial = backups_dir / f".{final.name}.partial"
     own = source is None
