@@ -71,8 +71,9 @@ def _open_existing(args: argparse.Namespace):
 
 
 def _open_for_writing(paths):
-    """The guard every command that writes opens the library through: a library that fails
-    ``PRAGMA quick_check`` (or is empty, or not SQLite) is refused with the editor's message."""
+    """The guard every command that writes opens the library through: a library that fails its
+    integrity check (``quick_check`` and more), is empty or is not SQLite is refused with the
+    editor's own message (``storage.health.open_for_writing``)."""
     from writer_app.storage.db import LibraryDamagedError
     from writer_app.storage.health import open_for_writing
 

@@ -108,8 +108,9 @@ def open_for_writing(db_path: str | os.PathLike[str],
     """The library, opened for writing only when it passes its check; and notices for the author.
 
     Everything that writes opens the library through here, the editor and the CLI alike, with
-    the same check (``PRAGMA quick_check`` and FTS5's check of the search index), so they refuse
-    the same files with the same message. ``writer-app check`` runs the full integrity check. A damaged,
+    the same check (``PRAGMA integrity_check``, a superset of ``quick_check`` that costs little
+    more next to FTS5's check of the search index, which it includes), so they refuse the same
+    files with the same message. A damaged,
     empty or unrecognisable file raises :class:`LibraryDamagedError` carrying
     :func:`damaged_library_message`; busy raises ``LibraryBusyError``. The one exception: an
     *empty* file when there is no backup at all holds nothing that could be lost or restored, so
@@ -129,7 +130,7 @@ def open_for_writing(db_path: str | os.PathLike[str],
             return Library.open(path), [notice]
         raise with_advice(exc, backups_dir) from exc
     try:
-        problems = library.quick_check(search_index=True)
+        problems = library.integrity_check()
     except BaseException:
         library.close()
         raise
