@@ -305,24 +305,17 @@ class Library:
     def readonly(self) -> bool:
         return self._store.readonly
 
-    def quick_check(self, search_index: bool = False) -> list[str]:
+    def quick_check(self) -> list[str]:
         """``PRAGMA quick_check``: ``["ok"]`` when the file's structure is sound (reads every page
-        once, no write lock). ``search_index=True`` adds FTS5's own check of the full-text index
-        (see :meth:`integrity_check` for its locking). Commands that write refuse a library that
-        fails it."""
+        once, needs no write lock). Read-only commands refuse a library that fails it; writers
+        check with :meth:`integrity_check`."""
         with self._store.lock:
             try:
-                problems = [row[0] for row in self._store.conn.execute("PRAGMA quick_check")]
+                return [row[0] for row in self._store.conn.execute("PRAGMA quick_check")]
             except sqlite3.DatabaseError as exc:
                 if is_busy(exc):
                     raise busy_error(self.path, "check the library") from exc
                 return [f"database: {exc}"]
-            if search_index and problems == ["ok"]:
-                try:
-                    fts_check(self._store)
-                except sqlite3.DatabaseError as exc:
-                    problems = [f"full-text index: {exc}"]
-            return problems
 
     def integrity_check(self) -> list[str]:
         """``["ok"]`` when the file and the full-text index are sound.

@@ -117,8 +117,7 @@ def backup_gap(current: str | Path, backup: str | Path) -> str:
         return f"The current file holds nothing newer than the backup{partly}."
     shown = ", ".join(f"“{d.title}” ({d.words:,} words)" for d in newer[:5])
     more = f" and {len(newer) - 5} more" if len(newer) > 5 else ""
-    return (f"The backup lacks {len(newer)} document(s) changed after it{partly}: {shown}{more}. "
-            "The current file is kept aside, so that text can still be salvaged from it.")
+    return f"The backup lacks {len(newer)} document(s) changed after it{partly}: {shown}{more}."
 
 
 def salvage_library(damaged: str | Path, dest: str | Path) -> SalvageReport:

@@ -51,7 +51,7 @@ def _ask_restore_dialog(problem: str, backup: Path) -> bool:
     answer = QMessageBox.question(
         None, "The library cannot be opened",
         f"{problem}\n\nRestore {backup.name}? The current file is kept beside the library either way, "
-        "so nothing in it is deleted.",
+        "so nothing in it is deleted and its newer text can still be salvaged from it.",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
 
