@@ -33,16 +33,57 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.set_defaults(func=cmd_projects)
 
     p = subparsers.add_parser("check", parents=[common], help="check the library's integrity and its backups")
+    p.add_argument("--restore", action="store_true",
+                   help="replace a damaged library with the newest good backup (the damaged file is kept aside)")
+    p.add_argument("--salvage", metavar="DIR",
+                   help="copy everything still readable into a new profile in DIR (open it with --data-dir DIR)")
     p.set_defaults(func=cmd_check)
 
 
+# What the CLI adds to storage.health.damaged_library_message (which the editor shows too).
+DAMAGED_HINT = ("`writer-app check` shows what that backup lacks; `writer-app check --restore` restores it "
+                "(the damaged file is kept aside) and `writer-app check --salvage DIR` copies what is still readable.")
+
+
+def _damaged(error: Exception) -> UserError:
+    return UserError(f"{error} {DAMAGED_HINT}")
+
+
 def _open_existing(args: argparse.Namespace):
+    """For commands that only read (projects, export): read-only (works on read-only media), and
+    refused with the shared damaged-library message when the file fails ``PRAGMA quick_check``."""
     from writer_app.storage import Library
+    from writer_app.storage.db import LibraryDamagedError
+    from writer_app.storage.health import MISSING, failed_check, probe_library, with_advice
 
     paths = profile_paths(args.data_dir)
-    if not paths.database.exists():
-        raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
-    return Library.open(paths.database)
+    try:
+        if probe_library(paths.database) == MISSING:
+            raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
+        library = Library.open(paths.database, readonly=True)
+    except LibraryDamagedError as exc:
+        raise _damaged(with_advice(exc, paths.backups)) from exc
+    problems = library.quick_check()
+    if problems != ["ok"]:
+        library.close()
+        raise _damaged(with_advice(failed_check(paths.database, problems), paths.backups))
+    return library
+
+
+def _open_for_writing(paths):
+    """The guard every command that writes opens the library through: a library that fails its
+    integrity check (``quick_check`` and more), is empty or is not SQLite is refused with the
+    editor's own message (``storage.health.open_for_writing``)."""
+    from writer_app.storage.db import LibraryDamagedError
+    from writer_app.storage.health import open_for_writing
+
+    try:
+        library, notices = open_for_writing(paths.database, paths.backups)
+    except LibraryDamagedError as exc:
+        raise _damaged(exc) from exc
+    for notice in notices:
+        print(f"writer-app: note: {notice}", file=sys.stderr)
+    return library
 
 
 def _project(lib, title: str):
@@ -54,12 +95,11 @@ def _project(lib, title: str):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from writer_app.storage import Library
     from writer_app.storage.importer import import_path
     from writer_app.storage.lock import ProfileLock
 
     paths = profile_paths(args.data_dir).ensure()
-    with ProfileLock(paths.lock_file), Library.open(paths.database) as lib:
+    with ProfileLock(paths.lock_file), _open_for_writing(paths) as lib:
         project = import_path(lib, Path(args.path), project_title=args.project)
         nodes = [n for n in lib.nodes(project.id) if n.kind != "folder"]
         print(f"imported into “{project.title}”: {len(nodes)} documents, "
@@ -89,13 +129,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
-    from writer_app.storage import Library
-
     paths = profile_paths(args.data_dir)
-    if not paths.database.exists():
+    if not paths.database.exists() and not paths.database.is_symlink():
         print("no projects yet")
         return 0
-    with Library.open(paths.database) as lib:
+    with _open_existing(args) as lib:
         summaries = lib.list_projects()
     if not summaries:
         print("no projects yet")
@@ -107,25 +145,69 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from writer_app.storage.backup import latest_good_backup, list_backups
+    """Exit 0 when the library is sound (or was just restored), 1 when it is damaged; busy is exit 2."""
+    from writer_app.storage import Library
+    from writer_app.storage.backup import describe_backup, latest_good_backup, list_backups
+    from writer_app.storage.db import LibraryDamagedError
+    from writer_app.storage.health import MISSING, damaged_library_message, failed_check, probe_library
+    from writer_app.storage.salvage import backup_gap
 
     paths = profile_paths(args.data_dir)
-    with _open_existing(args) as lib:
-        problems = lib.integrity_check()
+    damage = None
+    try:
+        if probe_library(paths.database) == MISSING:
+            raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
+        with Library.open(paths.database, readonly=True) as lib:
+            problems = lib.integrity_check()
+        if problems != ["ok"]:
+            damage = failed_check(paths.database, problems)
+    except LibraryDamagedError as exc:
+        damage = exc
     backups = list_backups(paths.backups)
     good = latest_good_backup(paths.backups) if backups else None
-    if problems == ["ok"]:
+    if damage is None:
         print(f"library {paths.database}: ok")
     else:
-        print(f"library {paths.database}: {len(problems)} problem(s)")
-        for line in problems[:20]:
+        print(f"library {paths.database}: damaged ({len(damage.problems)} problem(s))")
+        for line in damage.problems[:20]:
             print(f"  {line}")
     if good:
-        print(f"backups: {len(backups)}, latest good {good.name}")
+        print(f"backups: {len(backups)}, latest good {describe_backup(good)}")
     else:
         print(f"backups: {len(backups)}" + (", none passes its check" if backups else " (none yet)"))
-    if problems != ["ok"]:
-        print("writer-app: error: the library failed its integrity check"
-              + (f"; restore {good.name}" if good else ""), file=sys.stderr)
-        return 1
+    if args.salvage:
+        _salvage(paths.database, Path(args.salvage))
+    if damage is None:
+        if args.restore:
+            raise UserError("the library is sound, so --restore did nothing (it only replaces a damaged library)")
+        return 0
+    if good is not None:
+        print(backup_gap(paths.database, good))
+    if args.restore:
+        return _restore(paths, good, damage)
+    print(f"writer-app: error: {damaged_library_message(damage, paths.backups)} {DAMAGED_HINT}", file=sys.stderr)
+    return 1
+
+
+def _restore(paths, good, damage) -> int:
+    from writer_app.storage.backup import restore_backup
+    from writer_app.storage.health import damaged_library_message
+    from writer_app.storage.lock import ProfileLock
+
+    if good is None:
+        raise UserError(damaged_library_message(damage, paths.backups))
+    with ProfileLock(paths.lock_file):  # never under an open editor
+        aside = restore_backup(good, paths.database)
+    kept = f"; the damaged file is kept as {aside.name}" if aside else ""
+    print(f"restored {good.name} into {paths.database}{kept}")
     return 0
+
+
+def _salvage(database: Path, folder: Path) -> None:
+    from writer_app.storage.salvage import salvage_library
+
+    target = profile_paths(folder)
+    if target.database == profile_paths(database.parent).database:
+        raise UserError("--salvage needs a new folder, not the profile being checked")
+    report = salvage_library(database, target.database)
+    print(f"salvaged {report.summary()} into {target.database}; open it with `writer-app --data-dir {target.data}`")

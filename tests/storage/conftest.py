@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -37,3 +40,35 @@ def hongloumeng_path(tmp_path) -> Path:
     target = tmp_path / "hongloumeng-ch1-10.txt"
     shutil.copyfile(FIXTURES / "hongloumeng-ch1-10.txt", target)
     return target
+
+
+def age_backup(path: Path, seconds: float) -> Path:
+    """Rename a backup as if it had been taken ``seconds`` earlier (retention goes by the name)."""
+    from writer_app.storage.backup import list_backups
+
+    info = next(b for b in list_backups(path.parent) if b.path == path)
+    return rename_backup(path, info.created_at - seconds)
+
+
+def rename_backup(path: Path, when: float) -> Path:
+    stamp = datetime.fromtimestamp(when, UTC).strftime("%Y%m%d-%H%M%S-%f")
+    target = path.with_name(f"library-{stamp}.sqlite3")
+    os.replace(path, target)
+    return target
+
+
+def damage_pages(db: Path, table: str = "texts") -> None:
+    """Overwrite the header of a b-tree page of ``table`` in the middle of the file, as a failing
+    disk would: SQLite's quick_check finds it, and reading that table may fail."""
+    conn = sqlite3.connect(db)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = [row[0] for row in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno", (table,))]
+    finally:
+        conn.close()
+    assert pages, f"{table} has no leaf page to damage"
+    page = pages[len(pages) // 2]
+    with open(db, "r+b") as handle:
+        handle.seek((page - 1) * page_size + 8)
+        handle.write(b"\x5a" * 32)

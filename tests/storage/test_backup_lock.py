@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.storage.conftest import age_backup
 from writer_app.errors import UserError
 from writer_app.storage import Library
 from writer_app.storage.backup import (
@@ -64,13 +65,26 @@ def test_backup_if_due_only_when_changed_and_interval_passed(tmp_path):
         assert backup_if_due(lib, backups, interval_minutes=10) is not None  # first: always
         lib.create_node(p.id, "chapter", "C", text="new text")
         assert backup_if_due(lib, backups, interval_minutes=10) is None  # too soon
-        old = list_backups(backups)[0].path
-        past = time.time() - 3600
-        os.utime(old, (past, past))
-        os.utime(db, (past, past))
+        old = age_backup(list_backups(backups)[0].path, 3600)
         made = backup_if_due(lib, backups, interval_minutes=10)
         assert made is not None and made != old
         assert backup_if_due(lib, backups, interval_minutes=0) is None  # nothing changed since
+        age_backup(made, 3600)
+        assert backup_if_due(lib, backups, interval_minutes=10) is None  # old, but nothing changed
+
+
+def test_reopening_an_unchanged_library_makes_no_new_backup(tmp_path):
+    """The app used to back up on every start; now only when the content differs from the newest."""
+    db = tmp_path / "library.sqlite3"
+    backups = tmp_path / "backups"
+    with Library.open(db) as lib:
+        lib.create_node(lib.create_project("B").id, "chapter", "C", text="some words")
+        age_backup(lib.make_backup(backups), 86_400)
+    for _ in range(12):
+        with Library.open(db) as lib:
+            lib.integrity_check()
+            assert backup_if_due(lib, backups, interval_minutes=10) is None
+    assert len(list_backups(backups)) == 1
 
 
 def test_profile_lock_blocks_a_second_instance_and_frees_on_death(tmp_path):

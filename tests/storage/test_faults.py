@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _kill_test_module():
     spec = importlib.util.spec_from_file_location("kill_test", REPO / "scripts" / "kill_test.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules["kill_test"] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -196,9 +197,12 @@ def test_library_file_deleted_or_replaced_while_open_is_a_failed_save_not_a_sile
 
 
 @pytest.mark.slow
-def test_kill_9_during_saves_and_imports_never_tears_the_database(tmp_path):
+def test_kill_9_during_saves_imports_backups_and_exports_never_tears_or_loses_anything(tmp_path):
     kill_test = _kill_test_module()
-    assert kill_test.run(kills=15, folder=tmp_path, seed=7, verbose=False) == 0
+    report = kill_test.run(kills=16, folder=tmp_path, seed=7, verbose=False)
+    assert report.clean, report.summary()
+    assert report.phases["backup"] >= 1 and report.phases["export"] >= 1, report.summary()
+    assert report.phases["import"] >= 1 and report.phases["save"] >= 1, report.summary()
     assert kill_test.verify(tmp_path / "library.sqlite3") == []
     with Library.open(tmp_path / "library.sqlite3") as lib:
         assert lib.integrity_check() == ["ok"]
@@ -215,3 +219,25 @@ def test_verifier_detects_a_torn_text(tmp_path):
         torn = kill_test.make_text(0, 3)[:40] + kill_test.make_text(0, 4)[40:]
         lib.connection.execute("UPDATE texts SET body = ? WHERE node_id = ?", (torn, node.id))
     assert kill_test.verify(path) != []
+
+
+def test_verifier_detects_a_lost_acknowledged_save_and_a_torn_export(tmp_path):
+    kill_test = _kill_test_module()
+    path = tmp_path / "library.sqlite3"
+    with Library.open(path) as lib:
+        p = lib.create_project("kill test")
+        lib.create_node(p.id, "chapter", "doc 0", text=kill_test.make_text(0, 3))
+    assert kill_test.verify(path, {0: 3}) == []
+    assert kill_test.verify(path, {0: 4}) == ["doc 0: acknowledged version 4 lost (holds 3)"]
+    assert kill_test.verify(path, {}, {"import 1 2"}) == ["acknowledged import 'import 1 2' lost"]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    from writer_app.storage.exporter import export_project
+
+    with Library.open(path) as lib:
+        for number in range(1, kill_test.DOCS):
+            lib.create_node(p.id, "chapter", f"doc {number}", text=kill_test.make_text(number, 1))
+        whole = export_project(lib, p.id, "md", exports / "export-1-1-1.md")
+    assert kill_test.verify_exports(exports) == []
+    whole.write_text(whole.read_text(encoding="utf-8")[:-200], encoding="utf-8")
+    assert kill_test.verify_exports(exports) != []

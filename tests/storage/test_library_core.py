@@ -147,7 +147,7 @@ def test_batch_is_all_or_nothing(lib, project):
 def test_not_a_database_is_refused_clearly(tmp_path):
     bad = tmp_path / "library.sqlite3"
     bad.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(UserError, match="damaged|not a database"):
+    with pytest.raises(UserError, match="damaged|not an SQLite database"):
         Library.open(bad)
     other = tmp_path / "other.sqlite3"
     conn = sqlite3.connect(other)

@@ -128,3 +128,120 @@ def test_sigterm_closes_the_app_and_saves(tmp_path):
     child.wait(60)
     assert child.returncode == 0, child.stderr.read()
     assert settings.exists() and "window" in settings.read_text(encoding="utf-8")
+
+
+def _write_novel(qtbot, profile: Path, words: str) -> None:
+    """Start the app on ``profile``, type ``words`` into the open chapter, close (saves)."""
+    window = build_main_window(profile, extensions=())
+    qtbot.addWidget(window)
+    window.editor.insertPlainText(words)
+    window.close()
+
+
+def _backup_contents(profile: Path) -> list[str]:
+    from writer_app.storage.backup import list_backups
+
+    texts = []
+    for info in list_backups(profile / "backups"):
+        with Library.open(info.path, readonly=True) as lib:
+            texts.append(" ".join(lib.get_text(n.id) for s in lib.list_projects() for n in lib.nodes(s.project.id)))
+    return texts
+
+
+NOVEL_TEXT = "The only copy of my novel, typed before the file went empty. " * 30
+
+
+def test_eleven_starts_with_an_empty_library_lose_nothing(qtbot, profile_dir):
+    """A 0-byte library used to open as a new one, and each start's backup rotated the novel away."""
+    _write_novel(qtbot, profile_dir, NOVEL_TEXT)
+    with Library.open(profile_dir / "library.sqlite3") as lib:  # "Back Up Now" after the writing
+        lib.make_backup(profile_dir / "backups")
+    assert any(NOVEL_TEXT.strip() in text for text in _backup_contents(profile_dir))
+    db = profile_dir / "library.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"")  # a sync tool or a full disk left the library empty
+    asked: list[str] = []
+    for _ in range(12):
+        with pytest.raises(UserError) as info:
+            build_main_window(profile_dir, ask_restore=lambda problem, backup: asked.append(problem) or False,
+                              extensions=())
+        assert "is empty (0 bytes)" in str(info.value) and "left as it is" in str(info.value)
+    assert len(asked) == 12 and "the newest good backup is library-" in asked[0]
+    assert db.stat().st_size == 0  # never replaced by a new library
+    assert any(NOVEL_TEXT.strip() in text for text in _backup_contents(profile_dir))
+    restored = build_main_window(profile_dir, ask_restore=lambda problem, backup: True, extensions=())
+    qtbot.addWidget(restored)
+    assert NOVEL_TEXT.strip() in restored.editor.toPlainText()
+    assert any("Restored library-" in notice for notice in restored.startup_notices)
+    restored.close()
+
+
+def test_an_empty_library_and_no_backup_is_set_aside_and_said_so(qtbot, profile_dir):
+    profile_dir.mkdir(parents=True)
+    (profile_dir / "library.sqlite3").write_bytes(b"")
+    window = build_main_window(profile_dir, ask_restore=lambda *a: pytest.fail("nothing to restore"),
+                               extensions=())
+    qtbot.addWidget(window)
+    assert [n for n in window.startup_notices if "set aside as library.sqlite3.empty-" in n]
+    assert [p.stat().st_size for p in profile_dir.glob("library.sqlite3.empty-*")] == [0]
+    assert window.current_project.title == "My Novel"
+    window.close()
+
+
+def test_restarting_does_not_back_up_an_unchanged_library(qtbot, profile_dir):
+    from writer_app.storage.backup import list_backups
+
+    _write_novel(qtbot, profile_dir, "A few words.")
+    for _ in range(3):
+        window = build_main_window(profile_dir, extensions=())
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: window.db.pending == 0, timeout=5000)  # noqa: B023 - waited here
+        window.close()
+    assert len(list_backups(profile_dir / "backups")) == 1  # the first start's, not one per start
+
+
+def test_a_busy_library_is_not_offered_a_restore(qtbot, profile_dir, monkeypatch):
+    import sqlite3
+
+    from writer_app.storage import db as storage_db
+
+    _write_novel(qtbot, profile_dir, "Words that a restore would roll back.")
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(storage_db, "BUSY_RETRY_SECONDS", 0.5)
+    holder = sqlite3.connect(profile_dir / "library.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another program holds a write transaction past the busy timeout
+    asked = []
+    try:
+        with pytest.raises(UserError) as info:
+            build_main_window(profile_dir, ask_restore=lambda *a: asked.append(a) or True, extensions=())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert asked == []
+    assert "another program is using the library" in str(info.value)
+    assert "integrity" not in str(info.value) and "damaged" not in str(info.value)
+
+
+def test_the_restore_offer_says_what_the_backup_lacks_and_matches_the_cli(qtbot, profile_dir, capsys):
+    from tests.storage.conftest import damage_pages
+    from writer_app.cli import main
+
+    _write_novel(qtbot, profile_dir, "Chapter one, in the backup. " * 50)
+    with Library.open(profile_dir / "library.sqlite3") as lib:
+        project = lib.list_projects()[0].project
+        for number in range(2, 30):
+            lib.create_node(project.id, "chapter", f"Chapter {number}", text=f"Chapter {number}, newer. " * 120)
+    damage_pages(profile_dir / "library.sqlite3", "texts")
+    assert main(["import", str(profile_dir / "missing.md"), "--data-dir", str(profile_dir)]) == 2
+    cli_message = capsys.readouterr().err.strip().removeprefix("writer-app: error: ")
+    asked: list[str] = []
+    with pytest.raises(UserError):
+        build_main_window(profile_dir, ask_restore=lambda problem, backup: asked.append(problem) or False,
+                          extensions=())
+    [problem] = asked
+    shared = problem.split(" The backup lacks")[0]
+    assert cli_message.startswith(shared)  # one message for the CLI and the editor
+    assert "failed its integrity check" in shared
+    # Chapter 1 was typed after the start-up backup too; the damaged texts table still names them all.
+    assert "The backup lacks 29 document(s) changed after it" in problem and "“Chapter 2”" in problem

@@ -17,8 +17,18 @@ from typing import Any
 from writer_app.errors import UserError
 from writer_app.storage import adapters as adapter_store
 from writer_app.storage import bible, projects, revisions, search, tree
-from writer_app.storage.db import Store, connect, enable_durability, explain_sqlite_error, utc_now
+from writer_app.storage.db import (
+    Store,
+    busy_error,
+    connect,
+    enable_durability,
+    explain_sqlite_error,
+    is_busy,
+    retry_while_busy,
+    utc_now,
+)
 from writer_app.storage.documents import counts_for, get_text, read_text, write_text
+from writer_app.storage.health import MISSING, probe_library
 from writer_app.storage.models import (
     Adapter,
     BibleEntry,
@@ -29,6 +39,7 @@ from writer_app.storage.models import (
     SaveResult,
     SearchHit,
 )
+from writer_app.storage.readonly import fts_check, open_readonly_store
 from writer_app.storage.schema import check_openable, migrate
 from writer_app.storage.textnorm import clean_text
 
@@ -42,19 +53,36 @@ class Library:
 
     # -- lifecycle ---------------------------------------------------------
     @classmethod
-    def open(cls, db_path: str | Path) -> Library:
-        """Create or migrate the database; UserError if it is newer or damaged."""
+    def open(cls, db_path: str | Path, readonly: bool = False) -> Library:
+        """Create (only when the file is missing) or migrate the database.
+
+        Raises :class:`LibraryDamagedError` for a file that is there but is not a sound library
+        (0 bytes, not SQLite, malformed), :class:`LibraryBusyError` when another program keeps it
+        locked past ``db.BUSY_RETRY_SECONDS``, UserError for a newer or foreign database; none of
+        them writes a byte. ``readonly=True`` opens for reading on read-only media too (and never
+        creates or migrates anything; an older library is upgraded in a private copy).
+        """
         path = Path(db_path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"could not create the library folder {path.parent}: {exc.strerror}") from exc
+        state = probe_library(path)
+        if readonly:
+            if state == MISSING:
+                raise UserError(f"there is no library at {path}")
+            return cls(open_readonly_store(path))
+        if state == MISSING:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UserError(f"could not create the library folder {path.parent}: {exc.strerror}") from exc
         conn = connect(path)
-        try:
-            conn.row_factory = sqlite3.Row
+
+        def prepare() -> None:
             check_openable(conn, path)
             enable_durability(conn)
             migrate(conn, path)
+
+        try:
+            conn.row_factory = sqlite3.Row
+            retry_while_busy(prepare, path, "open the library")
         except sqlite3.Error as exc:
             conn.close()
             raise explain_sqlite_error(exc, f"open the library {path}") from exc
@@ -266,15 +294,46 @@ class Library:
         with self._store.lock:
             return make_backup(self.path, backups_dir, keep, source=self._store.conn)
 
+    def content_signature(self) -> str:
+        """Changes whenever the author's content does; equal to a backup's when nothing is new."""
+        from writer_app.storage.backup import content_signature
+
+        with self._store.lock:
+            return content_signature(self._store.conn)
+
+    @property
+    def readonly(self) -> bool:
+        return self._store.readonly
+
+    def quick_check(self) -> list[str]:
+        """``PRAGMA quick_check``: ``["ok"]`` when the file's structure is sound (reads every page
+        once, needs no write lock). Read-only commands refuse a library that fails it; writers
+        check with :meth:`integrity_check`."""
+        with self._store.lock:
+            try:
+                return [row[0] for row in self._store.conn.execute("PRAGMA quick_check")]
+            except sqlite3.DatabaseError as exc:
+                if is_busy(exc):
+                    raise busy_error(self.path, "check the library") from exc
+                return [f"database: {exc}"]
+
     def integrity_check(self) -> list[str]:
-        """``["ok"]`` when the file and the full-text index are sound."""
+        """``["ok"]`` when the file and the full-text index are sound.
+
+        The full-text check is an INSERT, so it needs the write lock: while another program
+        holds it we wait (``db.retry_while_busy``) and then raise :class:`LibraryBusyError`
+        rather than report the lock as damage. On a read-only library it runs on a private
+        copy.
+        """
         with self._store.lock:
             try:
                 problems = [row[0] for row in self._store.conn.execute("PRAGMA integrity_check")]
-                try:
-                    self._store.conn.execute("INSERT INTO texts_fts(texts_fts, rank) VALUES ('integrity-check', 1)")
-                except sqlite3.DatabaseError as exc:
-                    problems = [p for p in problems if p != "ok"] + [f"full-text index: {exc}"]
             except sqlite3.DatabaseError as exc:
+                if is_busy(exc):
+                    raise busy_error(self.path, "check the library") from exc
                 return [f"database: {exc}"]
+            try:
+                fts_check(self._store)
+            except sqlite3.DatabaseError as exc:
+                problems = [p for p in problems if p != "ok"] + [f"full-text index: {exc}"]
             return problems

@@ -14,7 +14,6 @@ import importlib
 import logging
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -43,50 +42,53 @@ FIRST_PROJECT_TITLE = "My Novel"
 STARTUP_WAIT_MS = 20_000
 
 # ask_restore(problem, backup_path) -> True to restore that backup over the damaged database.
+# ``problem`` says what was found (storage.health.damaged_library_message, as the CLI says it)
+# and what the backup lacks compared with the current file.
 AskRestore = Callable[[str, Path], bool]
 
 
 def _ask_restore_dialog(problem: str, backup: Path) -> bool:
     answer = QMessageBox.question(
-        None, "The library is damaged",
-        f"{problem}\n\nThe library was not opened, so nothing more can be lost. Restore the latest good "
-        f"backup ({backup.name})? The damaged file is kept beside it.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        None, "The library cannot be opened",
+        f"{problem}\n\nRestore {backup.name}? The current file is kept beside the library either way, "
+        "so nothing in it is deleted and its newer text can still be salvaged from it.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
 
 
-def open_library(paths: ProfilePaths, ask_restore: AskRestore) -> Any:
-    """Open the profile's library for writing only if it passes its integrity check."""
+def open_library(paths: ProfilePaths, ask_restore: AskRestore, notices: list[str] | None = None) -> Any:
+    """Open the profile's library for writing only if it passes its integrity check.
+
+    A damaged, empty (0 bytes) or unrecognisable file is never opened or replaced by a new
+    library: the author is told what was found and what the newest good backup lacks, and
+    asked before it is restored. Busy (another program holds the lock) is raised as it is,
+    with no restore offer. ``notices`` collects what the author should be told afterwards
+    (an empty file set aside, a restore done).
+    """
     from writer_app.storage import Library
-
-    problem = ""
-    try:
-        library = Library.open(paths.database)
-    except UserError as exc:
-        if not _looks_damaged(exc):  # newer version, not our file, busy, read-only: a backup won't help
-            raise
-        problem = str(exc)
-    else:
-        report = library.integrity_check()
-        if report == ["ok"]:
-            return library
-        library.close()
-        problem = "The library failed its integrity check: " + "; ".join(report[:3])
     from writer_app.storage import backup as backups
+    from writer_app.storage.db import LibraryDamagedError
+    from writer_app.storage.health import open_for_writing
+    from writer_app.storage.salvage import backup_gap
 
-    good = backups.latest_good_backup(paths.backups)
-    if good is None:
-        raise UserError(f"{problem} No good backup was found in {paths.backups}.")
-    if not ask_restore(problem, Path(good)):
-        raise UserError(f"{problem} The library was left as it is.")
-    backups.restore_backup(good, paths.database)
-    return Library.open(paths.database)
-
-
-def _looks_damaged(exc: UserError) -> bool:
-    cause = exc.__cause__
-    corrupt = isinstance(cause, sqlite3.DatabaseError) and not isinstance(cause, sqlite3.OperationalError)
-    return corrupt or "damaged" in str(exc) or "malformed" in str(exc)
+    notices = [] if notices is None else notices
+    try:
+        library, found = open_for_writing(paths.database, paths.backups)
+    except LibraryDamagedError as exc:
+        problem = str(exc)
+        good = backups.latest_good_backup(paths.backups)
+        if good is None:
+            raise
+        if exc.kind in ("corrupt", "unreadable"):
+            problem = f"{problem} {backup_gap(paths.database, good)}"
+        if not ask_restore(problem, Path(good)):
+            raise UserError(f"{exc} The library was left as it is.") from exc
+        aside = backups.restore_backup(good, paths.database)
+        kept = f"; the file it replaced is kept as {aside.name}" if aside else ""
+        notices.append(f"Restored {Path(good).name}{kept}.")
+        return Library.open(paths.database)
+    notices.extend(found)
+    return library
 
 
 def ensure_first_project(library: Any) -> None:
@@ -132,7 +134,8 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     paths = profile_paths(data_dir).ensure()
     settings = load_settings(paths)
     settings.theme = apply_theme(app, settings.theme)
-    library = open_library(paths, ask_restore or _ask_restore_dialog)
+    notices: list[str] = []
+    library = open_library(paths, ask_restore or _ask_restore_dialog, notices)
     first_run = welcome and not library.list_projects()
     if not first_run:
         ensure_first_project(library)
@@ -156,7 +159,11 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
         open_welcome(window)  # its choice (or Skip) opens a project; the window is usable meanwhile
     else:
         _open_last_place(window)
-    window.backups.backup_now(quiet=True)
+    window.backups.backup_if_due()  # at start only when due: never a copy per start
+    for notice in notices:
+        log.warning("%s", notice)
+        window.status.show_message(notice, 30_000)
+    window.startup_notices = notices
     return window
 
 
