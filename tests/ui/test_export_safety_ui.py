@@ -132,3 +132,16 @@ def test_preview_shows_hostile_links_as_plain_text(qtbot, main_window):
     hrefs = re.findall(r'href="([^"]*)"', window.preview.toHtml())
     assert hrefs == ["https://example.org"]
     assert "bad also and good with a < b." in window.preview.toPlainText()
+
+
+def test_where_the_native_dialog_has_asked_the_app_does_not_ask_again(qtbot, main_window, tmp_path, monkeypatch):
+    window = main_window
+    type_and_save(qtbot, window, "Asked once.")
+    out = tmp_path / "book.md"
+    out.write_text("old", encoding="utf-8")
+    monkeypatch.setattr(file_ops, "NATIVE_SAVE_DIALOG_CONFIRMS", True)  # as on macOS
+    dialogs = Dialogs(monkeypatch, out)
+    file_ops.export(window, True)
+    qtbot.waitUntil(lambda: "Asked once." in out.read_text(encoding="utf-8"), timeout=5000)
+    wait_idle(qtbot, window)
+    assert dialogs.questions == []
