@@ -4,12 +4,17 @@ permissions a file the user creates would get, and a rename never lands on a pip
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from writer_app.atomic_write import atomic_write
+
+REPO = str(Path(__file__).resolve().parent.parent)
 
 
 def test_new_contents_replace_the_old(tmp_path):
@@ -87,3 +92,31 @@ def test_without_replace_a_file_that_appeared_meanwhile_is_left_alone(tmp_path):
         handle.write("the export")
     assert (tmp_path / "fresh.md").read_text(encoding="utf-8") == "the export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.md", "fresh.md"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kill -9 and process ids")
+def test_a_temporary_left_by_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    target = tmp_path / "book.md"
+    target.write_text("yesterday's export", encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from writer_app.atomic_write import atomic_write\n"
+        "with atomic_write(sys.argv[1]) as handle:\n"
+        "    handle.write('half an export')\n"
+        "    handle.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], env={**os.environ, "PYTHONPATH": REPO},
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    left = [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert len(left) == 1 and target.read_text(encoding="utf-8") == "yesterday's export"
+    # A writer that is still running keeps its temporary; the dead one's goes.
+    alive = tmp_path / f".book.md.{os.getppid()}.0123abcd.partial"
+    alive.write_text("another process is writing", encoding="utf-8")
+    other = tmp_path / ".notes.md.999999999.0123abcd.partial"
+    other.write_text("someone else's file", encoding="utf-8")
+    with atomic_write(target) as handle:
+        handle.write("today's export")
+    assert target.read_text(encoding="utf-8") == "today's export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["book.md", alive.name, other.name])

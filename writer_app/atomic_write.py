@@ -3,7 +3,9 @@
 Settings, exports, the trainer's job and dataset files all need this: write
 to a temporary file beside the target, flush it to disk, then rename it over
 the target (a rename within one folder is atomic). A crash or a full disk
-part way leaves the previous file untouched and no stray temporary.
+part way leaves the previous file untouched and no stray temporary; one
+that a killed process left behind is removed by the next write of the same
+file.
 
 The new file gets the permissions of a file the user creates (``0666`` less
 the umask, so usually ``0644``), or those of the file it replaces; a rename
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
@@ -25,10 +28,44 @@ from typing import IO, Any
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but is not ours to signal
+    return True
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temporaries that a killed writer of ``target`` left (their process is gone).
+
+    POSIX only: elsewhere ``os.kill(pid, 0)`` is no harmless probe.
+    """
+    if os.name != "posix":
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]{{8}}\.partial")
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match and int(match.group(1)) != os.getpid() and entry.is_file(follow_symlinks=False) \
+                and not _alive(int(match.group(1))):
+            with suppress(OSError):
+                os.unlink(entry.path)
+
+
 def _create_temporary(target: Path) -> tuple[int, Path]:
-    """A new file beside ``target``; the kernel applies the umask to its 0666 (mkstemp's 0600 would not)."""
+    """A new file beside ``target``; the kernel applies the umask to its 0666 (mkstemp's 0600 would not).
+
+    The name carries this process's id so that a later write can tell a leftover from a kill.
+    """
+    _sweep_stale(target)
     for _ in range(100):
-        temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
         try:
             return os.open(temp, _FLAGS, 0o666), temp
         except FileExistsError:
