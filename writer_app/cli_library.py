@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--format", choices=("md", "html", "txt"), default="md", help="output format (default md)")
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the file to write")
     p.add_argument("--document", metavar="NAME", help="export only the document (or folder) with this title")
+    p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("projects", parents=[common], help="list projects with their word counts")
@@ -108,22 +109,27 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from writer_app.storage.export_target import TargetExists
     from writer_app.storage.exporter import export_document, export_project
 
-    with _open_existing(args) as lib:
-        project = _project(lib, args.project)
-        if args.document:
-            wanted = " ".join(args.document.split())
-            nodes = lib.nodes(project.id)
-            matches = [n for n in nodes if n.title == wanted] or [
-                n for n in nodes if n.title.casefold() == wanted.casefold()]
-            if not matches:
-                raise UserError(f"no document titled “{wanted}” in “{project.title}”")
-            if len(matches) > 1:
-                raise UserError(f"{len(matches)} documents are titled “{wanted}”; rename one to export it")
-            out = export_document(lib, matches[0].id, args.format, args.output)
-        else:
-            out = export_project(lib, project.id, args.format, args.output)
+    options = {"overwrite": args.force, "profile": profile_paths(args.data_dir)}
+    try:
+        with _open_existing(args) as lib:
+            project = _project(lib, args.project)
+            if args.document:
+                wanted = " ".join(args.document.split())
+                nodes = lib.nodes(project.id)
+                matches = [n for n in nodes if n.title == wanted] or [
+                    n for n in nodes if n.title.casefold() == wanted.casefold()]
+                if not matches:
+                    raise UserError(f"no document titled “{wanted}” in “{project.title}”")
+                if len(matches) > 1:
+                    raise UserError(f"{len(matches)} documents are titled “{wanted}”; rename one to export it")
+                out = export_document(lib, matches[0].id, args.format, args.output, **options)
+            else:
+                out = export_project(lib, project.id, args.format, args.output, **options)
+    except TargetExists as exc:
+        raise UserError(f"{exc.path} already exists; add --force to replace it") from exc
     print(f"wrote {out}")
     return 0
 

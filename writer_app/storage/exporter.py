@@ -1,17 +1,25 @@
 """Export a project or one document as Markdown, HTML or plain text.
 
-Output is written to a temporary file in the target folder, fsynced and
-renamed over the destination, so a crash never leaves half a manuscript
-where the old export was. Trashed documents are left out.
+The target is checked first (:mod:`writer_app.storage.export_target`): never
+one of the profile's own files, never a link, device, pipe or folder, and an
+existing file only with the author's consent. Output is written to a
+temporary file in the target folder, fsynced and renamed over the
+destination, so a crash or a full disk never leaves half a manuscript where
+the old export was, nor a stray temporary. HTML goes through the same safe
+renderer as the Preview. Trashed documents are left out.
 """
 
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
+from writer_app.paths import ProfilePaths
+from writer_app.storage.export_target import Protected, TargetExists, check_target
+from writer_app.storage.html_render import ManuscriptRenderer
 from writer_app.storage.library import Library
 from writer_app.storage.markdown_io import escape_body, front_matter, heading_line
 from writer_app.storage.models import Node, Project
@@ -60,16 +68,14 @@ def _plain(lib: Library, items: list[tuple[Node, int]], project: Project, with_m
 
 
 def _html(lib: Library, items: list[tuple[Node, int]], project: Project, title: str) -> str:
-    import markdown
-
+    renderer = ManuscriptRenderer()
     chunks = []
     for node, depth in items:
         level = min(depth + 1, 6)
         chunks.append(f"<h{level}>{html.escape(node.title)}</h{level}>")
         body = lib.get_text(node.id)
         if body.strip():
-            # Escape first: a manuscript's "<" is prose, not markup.
-            chunks.append(markdown.markdown(html.escape(body, quote=False)))
+            chunks.append(renderer.render(body))
     author = f'\n<meta name="author" content="{html.escape(project.author)}">' if project.author else ""
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(project.language or "en")}">\n<head>\n<meta charset="utf-8">'
@@ -77,17 +83,32 @@ def _html(lib: Library, items: list[tuple[Node, int]], project: Project, title: 
     )
 
 
-def write_atomically(out: str | Path, content: str) -> Path:
-    out = Path(out).expanduser()
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise UserError(f"the folder {folder} does not exist")
+def write_atomically(out: str | os.PathLike[str], content: str, *, overwrite: bool = False) -> Path:
+    """Write ``content`` to ``out`` whole or not at all; one-line UserError otherwise.
+
+    Without ``overwrite`` a file that appeared at ``out`` meanwhile is left alone.
+    """
+    out = Path(out)
+    existed = out.exists()
     try:
-        with atomic_write(out, newline="\n") as handle:
+        with atomic_write(out, newline="\n", replace=overwrite) as handle:
             handle.write(content)
+    except FileExistsError as exc:
+        raise TargetExists(out) from exc
     except OSError as exc:
-        raise UserError(f"could not write {out}: {exc.strerror or exc}") from exc
+        kept = "; the file already there is unchanged" if existed else ""
+        raise UserError(f"could not write {out}: {exc.strerror or exc}{kept}") from exc
     return out
+
+
+def _target(lib: Library, fmt: str, out: str | os.PathLike[str], overwrite: bool,
+            profile: ProfilePaths | None) -> Path:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    protected = Protected.for_library(lib.path)
+    if profile is not None:
+        protected = protected + Protected.for_profile(profile)
+    return check_target(out, protected, overwrite=overwrite)
 
 
 def _render(lib: Library, project: Project, items: list[tuple[Node, int]], fmt: str, title: str,
@@ -101,16 +122,29 @@ def _render(lib: Library, project: Project, items: list[tuple[Node, int]], fmt: 
     raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def export_project(lib: Library, project_id: int, fmt: str, out: str | Path) -> Path:
+def export_project(lib: Library, project_id: int, fmt: str, out: str | os.PathLike[str], *,
+                   overwrite: bool = False, profile: ProfilePaths | None = None) -> Path:
+    """Write the whole project to ``out``.
+
+    ``overwrite`` is the author's consent to replace an existing file
+    (:class:`TargetExists` otherwise); ``profile`` names the folders to keep
+    out of (without it only the library file and its journals are protected).
+    """
+    target = _target(lib, fmt, out, overwrite, profile)
     project = lib.get_project(project_id)
     items = _subtree(lib.nodes(project_id), None)
-    return write_atomically(out, _render(lib, project, items, fmt, project.title, with_meta=True))
+    return write_atomically(target, _render(lib, project, items, fmt, project.title, with_meta=True),
+                            overwrite=overwrite)
 
 
-def export_document(lib: Library, node_id: int, fmt: str, out: str | Path) -> Path:
+def export_document(lib: Library, node_id: int, fmt: str, out: str | os.PathLike[str], *,
+                    overwrite: bool = False, profile: ProfilePaths | None = None) -> Path:
+    """Write one document (a folder with everything under it) to ``out``; see :func:`export_project`."""
     node = lib.get_node(node_id)
     if node.trashed:
         raise UserError(f"“{node.title}” is in the trash; restore it before exporting")
+    target = _target(lib, fmt, out, overwrite, profile)
     project = lib.get_project(node.project_id)
     items = _subtree(lib.nodes(node.project_id), node_id)
-    return write_atomically(out, _render(lib, project, items, fmt, node.title, with_meta=False))
+    return write_atomically(target, _render(lib, project, items, fmt, node.title, with_meta=False),
+                            overwrite=overwrite)

@@ -6,6 +6,7 @@ comes back as the same one-line message the CLI prints, and nothing changes.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 IMPORT_FILTER = "Manuscripts (*.txt *.md *.markdown *.text);;All files (*)"
 EXPORT_FILTER = "Markdown (*.md);;HTML (*.html);;Plain text (*.txt)"
 EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
+# NSSavePanel always confirms replacing a file; DontConfirmOverwrite cannot turn that off.
+NATIVE_SAVE_DIALOG_CONFIRMS = sys.platform == "darwin"
 
 
 def _error_handler(window: MainWindow, what: str):  # noqa: ANN202 - returns a callback
@@ -58,31 +61,63 @@ def import_file(window: MainWindow) -> None:
         import_path(window, path)
 
 
-def export_to(window: MainWindow, whole_project: bool, out: str | Path) -> None:
+def export_to(window: MainWindow, whole_project: bool, out: str | Path, overwrite: bool = False) -> None:
+    """Export in the database worker; the target is checked there again (it may have changed)."""
     from writer_app.storage import exporter
 
     out = Path(out)
     fmt = EXPORT_FORMATS.get(out.suffix.lower(), "md")
     project_id, node_id = window.current_project_id, window.current_node_id
+    options = {"overwrite": overwrite, "profile": window.paths}
 
     def run(lib: Any) -> None:
         if whole_project:
-            exporter.export_project(lib, project_id, fmt, out)
+            exporter.export_project(lib, project_id, fmt, out, **options)
         else:
-            exporter.export_document(lib, node_id, fmt, out)
+            exporter.export_document(lib, node_id, fmt, out, **options)
 
     window.autosave.save_now(then=lambda: window.db.submit(
         run, lambda _r: window.status.show_message(f"Exported to {out}", 5000),
         _error_handler(window, "Could not export")))
 
 
+def confirm_export_target(window: MainWindow, path: str | Path, already_asked: bool = False) -> bool | None:
+    """Ask once whether to replace an existing file: True to replace, False for a new file,
+    None when the author declined or the path is refused (already said in a message box).
+
+    ``already_asked``: the save dialog has confirmed the replacement itself.
+    """
+    from writer_app.errors import UserError
+    from writer_app.storage.export_target import Protected, TargetExists, check_target
+
+    try:
+        check_target(path, Protected.for_profile(window.paths), overwrite=False)
+    except TargetExists:
+        if already_asked:
+            return True
+        answer = QMessageBox.question(
+            window, "Replace file?", f"{Path(path).name} already exists in {Path(path).parent}. Replace it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return True if answer == QMessageBox.StandardButton.Yes else None
+    except UserError as exc:
+        window.show_error(f"Could not export: {exc}")
+        return None
+    return False
+
+
 def export(window: MainWindow, whole_project: bool) -> None:
     if window.current_project_id is None or (not whole_project and window.current_node_id is None):
         return
     name = (window.current_project if whole_project else window.current_node).title
-    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{name}.md"), EXPORT_FILTER)
-    if path:
-        export_to(window, whole_project, path)
+    # The app asks about replacing a file itself, so the dialog is told not to; macOS's native
+    # panel asks whatever it is told, and then the app does not ask a second time.
+    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{name}.md"), EXPORT_FILTER,
+                                          options=QFileDialog.Option.DontConfirmOverwrite)
+    if not path:
+        return
+    overwrite = confirm_export_target(window, path, already_asked=NATIVE_SAVE_DIALOG_CONFIRMS)
+    if overwrite is not None:
+        export_to(window, whole_project, path, overwrite=overwrite)
 
 
 def new_node(window: MainWindow, kind: str, title: str | None = None) -> None:

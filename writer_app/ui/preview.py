@@ -1,15 +1,18 @@
 """Preview: the open document rendered from Markdown in a read-only pane.
 
+It uses the HTML export's renderer (``storage.html_render``), so what the
+author previews is what the exported page shows.
+
 Rendering waits for a pause in typing and only happens while the pane is
 visible, so a long chapter costs nothing when the preview is closed.
 """
 
 from __future__ import annotations
 
-import markdown
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from writer_app.storage.html_render import render_manuscript
 from writer_app.ui.editor import ManuscriptEditor
 
 RENDER_DELAY_MS = 400
@@ -22,9 +25,8 @@ p { margin: 0 0 0.6em 0; }
 
 
 def render_markdown(text: str) -> str:
-    """Markdown to HTML (QTextBrowser runs no scripts and fetches nothing)."""
-    body = markdown.markdown(text, extensions=["extra", "sane_lists"],
-                             output_format="html")
+    """The document as the HTML export renders it (one safe renderer for both), with the pane's style."""
+    body = render_manuscript(text)
     return f"<html><head><style>{PREVIEW_CSS}</style></head><body>{body}</body></html>"
 
 
