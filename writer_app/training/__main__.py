@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +44,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from writer_app.errors import UserError
     from writer_app.training.job import read_job
+    from writer_app.training.recovery import RunLock
     from writer_app.training.trainer import TrainingStopped, train
 
     try:
         job = read_job(Path(argv[0]))
-        _emit({"event": "started", "run_id": job.run_id})
-        _emit(train(job, _emit, stop))
+        # The run's lock says "alive" to the app for as long as this process lives (the kernel
+        # drops it on any death). Under ``accelerate launch`` only the first process takes it.
+        lock = RunLock(Path(job.run_dir)) if os.environ.get("RANK", "0") in ("", "0") else nullcontext()
+        with lock:
+            _emit({"event": "started", "run_id": job.run_id})
+            _emit(train(job, _emit, stop))
         return EXIT_DONE
     except TrainingStopped as exc:
         if exc.reason == "cancelled":

@@ -133,6 +133,9 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     settings = load_settings(paths)
     settings.theme = apply_theme(app, settings.theme)
     library = open_library(paths, ask_restore or _ask_restore_dialog)
+    from writer_app.settings import migrate_legacy_adapter  # the active adapter lives only in the library now
+
+    migrate_legacy_adapter(paths, settings, library)
     first_run = welcome and not library.list_projects()
     if not first_run:
         ensure_first_project(library)
