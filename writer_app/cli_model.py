@@ -105,7 +105,7 @@ def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
     raise UserError(f"no adapter folder or registered adapter called “{value}”")
 
 
-def _active_adapter(paths, app) -> Path | None:
+def _active_adapter(paths, app) -> str | None:
     """The library's active adapter (the one the editor uses); an unusable one is an error, not a skip."""
     from writer_app.settings import legacy_adapter_name
     from writer_app.storage import Library
@@ -123,7 +123,7 @@ def _active_adapter(paths, app) -> Path | None:
     if problem:
         raise UserError(f"the active adapter “{adapter.name}” cannot be used: {problem} (--no-adapter writes "
                         "without it)")
-    return Path(adapter.path)
+    return adapter.path
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -137,6 +137,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UserError("the text is empty")
     paths = profile_paths(args.data_dir)
     app = load_settings(paths)
+    if not args.adapter and not args.no_adapter:  # the active adapter, as in the editor
+        args.adapter = _active_adapter(paths, app)
     settings = GenerationSettings.from_app_settings(
         app, max_new_tokens=args.max_new_tokens, seed=args.seed, temperature=args.temperature
     )
@@ -145,10 +147,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         args.model or app.model, paths.model_cache, device=app.device, quantization=app.quantization,
         allow_pickle=app.allow_pickle_weights, trust_remote_code=app.trust_remote_code, progress=progress,
     )
-    adapter = (_resolve_adapter(args, args.adapter) if args.adapter
-               else None if args.no_adapter else _active_adapter(paths, app))
+    adapter = args.adapter or ""
     if adapter:
-        runtime.attach_adapter(adapter)
+        runtime.attach_adapter(_resolve_adapter(args, adapter))
     request = tasks.TaskRequest(
         task=args.task, text=text, instruction=args.instruction, preset=args.preset,
         bible=bible, story_so_far=story_so_far, language=language,

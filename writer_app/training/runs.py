@@ -156,8 +156,6 @@ def find_run(paths: ProfilePaths, run: str) -> Path:
     candidate = Path(run)
     if candidate.is_file():
         return candidate
-    if not run or "/" in run or "\0" in run or run in (".", ".."):  # a run id is one folder name
-        raise UserError(f"no training run {run!r} in {paths.training_runs}")
     job_path = paths.training_runs / run / "job.json"
     if not job_path.is_file():
         raise UserError(f"no training run {run!r} in {paths.training_runs}")
