@@ -112,3 +112,21 @@ def test_a_run_that_finished_unwatched_is_registered_once_and_never_while_its_tr
         assert report.registered[0].path == job.output_dir
         assert runs.recover_runs(lib, paths).registered == []  # not twice
         assert len(lib.adapters()) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_trainer_finishes_its_adapter_when_the_app_reading_it_dies(make_job):
+    """The editor (or the CLI) that reads the trainer's JSON lines is gone: the trainer keeps going."""
+    job_path = make_job(max_steps=4, checkpoint_every=2, eval_every=2, fault_injection={"sleep_per_step_s": 0.5})
+    job = read_job(job_path)
+    proc = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "progress":
+            break
+    proc.stdout.close()  # what the reader's death does to the pipe: the next line written has nowhere to go
+    _, log = proc.communicate()
+    assert proc.returncode == 0, log[-2000:]
+    assert "Traceback" not in log
+    assert (Path(job.output_dir) / "adapter_model.safetensors").is_file()

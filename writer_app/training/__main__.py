@@ -2,7 +2,9 @@
 
 Prints one JSON object per line on stdout (``progress``, ``checkpoint``,
 ``done``, ``error``, ``cancelled``…) and nothing else there; warnings and
-library chatter go to stderr. Exit codes: 0 done, 1 error (including a NaN
+library chatter go to stderr. While it runs it holds the run folder's
+``trainer.lock`` (see ``recovery``), and it keeps training when the app that
+reads its stdout dies. Exit codes: 0 done, 1 error (including a NaN
 stop), 130 cancelled. SIGTERM/SIGINT only set a flag: the loop finishes the
 current step, writes a checkpoint and exits, so a cancelled run can resume.
 """
@@ -23,9 +25,33 @@ from typing import Any
 EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 
 
+_reader = {"gone": False}
+
+
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One JSON line on stdout; once the app reading it is gone, on stderr (the run's trainer.log).
+
+    The editor or the CLI that started this process may die while it trains;
+    its end of the pipe closes, and a write would raise BrokenPipeError and end
+    the run. Instead the run goes on to its adapter, which the app registers on
+    its next start. ASCII JSON, so no name or message can fail to encode.
+    """
+    line = json.dumps(event, ensure_ascii=True) + "\n"
+    if not _reader["gone"]:
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        except BrokenPipeError:
+            _reader["gone"] = True
+            devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere, quietly
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except OSError:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
