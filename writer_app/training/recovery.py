@@ -153,19 +153,21 @@ def _run_state(run_dir: Path, job: TrainingJob) -> tuple[str, int]:
 
 def scan_runs(paths: ProfilePaths) -> list[RunInfo]:
     """Every run with a readable job file, newest first (run ids start with the date)."""
-    root = paths.training_runs
-    if not root.is_dir():
+    try:
+        run_dirs = sorted(paths.training_runs.iterdir(), reverse=True)
+    except OSError:  # none yet, or unreadable: nothing to recover
         return []
     found = []
-    for run_dir in sorted(root.iterdir(), reverse=True):
+    for run_dir in run_dirs:
         job_path = run_dir / "job.json"
-        if run_dir.is_symlink() or not job_path.is_file():
-            continue
         try:
+            if run_dir.is_symlink() or not job_path.is_file():
+                continue
             job = read_job(job_path)
-        except UserError:
+            state, step = _run_state(run_dir, job)
+        except (UserError, OSError) as exc:  # one unreadable run must not hide the others
+            log.warning("skipped the training run %s: %s", run_dir, exc)
             continue
-        state, step = _run_state(run_dir, job)
         found.append(RunInfo(job_path, job, state, step, job.config.max_steps))
     return found
 
@@ -194,6 +196,11 @@ def _staging_folders(folder: Path) -> list[Path]:
     return [e for e in entries if e.name.startswith(STAGING_PREFIX) and e.is_dir() and not e.is_symlink()]
 
 
+def _remove(folder: Path) -> bool:
+    shutil.rmtree(folder, ignore_errors=True)  # read-only media: left for another day
+    return not os.path.lexists(folder)
+
+
 def clean_leftovers(paths: ProfilePaths, runs: list[RunInfo]) -> list[Path]:
     """Remove staging folders of trainers that are gone; those of live trainers are kept."""
     live = [r for r in runs if r.state == "running"]
@@ -203,14 +210,12 @@ def clean_leftovers(paths: ProfilePaths, runs: list[RunInfo]) -> list[Path]:
         owner = staging_owner(entry.name)
         if owner is None or owner in live_owners:
             continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
+        if _remove(entry):
+            removed.append(entry)
     for run in runs:
         if run.state == "running" or is_live(run.run_dir):
             continue
-        for entry in _staging_folders(run.run_dir / "checkpoints"):
-            shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+        removed.extend(entry for entry in _staging_folders(run.run_dir / "checkpoints") if _remove(entry))
     if removed:
         log.info("removed %d staging folder(s) left by stopped trainers", len(removed))
     return removed
