@@ -259,6 +259,7 @@ def test_a_run_still_training_in_another_process_is_neither_offered_nor_register
     tab.recover_runs()  # what the tab's timer does while such a run goes on
     qtbot.waitUntil(lambda: not tab.resume_button.isHidden(), timeout=20_000)
     assert "Resume the interrupted run (step 2 of 200)" in tab.resume_button.text()
+    assert "can resume from its last checkpoint" in tab.status_label.text()
     window.close()
 
 

@@ -136,6 +136,7 @@ class TrainerTab(QWidget):
         self._recheck.setSingleShot(True)
         self._recheck.setInterval(RECHECK_LIVE_RUN_MS)
         self._recheck.timeout.connect(self.recover_runs)
+        self._watching_run = False
         self._unloaded_assistant = False  # this tab unloaded the assistant's model to train; reload after
         self.unload_button = QPushButton("Unload the assistant's model")
         self.unload_button.setVisible(False)
@@ -340,6 +341,10 @@ class TrainerTab(QWidget):
             self.status_label.setText(f"A training run started earlier (“{run.job.adapter_name}”) is still going "
                                       "in another process; its adapter will appear here when it finishes.")
             self._recheck.start()
+        elif self._watching_run and not report.registered:
+            self.status_label.setText("The training run started earlier stopped before its adapter was ready"
+                                      + ("; it can resume from its last checkpoint." if report.interrupted else "."))
+        self._watching_run = bool(report.running)
         self._show_interrupted(report.interrupted)
 
     def _show_interrupted(self, runs: list[Any]) -> None:
@@ -437,6 +442,7 @@ class TrainerTab(QWidget):
         self.status_label.setText(
             f"Adapter “{adapter.name}” is ready: held-out perplexity {metrics.get('base_perplexity', 0):.1f} "
             f"(base) → {metrics.get('adapter_perplexity', 0):.1f} (yours). Use it for the assistant below.")
+        self.name_edit.clear()  # that name is taken now
         self.adapter_list.refresh()
         announce(self.window, Change.ADAPTERS)
         self.adapterRegistered.emit(adapter.name)
