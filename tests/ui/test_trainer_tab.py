@@ -311,3 +311,22 @@ def test_a_name_typed_in_the_tab_that_is_taken_is_refused_before_training(qtbot,
     qtbot.waitUntil(lambda: "already exists" in tab.status_label.text(), timeout=10_000)
     assert not tab.process.is_running() and tab.train_button.isEnabled()
     assert not window.paths.training_runs.exists() or not any(window.paths.training_runs.iterdir())
+
+
+def test_a_cancelled_trainer_process_object_can_go_away_before_its_kill_timer(qtbot, tmp_path, monkeypatch):
+    """Cancel arms a kill-after timer; closing the window deletes the process object before it fires."""
+    from PySide6.QtCore import QObject
+
+    from writer_app.ui import trainer_process
+
+    monkeypatch.setattr(trainer_process, "KILL_AFTER_MS", 300)
+    owner = QObject()
+    process = trainer_process.TrainerProcess(owner)
+    job = tmp_path / "job.json"
+    job.write_text("{}")
+    process.start(job)  # a real trainer process (it will refuse the empty job)
+    qtbot.waitUntil(process.is_running, timeout=10_000)
+    process.cancel()
+    qtbot.waitUntil(lambda: not process.is_running(), timeout=30_000)
+    owner.deleteLater()  # what closing the window does to the tab and its processes
+    qtbot.wait(800)  # past the kill timer: it must not touch the deleted QProcess
