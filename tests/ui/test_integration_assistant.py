@@ -1,8 +1,9 @@
 """The editor, the binder, the settings, the Trainer tab and the assistant working together.
 
 One real window with the real embedded model is shared by the module (as in
-test_assistant_window.py); generations are short and greedy. The last test
-builds its own window, because it closes it in the middle of a generation.
+test_assistant_window.py); generations are short and greedy. The restart test
+builds two windows on a profile of its own (the second is the next start), and
+the last test builds its own, because it closes it in the middle of a generation.
 """
 
 from __future__ import annotations
