@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--preset", default="", help="rewrite preset: rephrase, vivid, concise, formal, casual, "
                    "show-dont-tell, grammar")
     p.add_argument("--model", help="'embedded', a Hugging Face id or a folder (default: the profile's setting)")
-    p.add_argument("--adapter", metavar="PATH_OR_NAME", help="a LoRA adapter folder or a registered adapter name")
+    p.add_argument("--adapter", metavar="PATH_OR_NAME", help="a LoRA adapter folder or a registered adapter name "
+                   "(default: the active adapter, as in the editor)")
+    p.add_argument("--no-adapter", action="store_true", help="write with the plain model, not the active adapter")
     p.add_argument("--max-new-tokens", type=int, help="length limit of the answer, in tokens")
     p.add_argument("--temperature", type=float, help="0 for deterministic output")
     p.add_argument("--seed", type=int, help="fixed seed for reproducible output")
@@ -103,6 +105,27 @@ def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
     raise UserError(f"no adapter folder or registered adapter called “{value}”")
 
 
+def _active_adapter(paths, app) -> str | None:
+    """The library's active adapter (the one the editor uses); an unusable one is an error, not a skip."""
+    from writer_app.settings import legacy_adapter_name
+    from writer_app.storage import Library
+    from writer_app.storage.adapters import folder_problem
+
+    if not paths.database.exists():
+        return None
+    with Library.open(paths.database) as lib:
+        adapter = lib.active_adapter()
+        if adapter is None and legacy_adapter_name(app):  # a settings file the editor has not migrated yet
+            adapter = lib.get_adapter_by_name(legacy_adapter_name(app))
+    if adapter is None:
+        return None
+    problem = folder_problem(adapter.path)
+    if problem:
+        raise UserError(f"the active adapter “{adapter.name}” cannot be used: {problem} (--no-adapter writes "
+                        "without it)")
+    return adapter.path
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from writer_app.llm import tasks
     from writer_app.llm.generation import GenerationSettings
@@ -114,6 +137,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UserError("the text is empty")
     paths = profile_paths(args.data_dir)
     app = load_settings(paths)
+    if not args.adapter and not args.no_adapter:  # the active adapter, as in the editor
+        args.adapter = _active_adapter(paths, app)
     settings = GenerationSettings.from_app_settings(
         app, max_new_tokens=args.max_new_tokens, seed=args.seed, temperature=args.temperature
     )

@@ -43,7 +43,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser("eval", parents=[common], help="held-out perplexity and style: base vs adapter")
-    evaluate.add_argument("--adapter", metavar="NAME", help="the adapter (default: the project's most recent)")
+    evaluate.add_argument("--adapter", metavar="NAME",
+                          help="the adapter (default: the active one, else the project's most recent)")
     evaluate.add_argument("--project", metavar="TITLE", help="evaluate on this project's held-out chapters")
     evaluate.add_argument("--style-samples", type=int, default=2, help="continuations to compare (0 = none)")
     evaluate.add_argument("--eval-sequences", type=int, default=64, help="held-out sequences to score (0 = all)")
@@ -123,6 +124,7 @@ def _printer(as_json: bool) -> Any:
 
 def run_train(args: argparse.Namespace) -> int:
     from writer_app.settings import load_settings
+    from writer_app.storage.adapters import clean_name
     from writer_app.text.counts import count_words
     from writer_app.training import runs
     from writer_app.training.dataset import check_size, clean_text
@@ -146,7 +148,7 @@ def run_train(args: argparse.Namespace) -> int:
             device = args.device or settings.device
             cuda = wants_cuda(device)
             config = _config_from_args(args, int(words * 1.3), cuda)
-            name = args.name or runs.unique_adapter_name(library, project.title)
+            name = clean_name(args.name) if args.name is not None else runs.unique_adapter_name(library, project.title)
             if library.get_adapter_by_name(name) is not None:
                 raise UserError(f"an adapter called {name!r} already exists")
             job_path = runs.prepare_job(
@@ -190,8 +192,11 @@ def run_eval(args: argparse.Namespace) -> int:
             adapter = library.get_adapter_by_name(args.adapter)
             if adapter is None:
                 raise UserError(f"no adapter called {args.adapter!r}")
-        else:
+        else:  # the active adapter (the one the editor uses), when it belongs to this project
+            active = library.active_adapter()
             found = library.adapters(project.id if project else None)
+            if active is not None and (project is None or active.project_id in (None, project.id)):
+                found.insert(0, active)
             if not found:
                 raise UserError("no adapter has been trained yet" + (f" for {project.title!r}" if project else ""))
             adapter = found[0]

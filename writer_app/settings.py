@@ -20,6 +20,7 @@ from writer_app.paths import ProfilePaths
 log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_SETTING = "embedded"
+LEGACY_ADAPTER_KEY = "adapter"  # written by older versions; see migrate_legacy_adapter
 
 
 @dataclass
@@ -31,8 +32,8 @@ class AppSettings:
     quantization: str = "auto"
     # Device: "auto", "cpu" or "cuda".
     device: str = "auto"
-    # Name of the active LoRA adapter, or "" for none.
-    adapter: str = ""
+    # The active LoRA adapter is not a setting: it is the library's ``adapters.active`` row, so
+    # that a rename cannot leave two answers (see migrate_legacy_adapter for old files).
     allow_pickle_weights: bool = False
     trust_remote_code: bool = False
     # Generation defaults.
@@ -77,6 +78,40 @@ def load_settings(paths: ProfilePaths) -> AppSettings:
     settings = AppSettings(**values)
     settings.extra = extra
     return settings
+
+
+def legacy_adapter_name(settings: AppSettings) -> str:
+    """The adapter name an older settings file kept under "adapter" ("" if none)."""
+    value = settings.extra.get(LEGACY_ADAPTER_KEY)
+    return value if isinstance(value, str) else ""
+
+
+def migrate_legacy_adapter(paths: ProfilePaths, settings: AppSettings, library: Any) -> None:
+    """Move an old settings file's active adapter name into the library, once.
+
+    Older versions kept the active adapter twice (a name here, a flag in the
+    library), and a rename updated only the library, so the next start looked
+    up a name that no longer existed and silently ran without the adapter.
+    Now the library is the one source of truth: if it has no active adapter
+    and the named one exists, that one becomes active; then the key is dropped
+    from the file (a library that cannot be written keeps the key for the next start).
+    """
+    if LEGACY_ADAPTER_KEY not in settings.extra:
+        return
+    name = legacy_adapter_name(settings)
+    try:
+        if name and library.active_adapter() is None:
+            adapter = library.get_adapter_by_name(name)
+            if adapter is not None:
+                library.set_active_adapter(adapter.id)
+    except Exception as exc:  # noqa: BLE001 - a read-only or busy library: try again next start
+        log.warning("could not carry the adapter setting %r into the library: %s", name, exc)
+        return
+    settings.extra.pop(LEGACY_ADAPTER_KEY, None)
+    try:
+        save_settings(paths, settings)
+    except OSError as exc:
+        log.warning("could not drop the old adapter setting from %s: %s", paths.settings_file, exc)
 
 
 def save_settings(paths: ProfilePaths, settings: AppSettings) -> None:

@@ -71,3 +71,19 @@ def test_adapter_registry(lib, project):
     assert lib.active_adapter() is None
     lib.delete_adapter(a.id)
     assert lib.get_adapter_by_name("my-style") is None
+
+
+def test_an_adapter_name_is_any_text_but_one_clean_line_and_a_folder_is_registered_once(lib, project, tmp_path):
+    folder = tmp_path / "adapters" / "voice"
+    a = lib.register_adapter("  ../../My\x00 voice\n(été)\udcff ", folder, "embedded", project.id, {})
+    assert a.name == "../../My\ufffd voice (été)\ufffd" and a.path == str(folder)  # a label, not a path
+    assert lib.register_adapter("another label", folder, "embedded", None, {}).id == a.id  # same folder: one row
+    assert len(lib.adapters()) == 1
+    lib.rename_adapter(a.id, "/tmp/x")
+    assert lib.get_adapter_by_name("/tmp/x").path == str(folder)  # renaming never moves or points anywhere
+    for bad, message in (("", "needs a name"), (" \t\n", "needs a name"), ("x" * 201, "at most 200 characters")):
+        with pytest.raises(UserError, match=message):
+            lib.rename_adapter(a.id, bad)
+        with pytest.raises(UserError, match=message):
+            lib.register_adapter(bad, tmp_path / "other", "embedded", None, {})
+    assert lib.adapters()[0].name == "/tmp/x"

@@ -69,14 +69,53 @@ def test_train_registers_adapter_and_eval_compares(tmp_path, embedded_model_dir)
     assert report["adapter"] == "austen-style"
     assert report["adapter_perplexity"] < report["base_perplexity"]
 
-    # The trained adapter, used for a continuation, changes what the model writes.
+    # The trained adapter is attached for a continuation (--adapter by name), the plain model without it.
+    # (Four tiny steps lower the held-out perplexity, above, but need not change 16 greedy tokens.)
     prompt = ["generate", "--task", "continue", "--text", "It is a truth universally acknowledged, that",
-              "--max-new-tokens", "16", "--seed", "1", "--temperature", "0"]
-    base = cli(tmp_path, *prompt)
-    styled = cli(tmp_path, *prompt, "--adapter", "austen-style")
-    assert base.returncode == 0 and styled.returncode == 0, (base.stderr[-1000:], styled.stderr[-1000:])
-    assert base.stdout.strip() and styled.stdout.strip()
-    assert styled.stdout != base.stdout
+              "--max-new-tokens", "16", "--seed", "1", "--temperature", "0", "--json"]
+
+    def attached(*extra):
+        result = cli(tmp_path, *prompt, *extra)
+        assert result.returncode == 0, result.stderr[-1000:]
+        payload = json.loads(result.stdout)
+        assert payload["text"].strip()
+        return payload["model"].partition(", adapter ")[2], payload["text"]
+
+    base, base_text = attached()
+    styled, styled_text = attached("--adapter", "austen-style")
+    assert (base, styled) == ("", "austen-style")
+
+    # Made active (as the Trainer tab does), it is what generate uses without --adapter, like the editor.
+    with Library.open(profile_paths(tmp_path).database) as lib:
+        lib.set_active_adapter(lib.get_adapter_by_name("austen-style").id)
+    assert attached() == (styled, styled_text)
+    assert attached("--no-adapter") == (base, base_text)
+    # eval, too, takes the active adapter over a newer one.
+    import shutil
+
+    adapters = profile_paths(tmp_path).adapters
+    shutil.copytree(adapters / "austen-style", adapters / "newer")
+    with Library.open(profile_paths(tmp_path).database) as lib:
+        lib.register_adapter("newer", adapters / "newer", "embedded", None, adapter.metadata)
+    evaluation = cli(tmp_path, "eval", "--style-samples", "0", "--eval-sequences", "2", "--json")
+    assert evaluation.returncode == 0, evaluation.stderr[-2000:]
+    assert json.loads(evaluation.stdout)["adapter"] == "austen-style"
+
+    # An active adapter whose folder is gone is an error saying so, never a silent plain answer.
+    (profile_paths(tmp_path).adapters / "austen-style").rename(tmp_path / "moved-away")
+    missing = cli(tmp_path, *prompt)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "“austen-style” cannot be used" in missing.stderr and "--no-adapter" in missing.stderr
+
+
+@pytest.mark.parametrize("name, message", [("", "an adapter needs a name"), ("x" * 300, "at most 200 characters")])
+def test_an_empty_or_huge_adapter_name_is_refused_in_one_line_before_training(tmp_path, name, message):
+    make_project(tmp_path, 6)
+    result = cli(tmp_path, "train", "--project", "Austen", "--name", name, *TINY_ARGS, "--max-steps", "1")
+    assert result.returncode == 2, result.stdout[-500:]
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not profile_paths(tmp_path).training_runs.exists()
 
 
 @pytest.mark.slow

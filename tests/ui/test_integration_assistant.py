@@ -1,8 +1,9 @@
 """The editor, the binder, the settings, the Trainer tab and the assistant working together.
 
 One real window with the real embedded model is shared by the module (as in
-test_assistant_window.py); generations are short and greedy. The last test
-builds its own window, because it closes it in the middle of a generation.
+test_assistant_window.py); generations are short and greedy. The restart test
+builds two windows on a profile of its own (the second is the next start), and
+the last test builds its own, because it closes it in the middle of a generation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tests.ui.test_assistant_window import STORY, _wait
 from writer_app.settings import load_settings
 from writer_app.ui.app import build_main_window
 from writer_app.ui.assistant import inference_worker
+from writer_app.ui.changes import Change
 from writer_app.ui.settings_dialog import SettingsDialog
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -144,6 +146,116 @@ def test_trainer_unloads_the_model_and_reloads_it_after_training(window, assista
         window.findChild(QAction, "actionContinue").trigger()
     assert window.editor.ghost_range is not None
     assistant.cancel()
+
+
+@pytest.fixture(scope="module")
+def lora_folder(tmp_path_factory, embedded_model_dir):
+    """A real (untrained, randomly initialised) LoRA adapter on the embedded model, saved by peft."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(embedded_model_dir, dtype=torch.float32)
+    base.config._name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    torch.manual_seed(0)
+    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"],
+                                                 init_lora_weights=False))
+    folder = tmp_path_factory.mktemp("lora") / "voice"
+    peft_model.save_pretrained(folder)
+    return folder
+
+
+def _install_adapter(window, source, name: str):
+    """Copy the adapter into the profile's adapters folder and register it, as a finished run would."""
+    import shutil
+
+    target = window.paths.adapters / name.lower().replace(" ", "-")
+    shutil.copytree(source, target)
+    return window.db.run_sync(lambda lib: lib.register_adapter(name, target, "embedded", window.current_project_id,
+                                                               {"metrics": {"steps": 1}}))
+
+
+def _select(tab, adapter_id: int) -> None:
+    table = tab.adapter_list
+    table.refresh()
+    _wait(QApplication.instance(), lambda: any(a.id == adapter_id for a in table.adapters), 10)
+    table.table.selectRow(next(i for i, a in enumerate(table.adapters) if a.id == adapter_id))
+
+
+def test_activating_an_adapter_in_the_trainer_tab_reloads_the_assistant_through_the_signal(
+        window, assistant, qtbot, lora_folder):
+    tab = window.trainer_tab
+    adapter = _install_adapter(window, lora_folder, "Signal voice")
+    _select(tab, adapter.id)
+    broadcasts: list[frozenset] = []
+    window.changed.connect(broadcasts.append)
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000) as loaded:
+        tab.adapter_list.activate_selected()
+    assert loaded.args[0]["adapter"] == "Signal voice"
+    assert broadcasts and Change.ADAPTERS in broadcasts[0]
+    assert "adapter: Signal voice" in assistant.status_label.text()
+
+    # A rename changes the label, not the loaded model (same id, same folder): no reload.
+    loads: list[object] = []
+    assistant.client.loadProgress.connect(lambda *args: loads.append(args))
+    with qtbot.waitSignal(window.changed, timeout=10_000):
+        tab.adapter_list.rename(adapter, "Signal voice, renamed")
+    qtbot.waitUntil(lambda: "adapter: Signal voice, renamed" in assistant.status_label.text(), timeout=10_000)
+    assert loads == [] and assistant.client.model_info["adapter"] == "Signal voice"
+
+    # "Use none": the assistant loads without it.
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000) as loaded:
+        tab.adapter_list.none_button.click()
+    assert loaded.args[0]["adapter"] == ""
+    assert "adapter: none" in assistant.status_label.text()
+
+
+def test_an_active_adapter_whose_folder_is_gone_is_reported_not_silently_dropped(
+        window, assistant, qtbot, lora_folder):
+    import shutil
+
+    tab = window.trainer_tab
+    adapter = _install_adapter(window, lora_folder, "Vanished voice")
+    shutil.rmtree(adapter.path)  # moved away by hand, or a disk that is not mounted
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    _select(tab, adapter.id)
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000) as loaded:
+        tab.adapter_list.activate_selected()
+    assert loaded.args[0]["adapter"] == ""  # the model works, without the adapter
+    banner = assistant.panel.banner
+    assert banner.isVisible() and "“Vanished voice” is not attached" in banner.text() and "missing" in banner.text()
+    assert sum("Vanished voice" in m for m in messages) == 1
+    assert "adapter: not attached" in assistant.status_label.text()
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000):
+        tab.adapter_list.none_button.click()
+    assert not banner.isVisible()
+
+
+def test_a_renamed_active_adapter_is_still_attached_after_a_restart(qapp, qtbot, tmp_path, lora_folder):
+    profile = tmp_path / "renamed-profile"
+    first = build_main_window(profile)
+    first.show()
+    assert _wait(qapp, lambda: first.assistant.client.model_info is not None, 120)
+    adapter = _install_adapter(first, lora_folder, "Before")
+    _select(first.trainer_tab, adapter.id)
+    with qtbot.waitSignal(first.assistant.client.modelLoaded, timeout=120_000):
+        first.trainer_tab.adapter_list.activate_selected()
+    first.db.run_sync(lambda lib: lib.rename_adapter(adapter.id, "After"))  # what Rename… does
+    first.close()
+    first.deleteLater()
+
+    again = build_main_window(profile)  # the next start, on the same profile
+    again.show()
+    client = again.assistant.client
+    assert _wait(qapp, lambda: client.model_info is not None or client.load_error, 120)
+    assert client.model_info["adapter"] == "After"
+    table = again.trainer_tab.adapter_list
+    qtbot.waitUntil(lambda: table.table.rowCount() == 1, timeout=10_000)
+    assert table.adapters[0].name == "After" and table.table.item(0, 3).text() == "✓"
+    assert "adapter: After" in again.assistant.status_label.text()
+    again.close()
+    again.deleteLater()
 
 
 def test_closing_the_window_during_a_generation_returns_promptly_and_saves(qapp, qtbot, embedded_model_dir,

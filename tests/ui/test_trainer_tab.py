@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from writer_app.paths import profile_paths
 from writer_app.storage import Library
+from writer_app.ui.changes import Change
 
 # Set to a folder to save grabs of the tab (how docs/screenshots/trainer-*.png are made).
 SCREENSHOT_DIR = os.environ.get("WRITER_APP_SCREENSHOT_DIR")
@@ -95,10 +101,10 @@ def test_train_my_style_runs_updates_chart_and_registers_adapter(qtbot, austen_w
     _grab(tab, "trainer-after-run.png")
 
     tab.adapter_list.table.selectRow(0)
-    tab.adapter_list.activate_selected()
+    with qtbot.waitSignal(window.changed, check_params_cb=lambda changes: Change.ADAPTERS in changes):
+        tab.adapter_list.activate_selected()
     qtbot.waitUntil(lambda: tab.adapter_list.table.item(0, 3).text() == "✓", timeout=10_000)
-    assert window.settings.adapter == tab.adapter_list.adapters[0].name
-    assert window.db.run_sync(lambda lib: lib.active_adapter()).name == window.settings.adapter
+    assert window.db.run_sync(lambda lib: lib.active_adapter()).name == tab.adapter_list.adapters[0].name
 
 
 @pytest.mark.slow
@@ -163,3 +169,164 @@ def test_interrupted_run_is_offered_and_resumes_to_a_registered_adapter(qtbot, t
     assert steps == [3, 4]
     assert tab.adapter_list.adapters[0].name == "resumed-style"
     window.close()
+
+
+def _tiny_job(paths, embedded_model_dir, name, **overrides):
+    from writer_app.training.config import TrainingConfig
+    from writer_app.training.dataset import SourceDocument
+    from writer_app.training.runs import prepare_job
+
+    fault_injection = overrides.pop("fault_injection", None)
+    values = dict(rank=4, alpha=8, seq_len=32, overlap_tokens=4, batch_size=1, grad_accum=1, max_steps=2,
+                  warmup_steps=1, eval_every=2, eval_max_sequences=2, checkpoint_every=2, early_stopping_patience=0,
+                  style_samples=0)
+    values.update(overrides)
+    docs = [SourceDocument(title, text) for title, text in austen_chapters(6)]
+    return prepare_job(paths, docs, base_model="embedded", base_model_path=embedded_model_dir,
+                       config=TrainingConfig(**values), adapter_name=name, project_title="Austen", device="cpu",
+                       fault_injection=fault_injection)
+
+
+def _austen_profile(tmp_path):
+    profile = tmp_path / "profile"
+    paths = profile_paths(profile).ensure()
+    with Library.open(paths.database) as lib:
+        project_id = lib.create_project("Austen").id
+    return profile, paths, project_id
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_run_that_finished_while_the_editor_was_closed_is_registered_on_the_next_start(
+        qtbot, tmp_path, embedded_model_dir):
+    from writer_app.ui.app import build_main_window
+
+    profile, paths, project_id = _austen_profile(tmp_path)
+    job_path = _tiny_job(paths, embedded_model_dir, "Written while away")
+    # The trainer runs to its end with no app to register its adapter (the editor was closed or crashed).
+    finished = subprocess.run([sys.executable, "-m", "writer_app.training", str(job_path)], capture_output=True,
+                              text=True)
+    assert finished.returncode == 0, finished.stdout[-2000:]
+    stale = Path(tempfile.mkdtemp(prefix=".tmp-killed-voice-", dir=paths.adapters))  # a trainer killed mid-write
+
+    window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(window)
+    tab = window.trainer_tab
+    qtbot.waitUntil(lambda: tab.adapter_list.table.rowCount() == 1, timeout=20_000)
+    assert tab.adapter_list.adapters[0].name == "Written while away"
+    assert tab.adapter_list.adapters[0].project_id == project_id
+    assert "Registered the adapter “Written while away”" in tab.status_label.text()
+    assert "Registered the adapter “Written while away”" in window.statusBar().currentMessage()
+    assert tab.resume_button.isHidden()
+    assert not stale.exists()
+    window.close()
+
+    again = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.db.pending == 0 and again.trainer_tab.adapter_list.table.rowCount() == 1,
+                    timeout=20_000)
+    assert "Registered" not in again.trainer_tab.status_label.text()
+    with Library.open(paths.database) as lib:
+        assert len(lib.adapters()) == 1  # registered once
+    again.close()
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_a_run_still_training_in_another_process_is_neither_offered_nor_registered(
+        qtbot, tmp_path, embedded_model_dir):
+    from writer_app.ui.app import build_main_window
+
+    profile, paths, _ = _austen_profile(tmp_path)
+    job_path = _tiny_job(paths, embedded_model_dir, "Still going", max_steps=200, eval_every=100,
+                         fault_injection={"sleep_per_step_s": 1.0})
+    trainer = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in trainer.stdout:  # wait until it has a checkpoint, i.e. would look resumable
+            if json.loads(line)["event"] == "checkpoint":
+                break
+        window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+        qtbot.addWidget(window)
+        tab = window.trainer_tab
+        qtbot.waitUntil(lambda: "still going in another process" in tab.status_label.text(), timeout=20_000)
+        assert tab.resume_button.isHidden()
+        assert tab.adapter_list.table.rowCount() == 0
+    finally:
+        trainer.send_signal(signal.SIGKILL)  # now it dies without a word, as when the computer froze
+        trainer.wait()
+        trainer.stdout.close()
+    tab.recover_runs()  # what the tab's timer does while such a run goes on
+    qtbot.waitUntil(lambda: not tab.resume_button.isHidden(), timeout=20_000)
+    assert "Resume the interrupted run (step 2 of 200)" in tab.resume_button.text()
+    assert "can resume from its last checkpoint" in tab.status_label.text()
+    window.close()
+
+
+def test_settings_from_an_older_version_move_the_active_adapter_into_the_library(qtbot, tmp_path):
+    from writer_app.settings import load_settings
+    from writer_app.ui.app import build_main_window
+
+    profile = tmp_path / "profile"
+    paths = profile_paths(profile).ensure()
+    folder = paths.adapters / "my-voice"
+    folder.mkdir()
+    with Library.open(paths.database) as lib:
+        project = lib.create_project("Austen")
+        lib.create_node(project.id, "chapter", "One", text="It is a truth.")
+        lib.register_adapter("My voice", folder, "embedded", project.id, {})
+        lib.register_adapter("Other", paths.adapters / "other", "embedded", project.id, {})
+    paths.settings_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.settings_file.write_text(json.dumps({"model": "embedded", "adapter": "My voice", "editor_font_size": 15}))
+
+    window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(window)
+    table = window.trainer_tab.adapter_list.table
+    qtbot.waitUntil(lambda: table.rowCount() == 2, timeout=10_000)
+    marks = {table.item(row, 0).text(): table.item(row, 3).text() for row in range(2)}
+    assert marks == {"My voice": "✓", "Other": ""}
+    on_disk = json.loads(paths.settings_file.read_text())
+    assert "adapter" not in on_disk and on_disk["editor_font_size"] == 15
+    assert window.settings.editor_font_size == 15 and load_settings(paths).editor_font_size == 15
+    window.close()
+
+    # Once moved, the library decides: "Use none" stays none on the next start.
+    with Library.open(paths.database) as lib:
+        lib.set_active_adapter(None)
+    again = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.trainer_tab.adapter_list.table.rowCount() == 2, timeout=10_000)
+    assert again.db.run_sync(lambda lib: lib.active_adapter()) is None
+    again.close()
+
+
+def test_a_name_typed_in_the_tab_that_is_taken_is_refused_before_training(qtbot, austen_window):
+    window = austen_window
+    tab = window.trainer_tab
+    qtbot.waitUntil(lambda: tab.documents.topLevelItemCount() == 7)
+    window.db.run_sync(lambda lib: lib.register_adapter("Mine", window.paths.adapters / "mine", "embedded", None, {}))
+    tab.name_edit.setText("  Mine ")
+    tab.start_training()
+    tab.start_training()  # "Train anyway" (under the recommended amount of text)
+    qtbot.waitUntil(lambda: "already exists" in tab.status_label.text(), timeout=10_000)
+    assert not tab.process.is_running() and tab.train_button.isEnabled()
+    assert not window.paths.training_runs.exists() or not any(window.paths.training_runs.iterdir())
+
+
+def test_a_cancelled_trainer_process_object_can_go_away_before_its_kill_timer(qtbot, tmp_path, monkeypatch):
+    """Cancel arms a kill-after timer; closing the window deletes the process object before it fires."""
+    from PySide6.QtCore import QObject
+
+    from writer_app.ui import trainer_process
+
+    monkeypatch.setattr(trainer_process, "KILL_AFTER_MS", 300)
+    owner = QObject()
+    process = trainer_process.TrainerProcess(owner)
+    job = tmp_path / "job.json"
+    job.write_text("{}")
+    process.start(job)  # a real trainer process (it will refuse the empty job)
+    qtbot.waitUntil(process.is_running, timeout=10_000)
+    process.cancel()
+    qtbot.waitUntil(lambda: not process.is_running(), timeout=30_000)
+    owner.deleteLater()  # what closing the window does to the tab and its processes
+    qtbot.wait(800)  # past the kill timer: it must not touch the deleted QProcess

@@ -2,7 +2,9 @@
 
 Prints one JSON object per line on stdout (``progress``, ``checkpoint``,
 ``done``, ``error``, ``cancelled``…) and nothing else there; warnings and
-library chatter go to stderr. Exit codes: 0 done, 1 error (including a NaN
+library chatter go to stderr. While it runs it holds the run folder's
+``trainer.lock`` (see ``recovery``), and it keeps training when the app that
+reads its stdout dies. Exit codes: 0 done, 1 error (including a NaN
 stop), 130 cancelled. SIGTERM/SIGINT only set a flag: the loop finishes the
 current step, writes a checkpoint and exits, so a cancelled run can resume.
 """
@@ -11,19 +13,45 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 EXIT_DONE, EXIT_ERROR, EXIT_CANCELLED = 0, 1, 130
 
 
+_reader = {"gone": False}
+
+
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    """One JSON line on stdout; once the app reading it is gone, on stderr (the run's trainer.log).
+
+    The editor or the CLI that started this process may die while it trains;
+    its end of the pipe closes, and a write would raise BrokenPipeError and end
+    the run. Instead the run goes on to its adapter, which the app registers on
+    its next start. ASCII JSON, so no name or message can fail to encode.
+    """
+    line = json.dumps(event, ensure_ascii=True) + "\n"
+    if not _reader["gone"]:
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            return
+        except BrokenPipeError:
+            _reader["gone"] = True
+            devnull = os.open(os.devnull, os.O_WRONLY)  # what is still buffered goes nowhere, quietly
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except OSError:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,12 +70,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from writer_app.errors import UserError
     from writer_app.training.job import read_job
+    from writer_app.training.recovery import RunLock
     from writer_app.training.trainer import TrainingStopped, train
 
     try:
         job = read_job(Path(argv[0]))
-        _emit({"event": "started", "run_id": job.run_id})
-        _emit(train(job, _emit, stop))
+        # The run's lock says "alive" to the app for as long as this process lives (the kernel
+        # drops it on any death). Under ``accelerate launch`` only the first process takes it.
+        lock = RunLock(Path(job.run_dir)) if os.environ.get("RANK", "0") in ("", "0") else nullcontext()
+        with lock:
+            _emit({"event": "started", "run_id": job.run_id})
+            _emit(train(job, _emit, stop))
         return EXIT_DONE
     except TrainingStopped as exc:
         if exc.reason == "cancelled":

@@ -7,7 +7,11 @@ and register the finished adapter. No torch here, so the UI can import it.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import logging
+import os
 import re
 import shutil
 import signal
@@ -15,18 +19,29 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.paths import ProfilePaths
 from writer_app.training.config import TrainingConfig
 from writer_app.training.dataset import SourceDocument, write_sources
 from writer_app.training.job import TrainingJob, write_job
+from writer_app.training.recovery import (
+    ADAPTER_METADATA,
+    REGISTERED_MARKER,
+    RunInfo,
+    clean_leftovers,
+    is_live,
+    scan_runs,
+)
 
-ADAPTER_METADATA = "writer_app_adapter.json"
+log = logging.getLogger(__name__)
 TEXT_KINDS = ("chapter", "scene", "note")
 
 
@@ -52,9 +67,20 @@ def documents_from_library(library: Any, project_id: int, node_ids: Sequence[int
     return documents
 
 
+SLUG_LENGTH = 40
+
+
 def slug(text: str) -> str:
-    cleaned = re.sub(r"[^\w-]+", "-", text.strip().lower(), flags=re.UNICODE).strip("-")
-    return cleaned[:40] or "adapter"
+    """A safe folder name from any text: lower-case letters, digits, ``_`` and ``-`` only.
+
+    So a name such as ``../../evil``, ``/tmp/x``, ``.``, one with a NUL, a lone
+    surrogate (a non-UTF-8 byte from the command line) or a right-to-left
+    override cannot leave the adapters folder, hide as a dot file or fail to
+    encode; never empty, at most ``SLUG_LENGTH`` characters.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    cleaned = re.sub(r"[^\w-]+", "-", text, flags=re.UNICODE).strip("-_")
+    return cleaned[:SLUG_LENGTH].strip("-_") or "adapter"
 
 
 def unique_adapter_name(library: Any, project_title: str) -> str:
@@ -65,16 +91,54 @@ def unique_adapter_name(library: Any, project_title: str) -> str:
     return name
 
 
+def _reserved_folder_names(paths: ProfilePaths) -> set[str]:
+    """Folder names in use: what is in the adapters folder, and what earlier runs will write there."""
+    taken = set()
+    with contextlib.suppress(OSError):
+        taken.update(entry.name.casefold() for entry in paths.adapters.iterdir())
+    for run in scan_runs(paths):
+        taken.add(Path(run.job.output_dir).name.casefold())
+    return taken
+
+
+def inside_adapters(paths: ProfilePaths, folder: Path) -> bool:
+    """Whether ``folder`` is a direct child of the profile's adapters folder (links resolved)."""
+    try:
+        return Path(folder).resolve().parent == paths.adapters.resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL
+        return False
+
+
+def adapter_folder(paths: ProfilePaths, display_name: str) -> Path:
+    """A new, unused folder for the adapter called ``display_name``: ``adapters/SLUG`` (``-2``, ``-3``…)."""
+    base = slug(display_name)
+    taken = _reserved_folder_names(paths)
+    for n in itertools.count(1):
+        candidate = base if n == 1 else f"{base}-{n}"
+        if candidate.casefold() not in taken and not os.path.lexists(paths.adapters / candidate):
+            break
+    folder = paths.adapters / candidate
+    if not inside_adapters(paths, folder):
+        raise UserError(f"the adapter folder {folder} would not be inside {paths.adapters}")
+    return folder
+
+
 def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, base_model: str,
                 base_model_path: Path, config: TrainingConfig, adapter_name: str, project_title: str = "",
                 device: str = "auto", fault_injection: dict[str, Any] | None = None) -> Path:
-    """Write sources and job for a new run; return the job file path."""
+    """Write sources and job for a new run; return the job file path.
+
+    ``adapter_name`` is the display name (any text, cleaned to one line); the
+    folder is a slug of it, unique and inside ``paths.adapters``.
+    """
+    from writer_app.storage.adapters import clean_name
+
     config.validate()
+    adapter_name = clean_name(adapter_name)
+    paths.adapters.mkdir(parents=True, exist_ok=True)
+    output_dir = adapter_folder(paths, adapter_name)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     run_dir = paths.training_runs / run_id
-    output_dir = paths.adapters / adapter_name
-    if output_dir.exists():
-        raise UserError(f"an adapter folder named {adapter_name!r} already exists")
     write_sources(run_dir / "sources.json", documents)
     job = TrainingJob(
         run_id=run_id, sources=str(run_dir / "sources.json"), dataset=str(run_dir / "dataset.npz"),
@@ -99,18 +163,38 @@ def find_run(paths: ProfilePaths, run: str) -> Path:
 
 
 def register_finished(library: Any, job: TrainingJob, project_id: int | None) -> Any:
-    """Register a completed adapter folder (metadata written by the trainer) in the library."""
+    """Register a completed adapter folder (metadata written by the trainer) in the library.
+
+    A folder is registered once (again: its existing adapter is returned); a
+    display name taken meanwhile by another adapter gets ``-2``, ``-3``… The
+    run folder is marked ``registered.json`` so later scans leave it alone.
+    """
     folder = Path(job.output_dir)
     meta_file = folder / ADAPTER_METADATA
-    if not meta_file.is_file():
-        raise UserError(f"the trainer reported success but {folder} has no adapter metadata")
-    metadata = json.loads(meta_file.read_text(encoding="utf-8"))
-    adapter = library.get_adapter_by_name(job.adapter_name)
+    try:
+        metadata = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"the trainer reported success but {folder} has no readable adapter metadata") from exc
+    adapter = next((a for a in library.adapters() if a.path == str(folder)), None)
     if adapter is None:
-        adapter = library.register_adapter(job.adapter_name, str(folder), job.base_model, project_id, metadata)
+        name, n = job.adapter_name, 2
+        while library.get_adapter_by_name(name) is not None:
+            name, n = f"{job.adapter_name}-{n}", n + 1
+        adapter = library.register_adapter(name, str(folder), job.base_model, project_id, metadata)
+    _mark_registered(Path(job.run_dir), adapter)
     # Registered: the resumable checkpoints (optimiser state included) are no longer needed.
     shutil.rmtree(Path(job.run_dir) / "checkpoints", ignore_errors=True)
     return adapter
+
+
+def _mark_registered(run_dir: Path, adapter: Any) -> None:
+    try:
+        with atomic_write(run_dir / REGISTERED_MARKER) as handle:
+            json.dump({"adapter_id": adapter.id, "name": adapter.name, "path": adapter.path,
+                       "registered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, handle,
+                      ensure_ascii=True)
+    except OSError as exc:  # the library knows the folder, so a later scan still skips it
+        log.warning("could not mark %s as registered: %s", run_dir, exc)
 
 
 def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
@@ -120,6 +204,8 @@ def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
     Setting ``stop`` sends SIGTERM: the trainer finishes its step, writes a
     checkpoint and exits with 130. Returns (exit code, last event).
     """
+    if is_live(Path(job_path).parent):
+        raise UserError("this training run is already going in another process")
     log_path = Path(job_path).with_name("trainer.log")  # library chatter and tracebacks, not the terminal
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(trainer_command(job_path), stdout=subprocess.PIPE, stderr=log, text=True,
@@ -173,29 +259,57 @@ class TrainingCancelled(UserError):
     exit_code = 130
 
 
+@dataclass
+class Recovery:
+    """What :func:`recover_runs` found and did, for the Trainer tab to show."""
+
+    registered: list[Any] = field(default_factory=list)  # adapters registered just now
+    interrupted: list[RunInfo] = field(default_factory=list)  # resumable, newest first
+    running: list[RunInfo] = field(default_factory=list)  # trainers still alive (not ours)
+    cleaned: list[Path] = field(default_factory=list)  # staging folders removed
+    problems: list[str] = field(default_factory=list)  # runs that could not be registered, one line each
+
+
+def recover_runs(library: Any, paths: ProfilePaths, own_job: Path | None = None) -> Recovery:
+    """Register adapters that finished while no app was watching; list resumable and live runs.
+
+    ``own_job`` is the run this app is training right now (its trainer may not
+    hold the lock yet while Python starts): it is neither registered nor
+    offered here. Runs whose trainer is alive are only listed. Stale staging
+    folders of dead trainers are removed.
+    """
+    found = scan_runs(paths)
+    report = Recovery()
+    known = {a.path for a in library.adapters()}
+    for run in found:
+        if own_job is not None and run.job_path == Path(own_job):
+            continue
+        if run.state == "running":
+            report.running.append(run)
+        elif run.state == "interrupted":
+            report.interrupted.append(run)
+        elif run.state == "finished":
+            if not inside_adapters(paths, Path(run.job.output_dir)):
+                log.warning("run %s wrote its adapter outside %s; not registered", run.run_dir, paths.adapters)
+                continue
+            title = run.job.project_title
+            project = library.find_project(title) if title else None
+            try:
+                adapter = register_finished(library, run.job, project.id if project else None)
+            except UserError as exc:  # one bad run must not hide the others
+                report.problems.append(f"{run.run_dir.name}: {exc}")
+                continue
+            if run.job.output_dir not in known:
+                report.registered.append(adapter)
+    # This app's own trainer counts as alive even before its process took the lock.
+    report.cleaned = clean_leftovers(paths, [replace(r, state="running") if own_job is not None and
+                                             r.job_path == Path(own_job) else r for r in found])
+    return report
+
+
 def interrupted_runs(paths: ProfilePaths) -> list[tuple[Path, int, int]]:
     """Runs that stopped after a checkpoint and before their adapter: (job path, step, max steps).
 
-    Newest first. A run whose adapter folder exists is finished (it only needs
-    registering), so it is not listed.
+    Newest first; runs whose trainer is still alive are not listed.
     """
-    from writer_app.training.checkpoint import checkpoint_dirs
-    from writer_app.training.job import read_job
-
-    found = []
-    root = paths.training_runs
-    if not root.is_dir():
-        return []
-    for run_dir in sorted(root.iterdir(), reverse=True):
-        job_path = run_dir / "job.json"
-        saved = checkpoint_dirs(run_dir)
-        if not job_path.is_file() or not saved:
-            continue
-        try:
-            job = read_job(job_path)
-        except UserError:
-            continue
-        if Path(job.output_dir).exists():
-            continue
-        found.append((job_path, saved[-1][0], job.config.max_steps))
-    return found
+    return [(r.job_path, r.step, r.max_steps) for r in scan_runs(paths) if r.state == "interrupted"]

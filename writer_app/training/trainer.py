@@ -45,6 +45,7 @@ from writer_app.training.model_loading import (
     load_trainable_model,
     wants_cuda,
 )
+from writer_app.training.recovery import remove_stale_staging
 
 Emit = Callable[[dict[str, Any]], None]
 ADAPTER_METADATA = "writer_app_adapter.json"
@@ -103,6 +104,9 @@ def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any], heldou
     if output_dir.exists():
         raise UserError(f"an adapter folder already exists at {output_dir}")
     output_dir.parent.mkdir(parents=True, exist_ok=True)
+    # A staging folder for this very folder name is from an earlier attempt of this run that was
+    # killed while writing (this process holds the run's lock, and folder names are unique per run).
+    remove_stale_staging(output_dir.parent, output_dir.name)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{output_dir.name}-", dir=output_dir.parent))
     try:
         model.save_pretrained(str(staging), safe_serialization=True)

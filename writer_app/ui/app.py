@@ -136,6 +136,9 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     settings.theme = apply_theme(app, settings.theme)
     notices: list[str] = []
     library = open_library(paths, ask_restore or _ask_restore_dialog, notices)
+    from writer_app.settings import migrate_legacy_adapter  # the active adapter lives only in the library now
+
+    migrate_legacy_adapter(paths, settings, library)
     first_run = welcome and not library.list_projects()
     if not first_run:
         ensure_first_project(library)

@@ -36,6 +36,9 @@ class MainWindow(QMainWindow):
     # Emitted after the settings changed (settings dialog, welcome, trainer); listeners such as
     # the assistant compare what they care about (e.g. the model) and act only on a real change.
     settingsChanged = Signal()
+    # What changed in the library, as a frozenset of writer_app.ui.changes.Change (e.g. ADAPTERS
+    # when an adapter is activated, renamed, deleted or registered); see ui/changes.py.
+    changed = Signal(object)
 
     def __init__(self, paths: ProfilePaths, settings: AppSettings, library: Any) -> None:
         super().__init__()

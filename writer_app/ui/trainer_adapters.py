@@ -2,7 +2,11 @@
 
 Every library call goes through the window's database worker; the side-by-side
 comparison runs ``python -m writer_app.training.compare`` as a QProcess, so
-neither blocks the GUI thread.
+neither blocks the GUI thread. The active adapter lives only in the library
+(``adapters.active``); after any change here the table announces
+``Change.ADAPTERS`` on ``window.changed`` and the assistant decides whether
+its loaded adapter is still the right one. A rename changes only the label:
+the folder stays where it is and no path is made from the new name.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.settings import save_settings
+from writer_app.ui.changes import Change, announce
 
 
 def _ppl(metrics: dict[str, Any]) -> str:
@@ -141,17 +145,13 @@ class AdapterList(QGroupBox):
         if adapter is not None:
             self._set_active(adapter)
 
-    def _set_active(self, adapter: Any | None) -> None:
-        def done(_result: Any) -> None:
-            self.window.settings.adapter = adapter.name if adapter else ""
-            save_settings(self.window.paths, self.window.settings)
-            # The assistant reloads its model when the model/adapter settings changed (no-op otherwise).
-            reload = getattr(getattr(self.window, "assistant", None), "reload_model", None)
-            if callable(reload):
-                reload()
-            self.refresh()
+    def _changed(self, _result: Any = None) -> None:
+        """After a change in the library: redraw, and tell whoever cares (the assistant reloads if needed)."""
+        self.refresh()
+        announce(self.window, Change.ADAPTERS)
 
-        self.window.db.submit(lambda lib: lib.set_active_adapter(adapter.id if adapter else None), done)
+    def _set_active(self, adapter: Any | None) -> None:
+        self.window.db.submit(lambda lib: lib.set_active_adapter(adapter.id if adapter else None), self._changed)
 
     def rename_selected(self) -> None:
         adapter = self.selected()
@@ -159,8 +159,11 @@ class AdapterList(QGroupBox):
             return
         name, ok = QInputDialog.getText(self, "Rename adapter", "New name:", text=adapter.name)
         if ok and name.strip() and name.strip() != adapter.name:
-            self.window.db.submit(lambda lib: lib.rename_adapter(adapter.id, name.strip()),
-                                  lambda _r: self.refresh())
+            self.rename(adapter, name)
+
+    def rename(self, adapter: Any, name: str) -> None:
+        """Only the label changes (any text; the library cleans it and refuses a name in use)."""
+        self.window.db.submit(lambda lib: lib.rename_adapter(adapter.id, name), self._changed)
 
     def delete_selected(self) -> None:
         adapter = self.selected()
@@ -171,16 +174,23 @@ class AdapterList(QGroupBox):
                                       "not touched.")
         if answer != QMessageBox.StandardButton.Yes:
             return
+        self.delete(adapter)
+
+    def delete(self, adapter: Any) -> None:
+        """Forget the adapter; its folder goes too when it is one of this profile's adapter folders."""
+        from writer_app.training.runs import inside_adapters
+
+        paths = self.window.paths
 
         def delete(lib: Any) -> None:
             if adapter.active:
                 lib.set_active_adapter(None)
             lib.delete_adapter(adapter.id)
             folder = Path(adapter.path)
-            if folder.is_dir() and folder.parent == self.window.paths.adapters:
+            if folder.is_dir() and not folder.is_symlink() and inside_adapters(paths, folder):
                 shutil.rmtree(folder, ignore_errors=True)
 
-        self.window.db.submit(delete, lambda _r: self.refresh())
+        self.window.db.submit(delete, self._changed)
 
     # -- side by side -----------------------------------------------------------------------
     def compare_selected(self) -> None:

@@ -55,9 +55,9 @@ class TrainerProcess(QObject):
             return
         assert self._process is not None
         self._process.terminate()
-        process = self._process
-        QTimer.singleShot(KILL_AFTER_MS, lambda: process.kill()
-                          if process.state() != QProcess.ProcessState.NotRunning else None)
+        # The timer belongs to the process object: when the window closes and deletes it first, the
+        # timer goes with it (a bare singleShot lambda would call into a deleted QProcess).
+        QTimer.singleShot(KILL_AFTER_MS, self._process, self._process.kill)
 
     def _read(self) -> None:
         assert self._process is not None

@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app.errors import UserError
 from writer_app.training.config import TrainingConfig, field_help, suggest_config
 from writer_app.training.dataset import estimate
+from writer_app.ui.changes import Change, announce
 from writer_app.ui.loss_chart import LossChart
 from writer_app.ui.trainer_adapters import AdapterList
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
@@ -42,6 +45,7 @@ ADVANCED_FIELDS = {
     "early_stopping_patience": "Early-stop patience", "style_samples": "Style samples",
 }
 DOCUMENT_KINDS = ("chapter", "scene")
+RECHECK_LIVE_RUN_MS = 15_000  # while a trainer started elsewhere runs, look again this often
 
 
 def _minutes(seconds: float) -> str:
@@ -111,6 +115,11 @@ class TrainerTab(QWidget):
         self.advanced.toggled.connect(self.form_host.setVisible)
         QVBoxLayout(self.advanced).addWidget(self.form_host)
 
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("trainerAdapterName")
+        self.name_edit.setPlaceholderText("Adapter name (optional; any text)")
+        self.name_edit.setToolTip("What the adapter is called in the list below. Any text will do; "
+                                  "its folder gets a safe name of its own.")
         self.train_button = QPushButton("Train my style")
         self.train_button.setObjectName("trainButton")
         self.train_button.clicked.connect(self.start_training)
@@ -123,6 +132,11 @@ class TrainerTab(QWidget):
         self.resume_button.setVisible(False)
         self.resume_button.clicked.connect(self.resume_training)
         self._resumable: Path | None = None
+        self._recheck = QTimer(self)  # while a trainer from an earlier session runs
+        self._recheck.setSingleShot(True)
+        self._recheck.setInterval(RECHECK_LIVE_RUN_MS)
+        self._recheck.timeout.connect(self.recover_runs)
+        self._watching_run = False
         self._unloaded_assistant = False  # this tab unloaded the assistant's model to train; reload after
         self.unload_button = QPushButton("Unload the assistant's model")
         self.unload_button.setVisible(False)
@@ -146,6 +160,7 @@ class TrainerTab(QWidget):
         layout.addWidget(self.documents)
         layout.addWidget(self.estimate_label)
         layout.addWidget(self.advanced)
+        layout.addWidget(self.name_edit)
         layout.addLayout(buttons)
         layout.addWidget(self.unload_button)
         layout.addWidget(self.progress)
@@ -251,19 +266,26 @@ class TrainerTab(QWidget):
             return
         node_ids, config = self.selected_node_ids(), self.config()
         project_id, title = self.project_id, self.project_title
+        typed_name = self.name_edit.text()
         settings, paths = self.window.settings, self.window.paths
         self.train_button.setEnabled(False)
         self.status_label.setText("Preparing the documents…")
 
         def prepare(lib: Any) -> Path:
+            from writer_app.storage.adapters import clean_name
             from writer_app.training import runs
             from writer_app.training.model_loading import resolve_base_model
 
+            name = runs.unique_adapter_name(lib, title)
+            if typed_name.strip():  # checked now, not after an hour of training
+                name = clean_name(typed_name)
+                if lib.get_adapter_by_name(name) is not None:
+                    raise UserError(f"an adapter named “{name}” already exists; choose another name")
             documents = runs.documents_from_library(lib, project_id, node_ids)
             model_path = resolve_base_model(settings.model, paths.model_cache)
             return runs.prepare_job(paths, documents, base_model=settings.model, base_model_path=model_path,
-                                    config=config, adapter_name=runs.unique_adapter_name(lib, title),
-                                    project_title=title, device=settings.device)
+                                    config=config, adapter_name=name, project_title=title,
+                                    device=settings.device)
 
         self.window.db.submit(prepare, self._launch, self._failed_to_start)
 
@@ -289,19 +311,49 @@ class TrainerTab(QWidget):
         self.status_label.setText("Loading the model and building the dataset…")
         self.process.start(job_path)
 
-    def find_interrupted(self) -> None:
-        """Offer to resume a run that the app (or the computer) stopped half way."""
-        from writer_app.training.runs import interrupted_runs
+    def recover_runs(self) -> None:
+        """Look at the training runs on disk: register what finished unseen, offer what can resume.
+
+        A trainer outlives an editor that crashed or was closed; its adapter is
+        registered here on the next start (the author pressed Train, so that is
+        what they expect) and the status bar says so. Runs whose trainer is still
+        alive are left alone and looked at again until they end.
+        """
+        from writer_app.training.runs import recover_runs
 
         paths = self.window.paths
-        self.window.db.submit(lambda _lib: interrupted_runs(paths), self._show_interrupted)
+        own = self.process.job_path if self.process.is_running() else None
+        self.window.db.submit(lambda lib: recover_runs(lib, paths, own_job=own), self._show_recovery)
 
-    def _show_interrupted(self, runs: list[tuple[Path, int, int]]) -> None:
+    def _show_recovery(self, report: Any) -> None:
+        if report.registered:
+            self.adapter_list.refresh()
+            announce(self.window, Change.ADAPTERS)
+            names = ", ".join(f"“{a.name}”" for a in report.registered)
+            message = (f"Registered the adapter {names}: its training finished while Writer was not watching. "
+                       "Pick it under My style adapters to use it.")
+            self.status_label.setText(message)
+            self.window.statusBar().showMessage(message, 15_000)
+        if report.problems:
+            self.status_label.setText("Could not register a finished run: " + "; ".join(report.problems))
+        if report.running:
+            run = report.running[0]
+            self.status_label.setText(f"A training run started earlier (“{run.job.adapter_name}”) is still going "
+                                      "in another process; its adapter will appear here when it finishes.")
+            self._recheck.start()
+        elif self._watching_run and not report.registered:
+            self.status_label.setText("The training run started earlier stopped before its adapter was ready"
+                                      + ("; it can resume from its last checkpoint." if report.interrupted else "."))
+        self._watching_run = bool(report.running)
+        self._show_interrupted(report.interrupted)
+
+    def _show_interrupted(self, runs: list[Any]) -> None:
         if not runs or self.process.is_running():
             self.resume_button.setVisible(False)
             self._resumable = None
             return
-        job_path, step, total = runs[0]
+        run = runs[0]
+        job_path, step, total = run.job_path, run.step, run.max_steps
         self._resumable = job_path
         self.resume_button.setText(f"Resume the interrupted run (step {step}"
                                    + (f" of {total})" if total else ")"))
@@ -382,7 +434,7 @@ class TrainerTab(QWidget):
             return
         self.progress.setFormat("Cancelled" if last.get("event") == "cancelled" else "Stopped")
         self.status_label.setText(last.get("message") or f"The trainer stopped (exit code {code}).")
-        self.find_interrupted()
+        self.recover_runs()
 
     def _registered(self, adapter: Any) -> None:
         metrics = adapter.metadata.get("metrics", {})
@@ -390,7 +442,9 @@ class TrainerTab(QWidget):
         self.status_label.setText(
             f"Adapter “{adapter.name}” is ready: held-out perplexity {metrics.get('base_perplexity', 0):.1f} "
             f"(base) → {metrics.get('adapter_perplexity', 0):.1f} (yours). Use it for the assistant below.")
+        self.name_edit.clear()  # that name is taken now
         self.adapter_list.refresh()
+        announce(self.window, Change.ADAPTERS)
         self.adapterRegistered.emit(adapter.name)
 
 
@@ -417,5 +471,5 @@ def install(window: Any) -> TrainerTab:
     if getattr(window, "current_project_id", None) is not None:
         tab.load_project(window.current_project_id)
     tab.adapter_list.refresh()
-    tab.find_interrupted()
+    tab.recover_runs()  # also removes what killed trainers left behind
     return tab

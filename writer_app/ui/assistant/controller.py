@@ -9,6 +9,7 @@ blocks typing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -16,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
 from writer_app.llm.generation import GenerationSettings
+from writer_app.storage.adapters import folder_problem
 from writer_app.ui.assistant.assistant_panel import AssistantPanel
 from writer_app.ui.assistant.context import run_db
 from writer_app.ui.assistant.context_menu import ContextMenu
@@ -24,10 +26,34 @@ from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfi
 from writer_app.ui.assistant.selection_tasks import SelectionTasks
 from writer_app.ui.assistant.style_panel import StylePanel, StyleSuggestions
 from writer_app.ui.assistant.summaries import Summaries
+from writer_app.ui.changes import Change
 
 log = logging.getLogger(__name__)
 
-MODEL_KEYS = ("model", "device", "quantization", "allow_pickle_weights", "trust_remote_code", "adapter")
+MODEL_KEYS = ("model", "device", "quantization", "allow_pickle_weights", "trust_remote_code")
+
+
+@dataclass(frozen=True)
+class ActiveAdapter:
+    """The library's active adapter as the assistant sees it (read on the database worker)."""
+
+    id: int | None = None
+    name: str = ""
+    path: str = ""  # the folder to attach; "" for none, or when it cannot be used (see problem)
+    problem: str = ""  # why the active adapter is not attached, for the author
+
+    @property
+    def key(self) -> tuple:
+        """What decides a reload: the adapter's id and folder (a rename changes neither)."""
+        return (self.id, self.path)
+
+
+def resolve_active_adapter(library: Any) -> ActiveAdapter:
+    adapter = library.active_adapter()
+    if adapter is None:
+        return ActiveAdapter()
+    problem = folder_problem(adapter.path)
+    return ActiveAdapter(adapter.id, adapter.name, "" if problem else str(adapter.path), problem)
 
 
 class Assistant(QObject):
@@ -37,6 +63,7 @@ class Assistant(QObject):
         self.client = InferenceClient(self)
         self.last_stats: dict[str, Any] = {}
         self._loaded_key: tuple | None = None
+        self.active_adapter = ActiveAdapter()  # as last read from the library
 
         self.panel = AssistantPanel(window.settings)
         self.style_panel = StylePanel()
@@ -73,6 +100,9 @@ class Assistant(QObject):
         changed = getattr(window, "settingsChanged", None)
         if changed is not None:  # reloads only when a model setting really changed
             changed.connect(lambda *_: self.reload_model())
+        library_changed = getattr(window, "changed", None)
+        if library_changed is not None:  # the active adapter lives in the library (see ui/changes.py)
+            library_changed.connect(self._on_library_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -161,32 +191,54 @@ class Assistant(QObject):
         return GenerationSettings.from_app_settings(self.window.settings, **values)
 
     def model_key(self) -> tuple:
+        """The settings that need a reload when they change (the adapter is added from the library)."""
         return tuple(getattr(self.window.settings, key) for key in MODEL_KEYS)
 
+    def _on_library_changed(self, changes: Any) -> None:
+        if Change.ADAPTERS in changes:
+            self.reload_model()  # a no-op unless the active adapter's id or folder changed
+
     def reload_model(self, force: bool = False) -> None:
-        """(Re)load the model in the worker when the model or adapter settings changed."""
-        key = self.model_key()
-        if key == self._loaded_key and not force:
-            return
-        self._loaded_key = key
+        """(Re)load the model in the worker when the model settings or the active adapter changed.
+
+        The active adapter is read from the library (on the database worker);
+        the decision compares the settings and the adapter's id and folder with
+        what was loaded, so a rename does not reload and an activation does.
+        """
+        settings_key = self.model_key()
         settings = self.window.settings
-        self.status_label.setText("Model: loading…")
-        self.panel.set_banner("")
 
-        def resolve_adapter(library: Any) -> tuple[str, str]:
-            if not settings.adapter:
-                return "", ""
-            adapter = library.get_adapter_by_name(settings.adapter)
-            return (str(adapter.path), adapter.name) if adapter else ("", "")
-
-        def load(adapter: tuple[str, str]) -> None:
+        def decide(active: ActiveAdapter) -> None:
+            self.active_adapter = active
+            key = settings_key + active.key
+            if key == self._loaded_key and not force:
+                if self.client.model_info is not None:
+                    self._show_model_status()  # e.g. the adapter's new name after a rename
+                return
+            self._loaded_key = key
+            self.status_label.setText("Model: loading…")
+            self.panel.set_banner(self._adapter_notice())
+            if active.problem:  # said once per change, never a silent load without it
+                self.show_message(self._adapter_notice())
             self.client.load(ModelConfig(
                 model=settings.model, model_cache=self.window.paths.model_cache, device=settings.device,
                 quantization=settings.quantization, allow_pickle=settings.allow_pickle_weights,
-                trust_remote_code=settings.trust_remote_code, adapter_path=adapter[0], adapter_name=adapter[1],
+                trust_remote_code=settings.trust_remote_code, adapter_path=active.path,
+                adapter_name=active.name if active.path else "",
             ))
 
-        run_db(self.window, resolve_adapter, load, lambda exc: load(("", "")))
+        def unreadable(exc: BaseException) -> None:
+            decide(ActiveAdapter(problem=f"the library could not be read ({exc})"))
+
+        run_db(self.window, resolve_active_adapter, decide, unreadable)
+
+    def _adapter_notice(self) -> str:
+        active = self.active_adapter
+        if not active.problem:
+            return ""
+        label = f"Your style adapter “{active.name}”" if active.name else "Your style adapter"
+        return (f"{label} is not attached: {active.problem}. The assistant works without it; "
+                "pick another under Trainer ▸ My style adapters.")
 
     @property
     def model_loaded(self) -> bool:
@@ -209,7 +261,7 @@ class Assistant(QObject):
         self.status_label.setText(f"Model: {message} ({fraction:.0%})")
 
     def _on_loaded(self, info: Any) -> None:
-        self.panel.set_banner("")
+        self.panel.set_banner(self._adapter_notice())
         self._show_model_status()
 
     def _on_load_failed(self, message: str) -> None:
@@ -226,7 +278,10 @@ class Assistant(QObject):
     def _show_model_status(self) -> None:
         info = self.client.model_info or {}
         parts = [f"Model: {info.get('name', '?')}", str(info.get("device") or "")]
-        parts.append(f"adapter: {info.get('adapter') or 'none'}")
+        adapter = info.get("adapter") or ""
+        if adapter and self.active_adapter.path:
+            adapter = self.active_adapter.name  # renamed since it was loaded
+        parts.append(f"adapter: {adapter or ('not attached' if self.active_adapter.problem else 'none')}")
         rate = self.last_stats.get("tokens_per_second")
         if rate:
             parts.append(f"{rate:.1f} tokens/s")
