@@ -65,3 +65,16 @@ def test_a_folder_with_a_pipe_imports_the_rest_and_says_what_it_skipped(qtbot, m
     wait_idle(qtbot, window)
     assert window.current_project.title == "Book"
     assert [(n.kind, n.title) for n in window.binder.nodes] == [("folder", "Part 1"), ("chapter", "one")]
+
+
+def test_the_welcome_dialog_import_asks_too_and_still_leaves_a_page(qtbot, main_window, tmp_path, monkeypatch):
+    from writer_app.ui import welcome_dialog
+
+    window = main_window
+    asked = []
+    monkeypatch.setattr(file_ops, "ask_replace_invalid", lambda w, path, count: asked.append(count) or False)
+    window.current_project_id = window.current_project = None
+    welcome_dialog.import_and_open(window, _damaged(tmp_path))
+    qtbot.waitUntil(lambda: asked == [1] and window.current_project is not None, timeout=10_000)
+    wait_idle(qtbot, window)
+    assert _projects(window) == ["My Novel"] and window.findChild(object, "errorBox") is None

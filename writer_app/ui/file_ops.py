@@ -6,6 +6,7 @@ comes back as the same one-line message the CLI prints, and nothing changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,8 @@ def new_project(window: MainWindow, title: str | None = None) -> None:
     window.db.submit(create, window.open_project, _error_handler(window, "Could not create the project"))
 
 
-def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = False) -> None:
+def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = False,
+                on_failed: Callable[[], None] | None = None) -> None:
     """Import a file or folder as a new project and open it; a bad file changes nothing.
 
     Reading and writing run on the database worker. A UTF-8 file with a few bad
@@ -75,9 +77,13 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
         if isinstance(exc, InvalidBytesError) and not replace_invalid:
             window.status.bar.clearMessage()
             if ask_replace_invalid(window, path, exc.count):
-                import_path(window, path, replace_invalid=True)
+                import_path(window, path, replace_invalid=True, on_failed=on_failed)
+            elif on_failed is not None:
+                on_failed()
             return
         window.show_error(f"Could not import the file: {exc}")
+        if on_failed is not None:
+            on_failed()
 
     window.status.show_message(f"Importing {path.name}…", 0)
     window.db.submit(run, done, failed)
