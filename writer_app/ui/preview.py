@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from writer_app.ui.editor import ManuscriptEditor
 
 RENDER_DELAY_MS = 400
-PREVIEW_MAX_CHARS = 60_000
+PREVIEW_MAX_CHARS = 20_000
 PREVIEW_CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; font-size: 12pt; line-height: 150%; }
 h1, h2, h3 { font-weight: bold; margin-top: 1em; }
