@@ -37,10 +37,10 @@ QUOTE, DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER = 1, 2, 4, 8, 16
 
 
 def style_runs(text: str) -> list[tuple[int, int, int]]:
-    """(start, length, style bits) for each run of equally styled characters (no Qt involved).
+    """(start, length, style bits) for each run of styled characters, in ``str`` indexes.
 
-    Headings and scene breaks are one run of their own style (returned as bits 0
-    with the caller checking ``HEADING``/``SCENE_BREAK`` first).
+    Plain Python (no Qt), for prose lines; headings and scene breaks are styled
+    whole by the caller before it gets here.
     """
     events: list[tuple[int, int, int]] = []  # (position, bit, +1 opens / -1 closes)
 
