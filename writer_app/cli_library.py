@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p = subparsers.add_parser("import", parents=[common], help="import a .txt/.md manuscript or a folder of them")
     p.add_argument("path", help="a .txt or .md file, or a folder of them")
     p.add_argument("--project", metavar="TITLE", help="import into this project (created if missing)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the outline it would create (kind, title, words per line) and write nothing")
+    p.add_argument("--replace-invalid", action="store_true",
+                   help="import UTF-8 text that has a few invalid bytes, replacing them with U+FFFD")
     p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("export", parents=[common], help="export a project or one document")
@@ -96,12 +100,20 @@ def _project(lib, title: str):
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from writer_app.storage.importer import import_path
+    from writer_app.storage.importer import import_plan, plan_import
     from writer_app.storage.lock import ProfileLock
 
+    # Read and parse first, touching no profile: a dry run stops here having written nothing.
+    plan = plan_import(Path(args.path), replace_invalid=args.replace_invalid)
+    for note in plan.notes:
+        print(f"writer-app: note: {note}", file=sys.stderr)
+    if args.dry_run:
+        for line in plan.outline():
+            print(f"{'  ' * line.depth}{line.kind}\t{' '.join(line.title.split())}\t{line.words}")
+        return 0
     paths = profile_paths(args.data_dir).ensure()
     with ProfileLock(paths.lock_file), _open_for_writing(paths) as lib:
-        project = import_path(lib, Path(args.path), project_title=args.project)
+        project = import_plan(lib, plan, project_title=args.project)
         nodes = [n for n in lib.nodes(project.id) if n.kind != "folder"]
         print(f"imported into “{project.title}”: {len(nodes)} documents, "
               f"{lib.project_word_count(project.id):,} words")

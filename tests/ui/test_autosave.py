@@ -131,3 +131,24 @@ def test_typing_while_another_document_loads_is_not_lost(qtbot, main_window, pro
     wait_idle(qtbot, window)
     assert stored_text(profile_dir, first) == "Typed while waiting."
     assert window.editor.toPlainText() == ""
+
+
+def test_no_break_spaces_and_emoji_survive_autosave_and_ghost_text_after_an_emoji_is_left_out(
+        qtbot, main_window, profile_dir):
+    """Qt's toPlainText turns no-break spaces into spaces; a save must store what the author typed."""
+    window = main_window
+    window.show()
+    window.editor.setFocus()
+    typed = "« Bonjour\u00a0! » dit-elle 😀 à 10\u00a0h."
+    window.editor.insertPlainText(typed)
+    end = window.editor.textCursor().position()  # Qt counts the emoji as two
+    window.editor.insertPlainText(" A GHOST SUGGESTION")
+    window.editor.ghost_range = (end, window.editor.textCursor().position())
+    window.save_now()
+    wait_idle(qtbot, window)
+    assert stored_text(profile_dir, window.current_node_id) == typed
+    window.editor.ghost_range = None
+    window.editor.insertPlainText("\u2028next line")  # Shift+Enter: a line break inside the paragraph
+    window.save_now()
+    wait_idle(qtbot, window)
+    assert stored_text(profile_dir, window.current_node_id) == typed + " A GHOST SUGGESTION\nnext line"

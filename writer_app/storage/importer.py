@@ -1,136 +1,277 @@
 """Import .txt and .md manuscripts (a file or a folder of them) into a project.
 
-Bytes are decoded carefully: UTF-8 with or without BOM first, UTF-16 when a
-BOM says so, otherwise the legacy encoding charset-normalizer detects; binary
-files, empty files and text we cannot decode are refused with one clear
-sentence. Files over ``MAX_FILE_BYTES`` are refused before being read, so a
-stray 50 MB log cannot eat memory. The whole import is one transaction: an
-error (or a kill -9) half-way leaves the library as it was.
+Import happens in two steps. :func:`plan_import` reads and parses the source
+without touching any library: only regular files are read, never more than
+``MAX_FILE_BYTES`` each (:mod:`writer_app.storage.source_files`), their bytes
+decoded honestly (:mod:`writer_app.storage.decoding`), their text cut where it
+would choke the editor (:mod:`writer_app.storage.long_text`). The plan is an
+outline (what ``import --dry-run`` prints) plus notes about anything skipped
+or changed. :func:`import_plan` then writes it as one transaction: an error
+(or a kill -9) half-way leaves the library as it was.
+
+A folder becomes a project; its subfolders become folders in the binder,
+recursively, in natural order ("Part 2" before "Part 10"), files and folders
+sorted together. Hidden entries (dot-files, ``.git``, ``__MACOSX``) and
+folders with nothing to import are skipped silently; entries that look like
+manuscripts but cannot be read as files (pipes, devices, broken links, link
+loops, a link back to a folder above) are skipped with a note. A file whose
+content is bad (binary, undecodable) refuses the whole import, naming it.
 """
 
 from __future__ import annotations
 
-import codecs
+import errno
+import os
 import re
+import stat
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from writer_app.errors import UserError
+from writer_app.storage.decoding import InvalidBytesError, decode_manuscript
 from writer_app.storage.gutenberg import ParsedText, Section, parse_plain_text
 from writer_app.storage.library import Library
+from writer_app.storage.long_text import SplitReport, make_editable
 from writer_app.storage.markdown_io import parse_markdown
 from writer_app.storage.models import Project
-from writer_app.text.counts import is_cjk_dominant
+from writer_app.storage.source_files import (
+    explain_os_error,
+    kind_of,
+    os_error_reason,
+    read_regular_file,
+    shown,
+    stat_source,
+)
+from writer_app.text.counts import count_words, is_cjk_dominant
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # ten times the longest novels; a log file or a dump is refused
+MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a whole folder: a shelf of novels, not a home directory
+MAX_FOLDER_DEPTH = 16
 SUPPORTED = (".txt", ".md", ".markdown", ".text")
+SKIPPED_NAMES = frozenset({"__MACOSX", "node_modules", "__pycache__"})
 Progress = Callable[[int, int], None]  # (documents done, documents in total)
 
-_SINGLE_BYTE_LATIN = re.compile(r"^(cp12[0-9]{2}|iso8859_[0-9]+|latin_1|mac_[a-z0-9]+|cp775|cp85[0-9]|hp_roman8)$")
-_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+@dataclass
+class OutlineLine:
+    depth: int
+    kind: str
+    title: str
+    words: int
 
 
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF32_LE):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{name} says it is UTF-16 but is not valid UTF-16") from exc
-    sample = data[:65536]
-    if b"\x00" in sample or len(_CONTROL.findall(sample)) > max(8, len(sample) // 200):
-        raise UserError(f"{name} is not a text file (it looks binary); import .txt or .md manuscripts")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
+@dataclass
+class ImportPlan:
+    """What an import would create, read and parsed but not yet written."""
 
-    matches = from_bytes(data)
-    best = matches.best()
-    if best is None or best.encoding is None:
-        raise UserError(f"could not tell the text encoding of {name}; save it as UTF-8 and import again")
-    encoding = best.encoding
-    # Single-byte Latin code pages are nearly indistinguishable on short texts;
-    # Windows-1252 is by far the most common one for manuscripts, so it wins
-    # whenever it reads the file (almost) as cleanly as the top guess.
-    if _SINGLE_BYTE_LATIN.match(encoding) and any(
-        "cp1252" in m.could_be_from_charset and m.chaos <= best.chaos + 0.1 for m in matches
-    ):
-        encoding = "cp1252"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise UserError(f"could not decode {name} as {encoding}; save it as UTF-8 and import again") from exc
+    source: Path
+    sections: list[Section]
+    title: str
+    author: str = ""
+    language: str = ""
+    notes: list[str] = field(default_factory=list)  # skipped entries, splits, replaced bytes
+    replaced: int = 0  # invalid UTF-8 sequences replaced by U+FFFD
+
+    def outline(self) -> list[OutlineLine]:
+        lines: list[OutlineLine] = []
+
+        def walk(items: list[Section], depth: int) -> None:
+            for section in items:
+                lines.append(OutlineLine(depth, section.kind, section.title, count_words(section.text)))
+                walk(section.children, depth + 1)
+
+        walk(self.sections, 0)
+        return lines
+
+    def document_count(self) -> int:
+        return sum(1 for line in self.outline() if line.kind != "folder")
 
 
-def read_manuscript(path: Path) -> str:
+@dataclass
+class _Budget:
+    """Bytes read so far in one import, and what the reader noticed on the way."""
+
+    used: int = 0
+    replace_invalid: bool = False
+    notes: list[str] = field(default_factory=list)
+    replaced: int = 0
+    invalid: list[tuple[str, int]] = field(default_factory=list)  # (file, bad sequences) when refusing
+    first: ParsedText | None = None  # the first file parsed (a folder takes its author and language)
+
+
+def read_manuscript(path: Path, replace_invalid: bool = False, label: str | None = None) -> str:
     """The file's text, or a UserError that says why it cannot be imported."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UserError(
-                f"{path.name} is {size / 2**20:.0f} MB; writer-app imports manuscripts up to "
-                f"{MAX_FILE_BYTES // 2**20} MB per file (split it into several files)"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"could not read {path}: {exc.strerror}") from exc
-    text = _decode(data, path.name)
-    if not text.strip():
-        raise UserError(f"{path.name} is empty; there is nothing to import")
-    return text
+    budget = _Budget(replace_invalid=replace_invalid)
+    return _read_text(path, label or shown(path.name), budget)
 
 
-def parse_file(path: Path) -> ParsedText:
-    text = read_manuscript(path)
+def _read_text(path: Path, label: str, budget: _Budget) -> str:
+    data = read_regular_file(path, MAX_FILE_BYTES, label)
+    budget.used += len(data)
+    if budget.used > MAX_IMPORT_BYTES:
+        raise UserError(f"the manuscripts to import add up to more than {MAX_IMPORT_BYTES // 2**20} MB "
+                        f"(at {label}); import the folder's parts one at a time")
+    decoded = decode_manuscript(data, label, replace_invalid=budget.replace_invalid)
+    if decoded.replaced:
+        budget.replaced += decoded.replaced
+        budget.notes.append(f"{label}: {decoded.replaced:,} invalid byte sequence"
+                            f"{'s' if decoded.replaced != 1 else ''} replaced with \ufffd")
+    if not decoded.text.strip():
+        raise UserError(f"{label} is empty; there is nothing to import")
+    return decoded.text
+
+
+def _parse(path: Path, label: str, budget: _Budget) -> ParsedText:
+    text = _read_text(path, label, budget)
+    stem = shown(path.stem)
     if path.suffix.lower() in (".md", ".markdown"):
-        return parse_markdown(text, path.stem)
-    return parse_plain_text(text, path.stem)
+        parsed = parse_markdown(text, stem)
+    else:
+        parsed = parse_plain_text(text, stem)
+    budget.first = budget.first or parsed
+    return parsed
 
 
-def _natural_key(path: Path) -> list:
-    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", path.name)]
+def parse_file(path: Path, replace_invalid: bool = False) -> ParsedText:
+    return _parse(path, shown(path.name), _Budget(replace_invalid=replace_invalid))
 
 
-def _folder_sections(folder: Path) -> tuple[list[Section], ParsedText | None]:
-    files = sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED), key=_natural_key)
-    if not files:
-        raise UserError(f"{folder} holds no .txt or .md files to import")
-    sections, first = [], None
-    for path in files:
-        parsed = parse_file(path)
-        first = first or parsed
+def natural_key(name: str) -> list:
+    """Sort key putting "Part 2" before "Part 10" (digit runs compare as numbers)."""
+    parts = re.split(r"(\d+)", name)
+    return [(0, int(part), "") if index % 2 else (1, 0, part.casefold()) for index, part in enumerate(parts)]
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_NAMES or name.startswith("~$")
+
+
+@dataclass
+class _Walk:
+    """One folder import's state: where it started and which folders it has entered."""
+
+    root: str  # the real path of the folder being imported
+    budget: _Budget
+    seen: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _linked_folder_note(path: Path, walk: _Walk) -> str | None:
+    """Why a symlinked folder is not followed, or None to follow it (it leads outside)."""
+    real = os.path.realpath(path)
+    if walk.root == real or walk.root.startswith(real.rstrip(os.sep) + os.sep):
+        return "a link back to a folder above it"
+    if real.startswith(walk.root.rstrip(os.sep) + os.sep):
+        return "a link to a folder inside this import (imported where it really is)"
+    return None
+
+
+def _folder_sections(folder: Path, relative: str, depth: int, ancestors: frozenset[tuple[int, int]],
+                     walk: _Walk) -> list[Section]:
+    budget = walk.budget
+    try:
+        names = sorted(os.listdir(folder), key=natural_key)
+    except OSError as exc:
+        raise explain_os_error(folder, exc, relative or None) from exc
+    sections: list[Section] = []
+    for name in names:
+        if _is_hidden(name):
+            continue
+        path = folder / name
+        label = shown(f"{relative}/{name}" if relative else name)
+        supported = Path(name).suffix.lower() in SUPPORTED
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            if supported or exc.errno == errno.ELOOP:  # a broken link to a picture is no news
+                budget.notes.append(f"skipped {label}: it {os_error_reason(path, exc)}")
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            key = (info.st_dev, info.st_ino)
+            why = _linked_folder_note(path, walk) if os.path.islink(path) else None
+            if why is None and key in ancestors:  # a bind mount or hard-linked folder
+                why = "a link back to a folder above it"
+            elif why is None and key in walk.seen:
+                why = "a link to a folder already imported"
+            elif why is None and depth >= MAX_FOLDER_DEPTH:
+                why = f"folders nested deeper than {MAX_FOLDER_DEPTH} levels"
+            if why:
+                budget.notes.append(f"skipped {label}: {why}")
+                continue
+            walk.seen.add(key)
+            children = _folder_sections(path, label, depth + 1, ancestors | {key}, walk)
+            if children:  # empty folders (or ones with only pictures) are left out
+                sections.append(Section(shown(name), "", "folder", children))
+            continue
+        if not supported:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            budget.notes.append(f"skipped {label}: it is {kind_of(info.st_mode)}, not a file")
+            continue
+        try:
+            parsed = _parse(path, label, budget)
+        except InvalidBytesError as exc:  # collect them all, so the author hears the whole count once
+            budget.invalid.append((label, exc.count))
+            continue
+        stem = shown(path.stem)
         if len(parsed.sections) == 1:
             only = parsed.sections[0]
-            sections.append(Section(only.title if only.title != path.stem else path.stem, only.text,
+            sections.append(Section(only.title if only.title != stem else stem, only.text,
                                     "chapter" if only.kind == "note" else only.kind, only.children))
         else:
-            sections.append(Section(path.stem, "", "folder", parsed.sections))
-    return sections, first
+            sections.append(Section(stem, "", "folder", parsed.sections))
+    return sections
 
 
 def _count(sections: list[Section]) -> int:
     return sum(1 + _count(s.children) for s in sections)
 
 
-def import_path(lib: Library, path: str | Path, project_title: str | None = None,
-                progress: Progress | None = None) -> Project:
-    """Import a file or folder; into the project named ``project_title`` if it
-    exists, else into a new project. Returns the project."""
+def plan_import(path: str | os.PathLike[str], replace_invalid: bool = False) -> ImportPlan:
+    """Read and parse a file or folder into an :class:`ImportPlan`; writes nothing anywhere."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise UserError(f"{path} does not exist")
-    if path.is_dir():
-        sections, meta = _folder_sections(path)
-        default_title = path.name
+    info = stat_source(path)
+    budget = _Budget(replace_invalid=replace_invalid)
+    author = language = ""
+    if stat.S_ISDIR(info.st_mode):
+        key = (info.st_dev, info.st_ino)
+        walk = _Walk(root=os.path.realpath(path), budget=budget, seen={key})
+        sections = _folder_sections(path, "", 0, frozenset({key}), walk)
+        title = shown(os.path.basename(os.path.normpath(os.path.abspath(path))))
+        if budget.invalid:
+            raise InvalidBytesError(title, sum(count for _, count in budget.invalid),
+                                    files=[name for name, _ in budget.invalid])
+        if not sections:
+            raise UserError(f"{shown(path)} holds no .txt or .md files to import")
+        if budget.first is not None:
+            author, language = budget.first.author, budget.first.language
     else:
+        name = shown(path.name)
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{name} is {kind_of(info.st_mode)}, not a regular file; "
+                            "writer-app imports only regular .txt and .md files")
         if path.suffix.lower() not in SUPPORTED:
-            raise UserError(f"{path.name}: writer-app imports .txt and .md files (or a folder of them)")
-        meta = parse_file(path)
-        sections, default_title = meta.sections, path.stem
-    if meta is not None and not path.is_dir() and meta.title:
-        default_title = meta.title
-    total, done = _count(sections), 0
+            raise UserError(f"{name}: writer-app imports .txt and .md files (or a folder of them)")
+        parsed = _parse(path, name, budget)
+        sections, title = parsed.sections, parsed.title or shown(path.stem)
+        author, language = parsed.author, parsed.language
+    report = SplitReport()
+    sections = make_editable(sections, report)
+    if report.paragraphs:
+        budget.notes.append(f"split {report.paragraphs:,} very long paragraph"
+                            f"{'s' if report.paragraphs != 1 else ''} at sentence ends")
+    if report.documents:
+        budget.notes.append(f"split {report.documents:,} very long document"
+                            f"{'s' if report.documents != 1 else ''} into parts")
+    return ImportPlan(source=path, sections=sections, title=title, author=author,
+                      language=language or _guess_language(sections), notes=budget.notes, replaced=budget.replaced)
+
+
+def import_plan(lib: Library, plan: ImportPlan, project_title: str | None = None,
+                progress: Progress | None = None) -> Project:
+    """Write ``plan`` in one transaction; into the project named ``project_title`` if it
+    exists, else into a new project. Returns the project."""
+    total, done = _count(plan.sections), 0
 
     def add(project_id: int, parent_id: int | None, items: list[Section]) -> None:
         nonlocal done
@@ -144,19 +285,35 @@ def import_path(lib: Library, path: str | Path, project_title: str | None = None
     with lib.batch("import"):
         project = lib.find_project(project_title) if project_title else None
         if project is None:
-            title = project_title or _unique_title(lib, default_title)
-            language = (meta.language if meta else "") or _guess_language(sections)
-            project = lib.create_project(title, author=meta.author if meta else "", language=language)
-        add(project.id, None, sections)
+            title = project_title or _unique_title(lib, plan.title)
+            project = lib.create_project(title, author=plan.author, language=plan.language)
+        add(project.id, None, plan.sections)
     return lib.get_project(project.id)
+
+
+def import_path(lib: Library, path: str | os.PathLike[str], project_title: str | None = None,
+                progress: Progress | None = None, replace_invalid: bool = False) -> Project:
+    """Import a file or folder (:func:`plan_import` then :func:`import_plan`)."""
+    return import_plan(lib, plan_import(path, replace_invalid=replace_invalid), project_title, progress)
 
 
 def _guess_language(sections: list[Section]) -> str:
     """Chinese or Japanese when CJK dominates (kana means Japanese), else English."""
-    sample = "".join(s.text[:2000] for s in sections[:5])
+    sample = "".join(s.text[:2000] for s in _first_texts(sections, 5))
     if not is_cjk_dominant(sample):
         return "en"
     return "ja" if re.search("[\u3040-\u30ff]", sample) else "zh"
+
+
+def _first_texts(sections: list[Section], limit: int) -> list[Section]:
+    found: list[Section] = []
+    for section in sections:
+        if section.text:
+            found.append(section)
+        found.extend(_first_texts(section.children, limit - len(found)))
+        if len(found) >= limit:
+            break
+    return found[:limit]
 
 
 def _unique_title(lib: Library, title: str) -> str:

@@ -11,6 +11,7 @@ never stores words the author has not accepted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -20,6 +21,21 @@ from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 from writer_app.ui.highlighter import MarkdownHighlighter
 
 ContextMenuHook = Callable[[QMenu, QTextCursor], None]
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def utf16_to_index(text: str, position: int) -> int:
+    """The ``str`` index of a Qt position (UTF-16 code units) in ``text``, clamped to it."""
+    position = max(0, position)
+    index = units = 0  # a point where both counts agree
+    for match in _ASTRAL.finditer(text):
+        units_here = units + (match.start() - index)
+        if units_here >= position:
+            break
+        if units_here + 2 > position:  # inside the pair: the character itself
+            return match.start()
+        index, units = match.start() + 1, units_here + 2
+    return min(len(text), index + (position - units))
 
 MIN_ZOOM = -6
 MAX_ZOOM = 16
@@ -52,13 +68,21 @@ class ManuscriptEditor(QPlainTextEdit):
 
     # -- text -------------------------------------------------------------------------------
     def manuscript_text(self) -> str:
-        """The document text without the assistant's ghost text (what autosave stores)."""
-        text = self.toPlainText()
+        """The document text without the assistant's ghost text (what autosave stores).
+
+        Read with ``toRawText``: ``toPlainText`` turns every no-break space into a plain
+        space, so each autosave silently rewrote French « guillemets » and "10\u00a0km";
+        it is also the slower of the two. Block and line separators become newlines, as
+        ``toPlainText`` makes them. ``ghost_range`` holds cursor positions, which count
+        UTF-16 code units (an emoji is two), so they are mapped to string indexes.
+        """
+        text = self.document().toRawText().replace("\u2029", "\n")
+        for mark in ("\u2028", "\ufdd0", "\ufdd1"):  # line break (Shift+Enter), frame marks
+            if mark in text:
+                text = text.replace(mark, "\n")
         if self.ghost_range is None:
             return text
-        start, end = sorted(self.ghost_range)
-        start = max(0, min(start, len(text)))
-        end = max(start, min(end, len(text)))
+        start, end = sorted(utf16_to_index(text, position) for position in self.ghost_range)
         return text[:start] + text[end:]
 
     def load_text(self, text: str) -> None:

@@ -7,9 +7,11 @@ comes back as the same one-line message the CLI prints, and nothing changes.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
 from writer_app import __version__
@@ -43,16 +45,64 @@ def new_project(window: MainWindow, title: str | None = None) -> None:
     window.db.submit(create, window.open_project, _error_handler(window, "Could not create the project"))
 
 
-def import_path(window: MainWindow, path: str | Path) -> None:
-    """Import a file as a new project and open it; a bad file changes nothing."""
-    from writer_app.storage.importer import import_path as storage_import
+def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = False,
+                on_failed: Callable[[], None] | None = None) -> None:
+    """Import a file or folder as a new project and open it; a bad file changes nothing.
 
-    window.status.show_message(f"Importing {Path(path).name}…", 0)
-    window.db.submit(
-        lambda lib: storage_import(lib, Path(path)).id,
-        lambda project_id: (window.status.show_message("Imported", 3000), window.open_project(project_id)),
-        _error_handler(window, "Could not import the file"),
-    )
+    Reading and writing run on the database worker. A UTF-8 file with a few bad
+    bytes fails the first attempt with their count; the author is then asked (here,
+    on the GUI thread) whether to import it with them replaced, and a yes runs the
+    import again with ``replace_invalid``.
+    """
+    from writer_app.storage.decoding import InvalidBytesError
+    from writer_app.storage.importer import import_plan, plan_import
+
+    path = Path(path)
+
+    def run(lib: Any) -> tuple[int, list[str]]:
+        plan = plan_import(path, replace_invalid=replace_invalid)
+        return import_plan(lib, plan).id, plan.notes
+
+    def done(result: tuple[int, list[str]]) -> None:
+        project_id, notes = result
+        window.status.show_message("Imported", 3000)
+        window.open_project(project_id)
+        if notes:
+            box = QMessageBox(QMessageBox.Icon.Information, "Imported",
+                              f"Imported {path.name}. Worth knowing:\n\n" + "\n".join(f"• {n}" for n in notes[:20])
+                              + (f"\n… and {len(notes) - 20} more" if len(notes) > 20 else ""),
+                              QMessageBox.StandardButton.Ok, window)
+            box.setObjectName("importNotesBox")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, InvalidBytesError) and not replace_invalid:
+            window.status.bar.clearMessage()
+            if ask_replace_invalid(window, path, exc.count):
+                import_path(window, path, replace_invalid=True, on_failed=on_failed)
+            elif on_failed is not None:
+                on_failed()
+            return
+        window.show_error(f"Could not import the file: {exc}")
+        if on_failed is not None:
+            on_failed()
+
+    window.status.show_message(f"Importing {path.name}…", 0)
+    window.db.submit(run, done, failed)
+
+
+def ask_replace_invalid(window: MainWindow, path: Path, count: int) -> bool:
+    """Yes to import with the invalid bytes replaced by U+FFFD (the rest is kept exactly)."""
+    noun = "byte sequence" if count == 1 else "byte sequences"
+    answer = QMessageBox.question(
+        window, "Damaged text",
+        f"{path.name} is UTF-8 text, but {count:,} invalid {noun} in it cannot be read "
+        "(a damaged or truncated copy, or a character pasted in from another encoding).\n\n"
+        f"Import it with {'that' if count == 1 else 'those'} replaced by �? Everything else is imported "
+        "exactly, and the file itself is not changed.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def import_file(window: MainWindow) -> None:

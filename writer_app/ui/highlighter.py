@@ -2,6 +2,14 @@
 
 Per-block regular expressions only (no state across paragraphs), so typing in
 a 10,000-word chapter re-highlights one paragraph, not the document.
+
+Each block's spans are worked out in Python first, and Qt is then told about
+each run of equal formatting once: one ``setFormat`` per run, never one per
+character (a dialogue-heavy paragraph used to make thousands of calls per
+keystroke, and each PySide call costs more than the regex work). Formats for
+each combination of styles are built once per palette. A block longer than
+``MAX_HIGHLIGHT_CHARS`` (a pasted log, an unsplit giant paragraph) is shown
+plain: highlighting it on every keystroke would stall typing.
 """
 
 from __future__ import annotations
@@ -17,6 +25,53 @@ EMPHASIS = re.compile(r"(?<![*_\w])([*_])(?=\S)(.+?)(?<=\S)\1(?![*_\w])")
 DIALOGUE = re.compile(r"\"[^\"\n]*\"?|“[^”\n]*”?|‘[^’\n]*’(?!\w)")
 BLOCKQUOTE = re.compile(r"^>\s?.*$")
 SCENE_BREAK = re.compile(r"^\s*(\*\s*\*\s*\*|#\s*#\s*#|-{3,})\s*$")
+
+# Longer blocks are left unhighlighted (the importer splits paragraphs well below this).
+MAX_HIGHLIGHT_CHARS = 20_000
+
+# Characters outside the BMP take two UTF-16 code units in Qt's positions, one in a Python str.
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+# Style bits a character can carry; a run's format is the merge of its bits.
+QUOTE, DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER = 1, 2, 4, 8, 16
+
+
+def style_runs(text: str) -> list[tuple[int, int, int]]:
+    """(start, length, style bits) for each run of styled characters, in ``str`` indexes.
+
+    Plain Python (no Qt), for prose lines; headings and scene breaks are styled
+    whole by the caller before it gets here.
+    """
+    events: list[tuple[int, int, int]] = []  # (position, bit, +1 opens / -1 closes)
+
+    def span(start: int, end: int, bit: int) -> None:
+        if end > start:
+            events.append((start, bit, 1))
+            events.append((end, bit, -1))
+
+    if BLOCKQUOTE.match(text):
+        span(0, len(text), QUOTE)
+    for match in DIALOGUE.finditer(text):
+        span(match.start(), match.end(), DIALOGUE_BIT)
+    for pattern, bit in ((STRONG, STRONG_BIT), (EMPHASIS, EMPHASIS_BIT)):
+        for match in pattern.finditer(text):
+            width = len(match.group(1))
+            span(match.start(), match.end(), bit)
+            span(match.start(), match.start() + width, DELIMITER)
+            span(match.end() - width, match.end(), DELIMITER)
+    if not events:
+        return []
+    events.sort()
+    counts: dict[int, int] = {}
+    runs: list[tuple[int, int, int]] = []
+    position, bits = 0, 0
+    for at, bit, delta in events:
+        if at > position and bits:
+            runs.append((position, at - position, bits))
+        position = at
+        counts[bit] = counts.get(bit, 0) + delta
+        bits = sum(b for b, n in counts.items() if n > 0)
+    return runs
 
 
 class MarkdownHighlighter(QSyntaxHighlighter):
@@ -44,10 +99,25 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self.quote_format = QTextCharFormat()
         self.quote_format.setFontItalic(True)
         self.quote_format.setForeground(muted)
+        self._combined: dict[int, QTextCharFormat] = {}
         self.rehighlight()
 
+    def format_for(self, bits: int) -> QTextCharFormat:
+        """The merged format for a combination of style bits (built once per palette)."""
+        fmt = self._combined.get(bits)
+        if fmt is None:
+            fmt = QTextCharFormat()
+            for bit, part in ((QUOTE, self.quote_format), (DIALOGUE_BIT, self.dialogue_format),
+                              (STRONG_BIT, self.strong_format), (EMPHASIS_BIT, self.emphasis_format)):
+                if bits & bit:
+                    fmt.merge(part)
+            if bits & DELIMITER:
+                fmt.setForeground(self.muted_format.foreground())
+            self._combined[bits] = fmt
+        return fmt
+
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
-        if not text:
+        if not text or len(text) > MAX_HIGHLIGHT_CHARS:
             return
         if HEADING.match(text):
             self.setFormat(0, len(text), self.heading_format)
@@ -55,25 +125,19 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         if SCENE_BREAK.match(text):
             self.setFormat(0, len(text), self.muted_format)
             return
-        if BLOCKQUOTE.match(text):
-            self.setFormat(0, len(text), self.quote_format)
-        for match in DIALOGUE.finditer(text):
-            self.setFormat(match.start(), match.end() - match.start(), self.dialogue_format)
-        for match in STRONG.finditer(text):
-            self._merge(match.start(), match.end(), self.strong_format)
-            self._mark_delimiters(match.start(), match.end(), len(match.group(1)))
-        for match in EMPHASIS.finditer(text):
-            self._merge(match.start(), match.end(), self.emphasis_format)
-            self._mark_delimiters(match.start(), match.end(), 1)
+        runs = style_runs(text)
+        if runs and _ASTRAL.search(text):
+            runs = _to_utf16(text, runs)
+        for start, length, bits in runs:
+            self.setFormat(start, length, self.format_for(bits))
 
-    def _merge(self, start: int, end: int, extra: QTextCharFormat) -> None:
-        for index in range(start, end):
-            fmt = self.format(index)
-            fmt.merge(extra)
-            self.setFormat(index, 1, fmt)
 
-    def _mark_delimiters(self, start: int, end: int, width: int) -> None:
-        for index in (*range(start, start + width), *range(end - width, end)):
-            fmt = self.format(index)
-            fmt.setForeground(self.muted_format.foreground())
-            self.setFormat(index, 1, fmt)
+def _to_utf16(text: str, runs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Runs in str indexes turned into Qt's UTF-16 positions (emoji count twice)."""
+    offsets = [0] * (len(text) + 1)
+    total = 0
+    for index, ch in enumerate(text):
+        offsets[index] = total
+        total += 2 if ord(ch) > 0xFFFF else 1
+    offsets[len(text)] = total
+    return [(offsets[start], offsets[start + length] - offsets[start], bits) for start, length, bits in runs]

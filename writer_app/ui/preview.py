@@ -4,39 +4,72 @@ It uses the HTML export's renderer (``storage.html_render``), so what the
 author previews is what the exported page shows.
 
 Rendering waits for a pause in typing and only happens while the pane is
-visible, so a long chapter costs nothing when the preview is closed.
+visible, so a long chapter costs nothing when the preview is closed. The
+Markdown conversion (pure Python: 2 s for a 200,000-word chapter) runs on a
+background thread with a snapshot of the text, and only the newest result is
+shown; the GUI thread does nothing but ``setHtml``. A document longer than
+``PREVIEW_MAX_CHARS`` is previewed around the cursor (whole paragraphs), so
+that ``setHtml`` stays a few milliseconds too.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+import html
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from writer_app.storage.html_render import render_manuscript
 from writer_app.ui.editor import ManuscriptEditor
 
 RENDER_DELAY_MS = 400
+PREVIEW_MAX_CHARS = 20_000
 PREVIEW_CSS = """
 body { font-family: Georgia, 'Times New Roman', serif; font-size: 12pt; line-height: 150%; }
 h1, h2, h3 { font-weight: bold; margin-top: 1em; }
 blockquote { margin-left: 1.5em; font-style: italic; }
 p { margin: 0 0 0.6em 0; }
+p.excerpt { color: #888888; font-style: italic; }
 """
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, note: str = "") -> str:
     """The document as the HTML export renders it (one safe renderer for both), with the pane's style."""
     body = render_manuscript(text)
-    return f"<html><head><style>{PREVIEW_CSS}</style></head><body>{body}</body></html>"
+    header = f'<p class="excerpt">{html.escape(note)}</p>' if note else ""
+    return f"<html><head><style>{PREVIEW_CSS}</style></head><body>{header}{body}</body></html>"
+
+
+def excerpt_around(text: str, position: int, limit: int = PREVIEW_MAX_CHARS) -> tuple[str, str]:
+    """(text to preview, a note saying it is a part) — whole paragraphs around ``position``."""
+    if len(text) <= limit:
+        return text, ""
+    half = limit // 2
+    start = max(0, min(position - half, len(text) - limit))
+    end = start + limit
+    if start > 0:
+        cut = text.find("\n", start, start + half)  # a paragraph is a line
+        start = cut + 1 if cut >= 0 else start
+    if end < len(text):
+        cut = text.rfind("\n", end - half, end)
+        end = cut if cut > start else end
+    return text[start:end], "This document is long: the preview shows the part around the cursor."
 
 
 class PreviewPane(QTextBrowser):
+    rendered = Signal(int, str)  # (request number, html), from the render thread
+
     def __init__(self, editor: ManuscriptEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preview")
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.editor = editor
+        self._requests = 0
+        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer-preview")
+        self.rendered.connect(self._show)
+        self.destroyed.connect(lambda *_: self._renderer.shutdown(wait=False, cancel_futures=True))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(RENDER_DELAY_MS)
@@ -52,6 +85,23 @@ class PreviewPane(QTextBrowser):
         self.render_now()
 
     def render_now(self) -> None:
+        """Render a snapshot of the document off the GUI thread; the newest request wins."""
+        self._requests += 1
+        request = self._requests
+        text, note = excerpt_around(self.editor.manuscript_text(), self.editor.textCursor().position())
+
+        def render() -> None:
+            page = render_markdown(text, note)
+            try:
+                self.rendered.emit(request, page)
+            except RuntimeError:  # the pane was deleted while this rendered
+                pass
+
+        self._renderer.submit(render)
+
+    def _show(self, request: int, page: str) -> None:
+        if request != self._requests:  # a newer render is on its way
+            return
         scroll = self.verticalScrollBar().value()
-        self.setHtml(render_markdown(self.editor.manuscript_text()))
+        self.setHtml(page)
         self.verticalScrollBar().setValue(scroll)

@@ -286,18 +286,10 @@ def create_and_open(window: MainWindow, title: str, author: str, language: str) 
 
 
 def import_and_open(window: MainWindow, path: Path) -> None:
-    """The File ▸ Import path (storage importer, same error display); a failed import still leaves a page."""
-    from writer_app.storage.importer import import_path as storage_import
+    """The File ▸ Import path (same questions, notes and errors); a failed import still leaves a page."""
+    from writer_app.ui import file_ops
 
-    def failed(exc: BaseException) -> None:
-        window.show_error(f"Could not import the file: {exc}")
-        create_starter_project(window)
-
-    window.status.show_message(f"Importing {path.name}…", 0)
-    window.db.submit(lambda lib: storage_import(lib, path).id,
-                     lambda project_id: (window.status.show_message("Imported", 3000),
-                                         window.open_project(project_id)),
-                     failed)
+    file_ops.import_path(window, path, on_failed=lambda: create_starter_project(window))
 
 
 def apply_model(window: MainWindow, setting: str) -> None:
