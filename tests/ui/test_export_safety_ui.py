@@ -8,6 +8,7 @@ import os
 import re
 import stat
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tests.ui.conftest import wait_idle
@@ -145,3 +146,31 @@ def test_where_the_native_dialog_has_asked_the_app_does_not_ask_again(qtbot, mai
     qtbot.waitUntil(lambda: "Asked once." in out.read_text(encoding="utf-8"), timeout=5000)
     wait_idle(qtbot, window)
     assert dialogs.questions == []
+
+
+def test_the_suggested_export_name_of_a_title_with_slashes_stays_in_the_home_folder(main_window, monkeypatch,
+                                                                                   tmp_path):
+    """A title such as "Act I/II" must not point the save dialog into a folder that does not exist."""
+    offered: list[str] = []
+
+    def get_save_file_name(parent, caption="", directory="", *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        offered.append(directory)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", get_save_file_name)
+    main_window.db.run_sync(lambda lib: lib.update_project(main_window.current_project_id,
+                                                           title="Act I/II: ../..\x07 <b>"))
+    main_window.current_project = main_window.db.run_sync(
+        lambda lib: lib.get_project(main_window.current_project_id))
+    file_ops.export(main_window, whole_project=True)
+    assert offered, "the save dialog was not opened"
+    suggested = offered[0]
+    assert os.path.dirname(suggested) == os.path.expanduser("~")
+    assert "/" not in os.path.basename(suggested) and "\x07" not in suggested
+    assert os.path.basename(suggested).endswith(".md") and not os.path.basename(suggested).startswith(".")
+
+
+def test_an_error_message_shows_markup_in_a_file_name_as_text(main_window):
+    main_window.show_error("could not import <b>bold</b>.txt")
+    box = main_window.findChild(QMessageBox, "errorBox")
+    assert box is not None and box.textFormat() == Qt.TextFormat.PlainText

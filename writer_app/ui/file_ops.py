@@ -6,6 +6,7 @@ comes back as the same one-line message the CLI prints, and nothing changes.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -155,13 +156,21 @@ def confirm_export_target(window: MainWindow, path: str | Path, already_asked: b
     return False
 
 
+def suggested_file_name(title: str) -> str:
+    """A title as a file name in the home folder: no folder separators, no hidden or empty name."""
+    name = re.sub(r'[/\\:*?"<>|\x00-\x1f]+', " ", title)
+    name = " ".join(name.split()).strip(". ")
+    return name[:120] or "Export"
+
+
 def export(window: MainWindow, whole_project: bool) -> None:
     if window.current_project_id is None or (not whole_project and window.current_node_id is None):
         return
     name = (window.current_project if whole_project else window.current_node).title
     # The app asks about replacing a file itself, so the dialog is told not to; macOS's native
     # panel asks whatever it is told, and then the app does not ask a second time.
-    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{name}.md"), EXPORT_FILTER,
+    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{suggested_file_name(name)}.md"),
+                                          EXPORT_FILTER,
                                           options=QFileDialog.Option.DontConfirmOverwrite)
     if not path:
         return

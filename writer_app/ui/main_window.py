@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.status.show_message(message, 8000)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("errorBox")
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name or title with "<b>" is text, not markup
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

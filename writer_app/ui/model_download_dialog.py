@@ -10,6 +10,8 @@ within seconds and the dialog says so; nothing else changes.
 
 from __future__ import annotations
 
+import html
+
 import threading
 
 from PySide6.QtCore import QObject, Signal
@@ -89,7 +91,7 @@ class ModelDownloadDialog(QDialog):
         self.repo_id = repo_id
         self.state = "idle"  # idle, running, stopping, done, failed, cancelled
         self.thread: DownloadJob | None = None
-        self.title = QLabel(f"<b>{repo_id}</b> (safetensors weights, config and tokenizer only)")
+        self.title = QLabel(f"<b>{html.escape(repo_id)}</b> (safetensors weights, config and tokenizer only)")
         self.status = QLabel("")
         self.status.setObjectName("downloadStatus")
         self.status.setWordWrap(True)
