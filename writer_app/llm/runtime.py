@@ -242,6 +242,11 @@ class ModelRuntime:
             ) from exc
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise UserError(f"cannot load {name} from {folder}: {exc}") from exc
+        model_files.refuse_non_finite_weights(
+            model, folder,
+            "delete that folder and writer-app converts the built-in model again"
+            if setting == catalogue.EMBEDDED_SETTING else "download or convert the model again",
+        )
         if setting == catalogue.EMBEDDED_SETTING:
             # Adapters trained on the embedded model record this id as their base.
             model.config._name_or_path = catalogue.EMBEDDED_CANONICAL_ID
@@ -418,7 +423,18 @@ class ModelRuntime:
                 f"the prompt ({len(ids)} tokens) plus {settings.max_new_tokens} new tokens does not fit "
                 f"the model's context of {limit} tokens; shorten the text"
             )
-        yield from decoding.decode_stream(self, ids, settings, cancel)
+        try:
+            yield from decoding.decode_stream(self, ids, settings, cancel)
+        except RuntimeError as exc:
+            # torch.multinomial's "probability tensor contains either `inf`, `nan` or element < 0": the
+            # weights passed the load check, so the numbers overflowed while computing (fp16/bf16).
+            if "inf" not in str(exc) or "nan" not in str(exc):
+                raise
+            self.reset_cache()
+            raise UserError(
+                f"{self._info.name} produced invalid numbers (NaN or infinity) while writing; try quantization "
+                "'32bit', or download the model again if its files may be damaged"
+            ) from exc
 
     # -------------------------------------------------------------- adapters
     @property
