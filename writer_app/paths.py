@@ -90,8 +90,11 @@ def profile_paths(data_dir: str | os.PathLike[str] | None = None) -> ProfilePath
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, before Python 3.13
             reason = os_error_reason(exc) if isinstance(exc, OSError) else "it is a symbolic link loop"
             raise UserError(f"the data folder {display_path(given)} cannot be used: {reason}") from exc
-        if root.exists() and not root.is_dir():
-            raise UserError(f"the data folder {display_path(given)} is a file, not a folder")
+        problem = path_problem(root)
+        if problem is None and not root.is_dir():
+            problem = "it is a file, not a folder"
+        if problem not in (None, "it does not exist"):  # a folder yet to be made is fine
+            raise UserError(f"the data folder {display_path(given)} cannot be used: {problem}")
         return ProfilePaths(data=root, cache=root / "cache", config=root / "config", logs=root / "logs")
     return ProfilePaths(
         data=Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR)),

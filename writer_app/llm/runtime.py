@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -240,6 +241,9 @@ class ModelRuntime:
                 f"not enough GPU memory to load {name} ({quantization}); choose 4-bit, a smaller model, "
                 "or device 'cpu'"
             ) from exc
+        except pickle.UnpicklingError as exc:  # allowed pickle weights: torch.load(weights_only) refused one
+            raise UserError(f"the pickle weights in {folder} hold objects other than tensors, so they were not "
+                            "loaded (even 'allow pickle weights' reads tensors only)") from exc
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise UserError(f"cannot load {name} from {folder}: {exc}") from exc
         model_files.refuse_non_finite_weights(
@@ -431,9 +435,10 @@ class ModelRuntime:
             if "inf" not in str(exc) or "nan" not in str(exc):
                 raise
             self.reset_cache()
+            advice = "" if self._info.dtype == "float32" else "try quantization '32bit', or "
             raise UserError(
-                f"{self._info.name} produced invalid numbers (NaN or infinity) while writing; try quantization "
-                "'32bit', or download the model again if its files may be damaged"
+                f"{self._info.name} produced invalid numbers (NaN or infinity) while writing; {advice}"
+                "download the model again if its files may be damaged"
             ) from exc
 
     # -------------------------------------------------------------- adapters

@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +106,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     import torch
 
     where = display_path(path)
-    remedy = (f"delete the folder {display_path(Path(path).parent)} and resume again "
-              "(from an earlier checkpoint, or from the start)")
+    remedy = "delete its folder and resume again (from an earlier checkpoint, or from the start)"
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # "Detected pickle protocol 4...": noise beside the refusal below
+            warnings.simplefilter("ignore")
+            saved = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:  # weights_only refused a global: code would have run
         raise UserError(f"the checkpoint {where} holds objects other than tensors (it may be malicious), "
                         f"so it was not loaded; {remedy}") from exc
