@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import threading
 from pathlib import Path
 
 from writer_app.errors import UserError
-from writer_app.paths import profile_paths
+from writer_app.paths import display_path, profile_paths, require_dir, require_file
 
+# A manuscript chapter is kilobytes; anything past this is a wrong file (a log, a disk image, /dev/zero).
+MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024
 TASK_CHOICES = ("continue", "rewrite", "expand", "shorten", "describe", "brainstorm", "summarise", "suggest")
 
 
@@ -54,11 +57,7 @@ def _read_source(args: argparse.Namespace) -> tuple[str, list, str, str]:
     if args.text is not None:
         return args.text, [], "", "en"
     if args.file:
-        try:
-            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read {args.file}: {exc}") from exc
-        return text, [], "", "en"
+        return _read_text_file(args.file), [], "", "en"
     if args.project:
         if not args.document:
             raise UserError("--project needs --document NAME")
@@ -66,6 +65,30 @@ def _read_source(args: argparse.Namespace) -> tuple[str, list, str, str]:
     if args.document:
         raise UserError("--document needs --project TITLE")
     raise UserError("give the text with --text, --file or --project/--document")
+
+
+def _read_text_file(name: str) -> str:
+    """The UTF-8 text of ``--file`` (``-`` is stdin), read with a cap so a device or a huge file cannot hang us."""
+    where = "standard input" if name == "-" else display_path(name)
+    if name != "-":
+        require_file(name, "the text file")
+    try:
+        if name == "-":
+            data = sys.stdin.buffer.read(MAX_TEXT_FILE_BYTES + 1)
+        else:
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_TEXT_FILE_BYTES + 1)
+    except OSError as exc:
+        from writer_app.errors import os_error_reason
+
+        raise UserError(f"cannot read {where}: {os_error_reason(exc)}") from exc
+    if len(data) > MAX_TEXT_FILE_BYTES:
+        raise UserError(f"{where} is larger than {MAX_TEXT_FILE_BYTES // 2**20} MB; give a chapter, not a whole disk")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                        "save it as UTF-8 or import it into a project first") from exc
 
 
 def _read_document(args: argparse.Namespace) -> tuple[str, list, str, str]:
@@ -91,9 +114,10 @@ def _read_document(args: argparse.Namespace) -> tuple[str, list, str, str]:
 
 
 def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
+    """``--adapter``: a folder (anything that exists as a path, even a broken link), else a registered name."""
     path = Path(value).expanduser()
-    if path.is_dir():
-        return path
+    if os.path.lexists(path):
+        return require_dir(path, "the adapter folder")
     paths = profile_paths(args.data_dir)
     if paths.database.exists():
         from writer_app.storage import Library
@@ -102,7 +126,19 @@ def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
             adapter = lib.get_adapter_by_name(value)
         if adapter is not None:
             return Path(adapter.path)
-    raise UserError(f"no adapter folder or registered adapter called “{value}”")
+    raise UserError(f"no adapter folder or registered adapter called “{display_path(value)}”")
+
+
+def _check_model_folder(value: str, allow_pickle: bool) -> None:
+    """``--model`` naming a path (even a broken link or a loop): say what is wrong with it before loading."""
+    path = Path(value).expanduser()
+    if value == "embedded" or not os.path.lexists(path):
+        return  # "embedded" or a Hugging Face id: ModelRuntime.load resolves those
+    from writer_app.llm import model_files
+
+    folder = require_dir(path, "the model folder")
+    model_files.read_config(folder)
+    model_files.weight_files(folder, allow_pickle)
 
 
 def _active_adapter(paths, app) -> str | None:
@@ -142,14 +178,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     settings = GenerationSettings.from_app_settings(
         app, max_new_tokens=args.max_new_tokens, seed=args.seed, temperature=args.temperature
     )
+    # Everything that can be checked on disk is checked before the model loads (seconds, gigabytes).
+    if args.model:
+        _check_model_folder(args.model, app.allow_pickle_weights)
+    adapter = _resolve_adapter(args, args.adapter) if args.adapter else None
+    if adapter is not None:
+        from writer_app.llm.adapters import adapter_weights_file, read_adapter_config
+
+        read_adapter_config(adapter)
+        adapter_weights_file(adapter, app.allow_pickle_weights)
     progress = None if args.json else _stderr_progress
     runtime = ModelRuntime.load(
         args.model or app.model, paths.model_cache, device=app.device, quantization=app.quantization,
         allow_pickle=app.allow_pickle_weights, trust_remote_code=app.trust_remote_code, progress=progress,
     )
-    adapter = args.adapter or ""
-    if adapter:
-        runtime.attach_adapter(_resolve_adapter(args, adapter))
+    if adapter is not None:
+        runtime.attach_adapter(adapter)
     request = tasks.TaskRequest(
         task=args.task, text=text, instruction=args.instruction, preset=args.preset,
         bible=bible, story_so_far=story_so_far, language=language,

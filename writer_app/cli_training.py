@@ -83,7 +83,19 @@ def _pick_nodes(library: Any, project_id: int, wanted: list[str]) -> list[int]:
 def _config_from_args(args: argparse.Namespace, train_tokens: int, cuda: bool) -> Any:
     from writer_app.training.config import suggest_config
 
-    config = suggest_config(train_tokens, cuda=cuda)
+    config = _apply_arguments(suggest_config(train_tokens, cuda=cuda), args)
+    config.validate()
+    return config
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse out-of-range numbers (``--seq-len 0``, ``--epochs nan``) before reading or loading anything."""
+    from writer_app.training.config import TrainingConfig
+
+    _apply_arguments(TrainingConfig(), args).validate()
+
+
+def _apply_arguments(config: Any, args: argparse.Namespace) -> Any:
     for arg, name in (("max_steps", "max_steps"), ("epochs", "epochs"), ("seq_len", "seq_len"),
                       ("batch_size", "batch_size"), ("grad_accum", "grad_accum"), ("rank", "rank"),
                       ("learning_rate", "learning_rate"), ("eval_every", "eval_every"),
@@ -122,6 +134,16 @@ def _printer(as_json: bool) -> Any:
     return show
 
 
+def _check_checkpoint(run_dir: Path) -> None:
+    """Read the checkpoint a resume would start from here, so a damaged or malicious one is refused
+    in one sentence before the trainer process spends time loading the model (it checks again)."""
+    from writer_app.training.checkpoint import latest_checkpoint, load_checkpoint
+
+    latest = latest_checkpoint(run_dir)
+    if latest is not None:
+        load_checkpoint(latest)
+
+
 def run_train(args: argparse.Namespace) -> int:
     from writer_app.settings import load_settings
     from writer_app.storage.adapters import clean_name
@@ -131,12 +153,15 @@ def run_train(args: argparse.Namespace) -> int:
     from writer_app.training.job import read_job
     from writer_app.training.model_loading import resolve_base_model, wants_cuda
 
+    if not args.resume:
+        _check_arguments(args)
     paths = profile_paths(args.data_dir).ensure()
     library = _open_library(paths)
     try:
         if args.resume:
             job_path = runs.find_run(paths, args.resume)
             job = read_job(job_path)
+            _check_checkpoint(Path(job.run_dir))
             project = library.find_project(job.project_title) if job.project_title else None
         else:
             project = _project(library, args.project)
@@ -179,11 +204,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     from writer_app.training.dataset import build_dataset, read_dataset
-    from writer_app.training.evaluate import evaluate_adapter
+    from writer_app.training.evaluate import check_eval_folders, evaluate_adapter
     from writer_app.training.model_loading import load_tokenizer, resolve_base_model
     from writer_app.training.runs import documents_from_library
     from writer_app.training.trainer import HELDOUT_FILE
 
+    for option, value in (("--style-samples", args.style_samples), ("--eval-sequences", args.eval_sequences)):
+        if value < 0:
+            raise UserError(f"{option} cannot be negative (0 means {'none' if option == '--style-samples' else 'all'})")
     paths = profile_paths(args.data_dir).ensure()
     library = _open_library(paths)
     try:
@@ -201,12 +229,11 @@ def run_eval(args: argparse.Namespace) -> int:
                 raise UserError("no adapter has been trained yet" + (f" for {project.title!r}" if project else ""))
             adapter = found[0]
         folder = Path(adapter.path)
-        if not folder.is_dir():
-            raise UserError(f"the adapter folder {folder} is missing")
         meta = adapter.metadata or {}
         base_path = meta.get("base_model_path") or ""
         if not base_path or not Path(base_path).is_dir():
             base_path = str(resolve_base_model(adapter.base_model, paths.model_cache))
+        check_eval_folders(Path(base_path), folder)  # pickle-only or damaged: refused before any loading
         seq_len = int(meta.get("hyperparameters", {}).get("seq_len", 256))
         if project is not None:
             documents = documents_from_library(library, project.id)

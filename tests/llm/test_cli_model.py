@@ -58,7 +58,7 @@ def test_generate_brainstorm_from_a_library_document(tmp_path, embedded_model_di
 @pytest.mark.parametrize("argv,message", [
     (["--task", "continue", "--text", "   "], "the text is empty"),
     (["--task", "rewrite", "--text", "Hi.", "--preset", "pirate"], "unknown rewrite preset"),
-    (["--task", "continue", "--file", "/no/such/file.txt"], "cannot read"),
+    (["--task", "continue", "--file", "/no/such/file.txt"], "/no/such/file.txt cannot be used: it does not exist"),
     (["--task", "continue", "--text", "Hi.", "--model", "Nobody/Not-Downloaded"], "not downloaded yet"),
     (["--task", "continue", "--text", "Hi.", "--adapter", "no-such-adapter"], "no adapter folder"),
     (["--task", "continue", "--project", "Missing", "--document", "x"], "no library yet"),

@@ -142,3 +142,58 @@ def test_cancelled_run_registers_nothing(tmp_path, embedded_model_dir):
     assert max(e["step"] for e in seen if e["event"] == "progress") < 50
     assert not (paths.adapters / "never").exists()
     assert not any(p.name.startswith(".tmp") for p in paths.adapters.iterdir())
+
+
+def _malicious_pickle(marker) -> bytes:
+    """A pickle whose loading would run ``open(marker, "w")``: if the marker appears, code ran."""
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    return pickle.dumps({"adapter": {}, "optimizer": Evil()})
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_trainer_refuses_a_malicious_checkpoint_in_one_sentence_and_runs_nothing(make_job, tmp_path):
+    """The trainer process's own resume (the Trainer tab's path), not only the CLI's check before it."""
+    from .conftest import run_trainer
+
+    job = make_job(chapters=4)
+    marker = tmp_path / "code-ran"
+    step = job.parent / "checkpoints" / "step-000000002"
+    step.mkdir(parents=True)
+    (step / "checkpoint.pt").write_bytes(_malicious_pickle(marker))
+    code, events = run_trainer(job)
+    assert code == 1
+    message = events[-1]["message"]
+    assert events[-1]["event"] == "error"
+    assert message == (f"the checkpoint {step}/checkpoint.pt holds objects other than tensors (it may be "
+                       "malicious), so it was not loaded; delete its folder and resume again (from an earlier "
+                       "checkpoint, or from the start)")
+    assert not marker.exists()
+    assert not (profile_paths(tmp_path / "profile").adapters / "austen-test").exists()
+
+
+def test_load_checkpoint_refuses_what_a_resume_cannot_use(tmp_path):
+    import torch
+
+    from writer_app.errors import UserError
+    from writer_app.training.checkpoint import load_checkpoint
+
+    marker = tmp_path / "code-ran"
+    cases = {
+        "malicious.pt": (_malicious_pickle(marker), "holds objects other than tensors"),
+        "empty.pt": (b"", "is damaged"),
+        "text.pt": (b"hello, not a checkpoint", "is damaged"),
+    }
+    for name, (data, reason) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(UserError, match=reason):
+            load_checkpoint(tmp_path / name)
+    torch.save({"adapter": {}}, tmp_path / "partial.pt")  # tensors only, but not what save_checkpoint writes
+    with pytest.raises(UserError, match="not a writer-app training checkpoint"):
+        load_checkpoint(tmp_path / "partial.pt")
+    assert not marker.exists()

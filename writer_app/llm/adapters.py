@@ -5,16 +5,27 @@ a shape error or, worse, loads and produces nonsense. So before attaching we
 read ``adapter_config.json`` (the recorded base model) and the adapter's
 safetensors header (the LoRA matrix shapes) and compare both with the model
 that is loaded, refusing with one sentence that names the mismatch.
+
+An adapter whose only weights are a pickle (``adapter_model.bin``) is refused
+before anything loads it, here and in every other place that attaches an
+adapter (``training.evaluate``, ``training.compare``): peft would otherwise
+fall back to ``torch.load`` on it, which can run code or, with
+``weights_only``, fails with a page of text.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from writer_app.errors import UserError
+from writer_app.errors import UserError, one_line
 from writer_app.llm.model_files import safetensors_header
+from writer_app.paths import display_path, require_dir
+
+SAFETENSORS_WEIGHTS = "adapter_model.safetensors"
+PICKLE_WEIGHTS = "adapter_model.bin"
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -25,39 +36,56 @@ def _normalise(name: str) -> str:
 
 
 def read_adapter_config(folder: Path) -> dict:
+    require_dir(folder, "the adapter folder")
     config_path = folder / "adapter_config.json"
-    if not folder.is_dir():
-        raise UserError(f"adapter folder {folder} does not exist")
     if not config_path.is_file():
-        raise UserError(f"{folder} is not a LoRA adapter (adapter_config.json is missing)")
+        raise UserError(f"{display_path(folder)} is not a LoRA adapter (adapter_config.json is missing)")
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UserError(f"{config_path} is damaged") from exc
+        raise UserError(f"{display_path(config_path)} is damaged") from exc
     if not isinstance(config, dict):
-        raise UserError(f"{config_path} is damaged")
+        raise UserError(f"{display_path(config_path)} is damaged")
     return config
+
+
+def adapter_weights_file(folder: Path, allow_pickle: bool = False) -> Path:
+    """The adapter's weights file, its header checked; a pickle-only adapter is refused unless allowed.
+
+    Call it before handing ``folder`` to peft: peft loads ``adapter_model.bin``
+    with ``torch.load`` whenever the safetensors file is missing.
+    """
+    folder = Path(folder)
+    weights = folder / SAFETENSORS_WEIGHTS
+    if weights.is_file():
+        safetensors_header(weights)
+        return weights
+    name = display_path(folder.name)
+    if (folder / PICKLE_WEIGHTS).is_file():
+        if allow_pickle:
+            return folder / PICKLE_WEIGHTS
+        raise UserError(
+            f"adapter '{name}' has only pickle weights ({PICKLE_WEIGHTS}), which can run code when loaded; "
+            "only safetensors adapters are loaded (convert it, or enable 'allow pickle weights' in the settings)"
+        )
+    raise UserError(f"adapter '{name}' has no weights ({SAFETENSORS_WEIGHTS} is missing)")
 
 
 def check_adapter(runtime: ModelRuntime, folder: Path, allow_pickle: bool = False) -> dict:
     """Raise UserError unless the adapter in ``folder`` fits the loaded model; return its config."""
     config = read_adapter_config(folder)
+    name = display_path(folder.name)
     if config.get("peft_type", "LORA") != "LORA":
-        raise UserError(f"{folder.name} is a {config.get('peft_type')} adapter; only LoRA adapters are supported")
-    weights = folder / "adapter_model.safetensors"
-    if not weights.is_file():
-        if (folder / "adapter_model.bin").is_file() and not allow_pickle:
-            raise UserError(f"{folder.name} has pickle weights (adapter_model.bin); only safetensors are loaded")
-        if not (folder / "adapter_model.bin").is_file():
-            raise UserError(f"{folder.name} has no adapter weights (adapter_model.safetensors is missing)")
+        raise UserError(f"{name} is a {config.get('peft_type')} adapter; only LoRA adapters are supported")
+    weights = adapter_weights_file(folder, allow_pickle)
     base = str(config.get("base_model_name_or_path") or "")
     if base and _normalise(base) not in {_normalise(n) for n in runtime.identities()}:
         raise UserError(
-            f"adapter '{folder.name}' was trained for {base}, but the loaded model is {runtime.info.name}; "
+            f"adapter '{name}' was trained for {base}, but the loaded model is {runtime.info.name}; "
             "load that model or pick an adapter made for this one"
         )
-    if weights.is_file():
-        _check_shapes(runtime, folder.name, safetensors_header(weights))
+    if weights.suffix == ".safetensors":
+        _check_shapes(runtime, name, safetensors_header(weights))
     return config
 
 
@@ -93,6 +121,9 @@ def load_peft(base_model: Any, folder: Path) -> Any:
 
     try:
         model = PeftModel.from_pretrained(base_model, str(folder), is_trainable=False)
+    except (pickle.UnpicklingError, EOFError) as exc:  # allowed pickle weights that hold more than tensors
+        raise UserError(f"cannot attach adapter '{display_path(folder.name)}': its pickle weights are damaged "
+                        "or hold objects other than tensors, so they were not loaded") from exc
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise UserError(f"cannot attach adapter '{folder.name}': {exc}") from exc
+        raise UserError(f"cannot attach adapter '{display_path(folder.name)}': {one_line(exc)[:300]}") from exc
     return model.eval()

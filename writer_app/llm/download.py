@@ -53,12 +53,23 @@ def download_model(
 ) -> Path:
     """Download ``repo_id`` (safetensors + config + tokenizer) into the HF cache; return its folder."""
     from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        HFValidationError,
+        RepositoryNotFoundError,
+    )
+
+    from writer_app.llm.catalogue import looks_like_hub_id
 
     def report(fraction: float, message: str) -> None:
         if progress:
             progress(fraction, message)
 
+    if not looks_like_hub_id(repo_id) or len(repo_id) > 96:
+        # Checked here, not by huggingface_hub: its HFValidationError is a paragraph, not a sentence.
+        raise UserError(f"“{repo_id}” is not a Hugging Face model id; write it as owner/name, "
+                        "e.g. Qwen/Qwen2.5-3B-Instruct")
     report(0.0, f"Looking up {repo_id}…")
     try:
         info = HfApi().model_info(repo_id, files_metadata=True)
@@ -79,6 +90,8 @@ def download_model(
             done += sibling.size or 0
     except GatedRepoError as exc:
         raise UserError(f"{repo_id} is gated: accept its licence on huggingface.co and log in first") from exc
+    except HFValidationError as exc:
+        raise UserError(f"“{repo_id}” is not a valid Hugging Face model id (owner/name)") from exc
     except RepositoryNotFoundError as exc:
         raise UserError(f"no model called {repo_id} on Hugging Face") from exc
     except (HfHubHTTPError, OSError) as exc:

@@ -72,6 +72,33 @@ def _is_complete(folder: Path) -> bool:
         return False
 
 
+# The converted folder takes ~530 MB; asking for a little more leaves room for the tokenizer and config.
+CONVERTED_BYTES = 560 * 1024 * 1024
+
+
+def _cache_error(model_cache: Path, exc: OSError) -> Exception:
+    from writer_app.errors import UserError, os_error_reason
+    from writer_app.paths import display_path
+
+    return UserError(f"cannot prepare the built-in model in {display_path(model_cache)}: {os_error_reason(exc)}")
+
+
+def check_cache_writable(model_cache: Path) -> None:
+    """Raise UserError unless the cache folder can take the converted model (writable, with room)."""
+    from writer_app.errors import UserError
+    from writer_app.paths import display_path
+
+    try:
+        model_cache.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(model_cache).free
+        Path(tempfile.mkdtemp(prefix=".probe-", dir=model_cache)).rmdir()
+    except OSError as exc:
+        raise _cache_error(model_cache, exc) from exc
+    if free < CONVERTED_BYTES:
+        raise UserError(f"cannot prepare the built-in model in {display_path(model_cache)}: it needs about "
+                        f"{CONVERTED_BYTES // 2**20} MB free and the disk has {free // 2**20} MB")
+
+
 def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None = None) -> Path:
     """Return the safetensors folder of the embedded model, converting it once."""
     target = converted_model_dir(model_cache)
@@ -85,6 +112,7 @@ def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None =
             progress(fraction, message)
 
     gguf_path = embedded_gguf_path()
+    check_cache_writable(Path(model_cache))  # a read-only or full cache fails now, not after the conversion
     report(0.0, "Preparing the built-in model (one time only)…")
 
     from writer_app.llm import import_ml_stack
@@ -128,6 +156,9 @@ def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None =
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+    except OSError as exc:  # the disk filled up while writing
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cache_error(Path(model_cache), exc) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -6,10 +6,17 @@ settings without importing the model stack.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 from writer_app.errors import UserError
+
+# No model this app loads has a longer window (runtime.MAX_PRACTICAL_CONTEXT), so asking for more
+# new tokens can never succeed; refused here, before a model is loaded for nothing.
+MAX_NEW_TOKENS = 32768
+MAX_TEMPERATURE = 2.0  # beyond this the text is noise (and OpenAI-compatible servers refuse it)
+MAX_SEED = 2**63 - 1  # torch seeds are 64-bit
 
 
 @dataclass(frozen=True)
@@ -22,16 +29,19 @@ class GenerationSettings:
     seed: int | None = None  # fixed seed for reproducible sampling; None draws a fresh one
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise UserError("max_new_tokens must be at least 1")
-        if self.temperature < 0:
-            raise UserError("temperature cannot be negative")
+        # NaN compares false with everything, so each range is written to fail for it too.
+        if not 1 <= self.max_new_tokens <= MAX_NEW_TOKENS:
+            raise UserError(f"max_new_tokens must be between 1 and {MAX_NEW_TOKENS}, not {self.max_new_tokens}")
+        if not 0 <= self.temperature <= MAX_TEMPERATURE:
+            raise UserError(f"temperature must be between 0 and {MAX_TEMPERATURE:g}, not {self.temperature}")
         if not 0 < self.top_p <= 1:
-            raise UserError("top_p must be in (0, 1]")
-        if self.repetition_penalty <= 0:
-            raise UserError("repetition_penalty must be positive")
+            raise UserError(f"top_p must be above 0 and at most 1, not {self.top_p}")
+        if not (math.isfinite(self.repetition_penalty) and self.repetition_penalty > 0):
+            raise UserError(f"repetition_penalty must be a positive number, not {self.repetition_penalty}")
         if self.variants < 1:
             raise UserError("variants must be at least 1")
+        if self.seed is not None and not -MAX_SEED <= self.seed <= MAX_SEED - self.variants:
+            raise UserError(f"seed must be between -{MAX_SEED:,} and {MAX_SEED:,}, not {self.seed}")
 
     @classmethod
     def from_app_settings(cls, app_settings: Any, **overrides: Any) -> GenerationSettings:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -240,8 +241,16 @@ class ModelRuntime:
                 f"not enough GPU memory to load {name} ({quantization}); choose 4-bit, a smaller model, "
                 "or device 'cpu'"
             ) from exc
+        except pickle.UnpicklingError as exc:  # allowed pickle weights: torch.load(weights_only) refused one
+            raise UserError(f"the pickle weights in {folder} hold objects other than tensors, so they were not "
+                            "loaded (even 'allow pickle weights' reads tensors only)") from exc
         except (OSError, ValueError, RuntimeError, KeyError) as exc:
             raise UserError(f"cannot load {name} from {folder}: {exc}") from exc
+        model_files.refuse_non_finite_weights(
+            model, folder,
+            "delete that folder and writer-app converts the built-in model again"
+            if setting == catalogue.EMBEDDED_SETTING else "download or convert the model again",
+        )
         if setting == catalogue.EMBEDDED_SETTING:
             # Adapters trained on the embedded model record this id as their base.
             model.config._name_or_path = catalogue.EMBEDDED_CANONICAL_ID
@@ -418,7 +427,19 @@ class ModelRuntime:
                 f"the prompt ({len(ids)} tokens) plus {settings.max_new_tokens} new tokens does not fit "
                 f"the model's context of {limit} tokens; shorten the text"
             )
-        yield from decoding.decode_stream(self, ids, settings, cancel)
+        try:
+            yield from decoding.decode_stream(self, ids, settings, cancel)
+        except RuntimeError as exc:
+            # torch.multinomial's "probability tensor contains either `inf`, `nan` or element < 0": the
+            # weights passed the load check, so the numbers overflowed while computing (fp16/bf16).
+            if "inf" not in str(exc) or "nan" not in str(exc):
+                raise
+            self.reset_cache()
+            advice = "" if self._info.dtype == "float32" else "try quantization '32bit', or "
+            raise UserError(
+                f"{self._info.name} produced invalid numbers (NaN or infinity) while writing; {advice}"
+                "download the model again if its files may be damaged"
+            ) from exc
 
     # -------------------------------------------------------------- adapters
     @property

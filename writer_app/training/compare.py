@@ -13,18 +13,24 @@ import json
 import sys
 from pathlib import Path
 
+from writer_app.errors import UserError, one_line
+
 
 def compare(base_model_path: Path, adapter_path: Path, prompt: str, tokens: int, seed: int) -> dict[str, str]:
-    from peft import PeftModel
-
-    from writer_app.training.evaluate import _load_base_for_eval, generate_continuation
+    from writer_app.training.evaluate import (
+        _load_base_for_eval,
+        attach_for_eval,
+        check_eval_folders,
+        generate_continuation,
+    )
     from writer_app.training.model_loading import configure_cpu_threads, load_tokenizer, wants_cuda
 
+    check_eval_folders(base_model_path, adapter_path)
     if not wants_cuda("auto"):
         configure_cpu_threads()
     tokenizer = load_tokenizer(base_model_path)
     base = _load_base_for_eval(base_model_path, None, wants_cuda("auto"))
-    model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)
+    model = attach_for_eval(base, adapter_path)
     with model.disable_adapter():
         plain = generate_continuation(model, tokenizer, prompt, tokens, seed)
     styled = generate_continuation(model, tokenizer, prompt, tokens, seed)
@@ -41,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     prompt = sys.stdin.read()
     try:
         result = compare(Path(args.base), Path(args.adapter), prompt, args.tokens, args.seed)
+    except UserError as exc:  # a sentence for the author, as it is
+        print(json.dumps({"error": one_line(exc)}))
+        return 1
     except Exception as exc:  # noqa: BLE001 - one line for the UI
-        print(json.dumps({"error": f"{exc.__class__.__name__}: {exc}"}))
+        print(json.dumps({"error": one_line(f"{exc.__class__.__name__}: {exc}")}))
         return 1
     print(json.dumps(result, ensure_ascii=False))
     return 0

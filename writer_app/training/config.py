@@ -91,6 +91,8 @@ class TrainingConfig:
             low, high = item.metadata.get("min"), item.metadata.get("max")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
+            if isinstance(value, float) and not math.isfinite(value):  # NaN passes both comparisons below
+                raise UserError(f"training setting '{item.name}' must be a number, not {value}")
             if (low is not None and value < low) or (high is not None and value > high):
                 raise UserError(f"training setting '{item.name}' must be between {low} and {high}, not {value}")
         if self.quantization not in ("auto", "4bit", "none"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,35 +140,63 @@ def evaluate_adapter(adapter_path: Any, base_model_path: Any, eval_rows: np.ndar
                      device: str = "auto", batch_size: int = 8, style_samples: int = 3, style_tokens: int = 60,
                      seed: int = 1234, max_sequences: int = 64) -> dict[str, Any]:
     """``writer-app eval``: load base + adapter here (CLI process) and compare them on held-out rows."""
-    from pathlib import Path
-
-    from peft import PeftModel
-
     from writer_app.training.config import TrainingConfig
     from writer_app.training.model_loading import configure_cpu_threads, load_tokenizer, wants_cuda
 
+    check_eval_folders(Path(base_model_path), Path(adapter_path))
     cuda = wants_cuda(device)
     if not cuda:
         configure_cpu_threads()
     tokenizer = load_tokenizer(Path(base_model_path))
     base = _load_base_for_eval(Path(base_model_path), TrainingConfig(), cuda)
-    model = PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)
+    model = attach_for_eval(base, Path(adapter_path))
     rows = eval_rows[:max_sequences] if max_sequences else eval_rows
     target = next(model.parameters()).device
     return evaluate_peft_model(model, tokenizer, rows, meta, batch_size=batch_size, style_samples=style_samples,
                                style_tokens=style_tokens, seed=seed, device=target)
 
 
+def check_eval_folders(base_model_path: Path, adapter_path: Path) -> None:
+    """Refuse a damaged base model or adapter, and any pickle weights, before loading either.
+
+    Why here: peft falls back to ``torch.load`` on ``adapter_model.bin`` when
+    the safetensors file is missing, bypassing the app's pickle refusal.
+    """
+    from writer_app.llm import model_files
+    from writer_app.llm.adapters import adapter_weights_file, read_adapter_config
+    from writer_app.paths import require_dir
+
+    model_files.read_config(require_dir(base_model_path, "the base model folder"))
+    model_files.weight_files(base_model_path, allow_pickle=False)
+    read_adapter_config(adapter_path)
+    adapter_weights_file(adapter_path, allow_pickle=False)
+
+
+def attach_for_eval(base: Any, adapter_path: Path) -> Any:
+    """The base model wrapped with the adapter at ``adapter_path`` (checked by :func:`check_eval_folders`)."""
+    from peft import PeftModel
+
+    from writer_app.llm.adapters import adapter_weights_file
+
+    adapter_weights_file(adapter_path, allow_pickle=False)  # again: the folder may have changed since
+    return PeftModel.from_pretrained(base, str(adapter_path), is_trainable=False)
+
+
 def _load_base_for_eval(model_path: Any, config: Any, cuda: bool) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
+
+    from writer_app.training.model_loading import refuse_damaged_weights
 
     if cuda:
         from transformers import BitsAndBytesConfig
 
         quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                    bnb_4bit_compute_dtype=torch.bfloat16)
-        return AutoModelForCausalLM.from_pretrained(str(model_path), quantization_config=quant, device_map={"": 0},
-                                                    use_safetensors=True, trust_remote_code=False)
-    return AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32, use_safetensors=True,
-                                                trust_remote_code=False)
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), quantization_config=quant,
+                                                     device_map={"": 0}, use_safetensors=True,
+                                                     trust_remote_code=False)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32, use_safetensors=True,
+                                                     trust_remote_code=False)
+    return refuse_damaged_weights(model, Path(model_path))

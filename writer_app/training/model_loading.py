@@ -12,18 +12,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-from writer_app.errors import UserError
+from writer_app.errors import UserError, one_line
+from writer_app.paths import display_path, require_dir
 
 
 def resolve_base_model(setting: str, model_cache: Path) -> Path:
     """The local folder for a model setting ("embedded", a folder, or an already downloaded hub id)."""
     if setting in ("", "embedded"):
-        from writer_app.llm.embedded import ensure_embedded_model
+        from writer_app.llm.embedded import EmbeddedModelMissing, ensure_embedded_model
 
-        return ensure_embedded_model(Path(model_cache))
+        try:
+            return ensure_embedded_model(Path(model_cache))
+        except EmbeddedModelMissing as exc:
+            raise UserError(str(exc)) from exc
     folder = Path(setting).expanduser()
-    if folder.is_dir():
-        return folder.resolve()
+    if os.path.lexists(folder):  # meant as a folder: say what is wrong with it (a loop is not "not downloaded")
+        return require_dir(folder, "the model folder").resolve()
     try:
         from writer_app.llm.download import cached_model_path
 
@@ -62,7 +66,19 @@ def wants_cuda(device: str) -> bool:
 def load_tokenizer(model_path: Path) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(model_path), trust_remote_code=False)
+    try:
+        return AutoTokenizer.from_pretrained(str(model_path), trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"the tokenizer in {display_path(model_path)} cannot be read ({one_line(exc)[:200]}); "
+                        "download the model again") from exc
+
+
+def refuse_damaged_weights(model: Any, model_path: Path) -> Any:
+    """``model`` unless a weight is NaN or infinite (training on it would stop at its first NaN loss)."""
+    from writer_app.llm.model_files import refuse_non_finite_weights
+
+    refuse_non_finite_weights(model, model_path, "download or convert the model again")
+    return model
 
 
 def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_index: int = 0) -> Any:
@@ -97,6 +113,7 @@ def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_in
     else:
         dtype = torch.bfloat16 if config.cpu_dtype == "bfloat16" else torch.float32
         model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype, **common)
+    refuse_damaged_weights(model, model_path)
     model.config.use_cache = False
     targets: str | list[str] = config.target_modules
     if targets != "all-linear":
