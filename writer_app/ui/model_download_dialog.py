@@ -11,7 +11,6 @@ within seconds and the dialog says so; nothing else changes.
 from __future__ import annotations
 
 import html
-
 import threading
 
 from PySide6.QtCore import QObject, Signal
