@@ -9,10 +9,6 @@ bytes where the file is not a healthy database; and no library at all where
 there was none). ``test_every_subcommand_has_a_row`` derives the commands
 from ``build_parser()``, so a new subcommand cannot be added untested.
 
-Rows whose fix lives on another branch (being fixed in parallel) are marked
-``xfail(strict=True)``: once the lead merges that branch they XPASS, and the
-marker must go.
-
 Real failures, not mocks: a symbolic link loop, a named pipe, /dev/zero, a
 full disk (a 2 MiB tmpfs, filled), a read-only folder (a read-only bind
 mount), a pickle whose ``__reduce__`` would create a marker file, a model
@@ -44,10 +40,6 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "pride-and-prejudice.txt"
 EMBEDDED_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 
-H1 = "fixed on branch h1-storage"
-H2 = "fixed on branch h2-export"
-H3 = "fixed on branch h3-import"
-H5 = "fixed on branch h5-adapters"
 
 
 # --------------------------------------------------------------------------- the world a row runs in
@@ -322,21 +314,18 @@ ROWS: list[Row] = [
         r"disk is full", place="full"),
     row("import-into-a-read-only-folder", "import", lambda w: [w.write("chapter.txt", "New words.\n")],
         r"read-only", place="readonly"),
-    row("import-symlink-loop", "import", lambda w: [w.loop("chapter.txt")], r"symbolic link loop",
-        marks=(pytest.mark.xfail(strict=True, reason=H3),)),
-    row("import-named-pipe", "import", _fifo, r"not a regular file", during=_fifo_writer,
-        marks=(pytest.mark.xfail(strict=True, reason=H3),)),
+    row("import-symlink-loop", "import", lambda w: [w.loop("chapter.txt")], r"symbolic link loop",),
+    row("import-named-pipe", "import", _fifo, r"not a regular file", during=_fifo_writer,),
     row("import-link-to-dev-zero", "import",
         lambda w: [w.link("zero.txt", "/dev/zero")], r"not a regular file",
-        memory_limit=1 << 30, marks=(pytest.mark.xfail(strict=True, reason=H3),)),
+        memory_limit=1 << 30),
     row("import-utf8-with-one-bad-byte", "import",
         lambda w: [w.write("bad-byte.txt", "Élise sat by the window. “Not yet,” she said.\n".encode() * 20
-                           + b"\xff and went on.\n")], r"--replace-invalid",
-        marks=(pytest.mark.xfail(strict=True, reason=H3),)),
+                           + b"\xff and went on.\n")], r"--replace-invalid",),
     row("import-into-a-zero-byte-library", "import", lambda w: [w.write("chapter.txt", "Words.\n")],
-        library="zero", marks=(pytest.mark.xfail(strict=True, reason=H1),)),
+        library="zero"),
     row("import-into-a-damaged-library", "import", lambda w: [w.write("chapter.txt", "Words.\n")],
-        library="damaged", marks=(pytest.mark.xfail(strict=True, reason=H1),)),
+        library="damaged"),
     # ---- export
     row("export-without-a-library", "export", lambda w: ["--project", "Austen", "-o", w.path("out.md")],
         r"no library yet", library="none"),
@@ -351,20 +340,19 @@ ROWS: list[Row] = [
         r"invalid choice: 'pdf'"),
     row("export-onto-a-full-disk", "export", lambda w: ["--project", "Austen", "-o", _full_disk_target(w)],
         r"disk is full|No space left", place="full-output"),
-    row("export-over-the-library-file", "export", lambda w: ["--project", "Austen", "-o", str(w.db)],
-        marks=(pytest.mark.xfail(strict=True, reason=H2),)),
+    row("export-over-the-library-file", "export", lambda w: ["--project", "Austen", "-o", str(w.db)],),
     row("export-over-a-symlink", "export",
         lambda w: ["--project", "Austen", "-o", w.write("target.md", "the author's other file\n")
-                   and w.link("link.md", "target.md")], check=_still_a_link, marks=(pytest.mark.xfail(strict=True, reason=H2),)),
+                   and w.link("link.md", "target.md")], check=_still_a_link),
     row("export-to-a-device-node", "export", lambda w: ["--project", "Austen", "-o", _device_node(w)],
-        check=_still_a_device, marks=(pytest.mark.xfail(strict=True, reason=H2),)),
+        check=_still_a_device),
     row("export-over-an-existing-file-without-force", "export",
         lambda w: ["--project", "Austen", "-o", w.write("existing.md", "the author's other file\n")],
-        check=_existing_unchanged, marks=(pytest.mark.xfail(strict=True, reason=H2),)),
+        check=_existing_unchanged),
     row("export-from-a-zero-byte-library", "export", lambda w: ["--project", "Austen", "-o", w.path("o.md")],
-        library="zero", marks=(pytest.mark.xfail(strict=True, reason=H1),)),
+        library="zero"),
     row("export-from-a-damaged-library", "export", lambda w: ["--project", "Austen", "-o", w.path("o.md")],
-        library="damaged", marks=(pytest.mark.xfail(strict=True, reason=H1),)),
+        library="damaged"),
     # ---- projects
     row("projects-data-dir-symlink-loop", "projects", lambda w: ["--data-dir", w.loop()],
         r"symbolic link loop", library="none"),
@@ -374,8 +362,7 @@ ROWS: list[Row] = [
         lambda w: ["--data-dir", str(Path(w.write("plain-file", "x")) / "profile")],
         r"part of its path is a file", library="none"),
     row("projects-unknown-option", "projects", lambda w: ["--json-please"], r"unrecognized arguments"),
-    row("projects-in-a-zero-byte-library", "projects", lambda w: [], library="zero",
-        marks=(pytest.mark.xfail(strict=True, reason=H1),)),
+    row("projects-in-a-zero-byte-library", "projects", lambda w: [], library="zero",),
     # ---- check
     row("check-without-a-library", "check", lambda w: [], r"no library yet", library="none"),
     row("check-data-dir-is-a-file", "check", lambda w: ["--data-dir", w.write("not-a-folder", "x")],
@@ -462,9 +449,9 @@ ROWS: list[Row] = [
           ("--eval-every", "0", "0", "eval_every"), ("--style-tokens", "0", "0", "style_tokens"))],
     # Without the fix these two train (one tiny step) before failing or succeeding: slow here, fast once fixed.
     row("train-empty-adapter-name", "train", _train_with("--name", ""), r"an adapter needs a name",
-        marks=(pytest.mark.xfail(strict=True, reason=H5), pytest.mark.slow)),
+        marks=(pytest.mark.slow,)),
     row("train-adapter-name-of-300-characters", "train", _train_with("--name", "x" * 300),
-        r"at most 200 characters", marks=(pytest.mark.xfail(strict=True, reason=H5), pytest.mark.slow)),
+        r"at most 200 characters", marks=(pytest.mark.slow,)),
     row("train-resume-unknown-run", "train", lambda w: ["--resume", "20200101-000000-abcdef"],
         r"no training run"),
     row("train-resume-malicious-checkpoint", "train",
@@ -669,7 +656,6 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL, capture_output=True)
 
 
-@pytest.mark.xfail(strict=True, reason=H3)
 def test_a_file_name_with_a_non_utf8_byte_imports(tmp_path):
     """``caf\\xe9.txt`` (a Latin-1 name on a UTF-8 system) used to end in "unexpected error: UnicodeEncodeError"."""
     source = tmp_path / "caf\udce9.txt"
@@ -680,7 +666,6 @@ def test_a_file_name_with_a_non_utf8_byte_imports(tmp_path):
     assert listed.stdout.decode().startswith("caf\ufffd: ")
 
 
-@pytest.mark.xfail(strict=True, reason=H3)
 def test_a_short_gb18030_text_imports_as_chinese_not_mojibake(tmp_path):
     text = "甄士隐梦幻识通灵，贾雨村风尘怀闺秀。\n"  # one line: read as Korean and Latin mojibake before
     source = tmp_path / "chapter.txt"
@@ -698,7 +683,6 @@ def _library(tmp_path: Path, kind: str) -> World:
     return world
 
 
-@pytest.mark.xfail(strict=True, reason=H1)
 def test_check_of_a_busy_library_is_never_reported_as_damaged(tmp_path):
     """Another program holds a write transaction: ``check`` works (or says busy); it never says "corrupt"."""
     world = _library(tmp_path, "austen")
@@ -711,7 +695,6 @@ def test_check_of_a_busy_library_is_never_reported_as_damaged(tmp_path):
     assert _state(world.db, as_bytes=False) == before
 
 
-@pytest.mark.xfail(strict=True, reason=H1)
 def test_check_of_an_empty_library_says_so_and_changes_nothing(tmp_path):
     world = _library(tmp_path, "zero")
     done = _run("check", "--data-dir", str(world.data), cwd=tmp_path)
