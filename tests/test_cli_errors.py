@@ -460,6 +460,10 @@ ROWS: list[Row] = [
     row("train-resume-truncated-checkpoint", "train",
         lambda w: ["--resume", _run_with_checkpoint(w, b"PK\x03\x04 cut short")], r"checkpoint .* is damaged"),
     # ---- eval
+    row("generate-from-a-damaged-library", "generate",
+        lambda w: [*GEN, "--project", "Austen", "--document", "Chapter 1"], r"damaged", library="damaged"),
+    row("train-on-a-damaged-library", "train", lambda w: ["--project", "Austen"], r"damaged", library="damaged"),
+    row("eval-on-a-damaged-library", "eval", lambda w: ["--project", "Austen"], r"damaged", library="damaged"),
     row("eval-without-any-adapter", "eval", lambda w: ["--project", "Austen"], r"no adapter has been trained"),
     row("eval-unknown-adapter", "eval", lambda w: ["--adapter", "nobody"], r"no adapter called 'nobody'"),
     row("eval-adapter-with-only-pickle-weights", "eval",

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from writer_app.errors import UserError
-from writer_app.paths import profile_paths
+from writer_app.paths import ProfilePaths, profile_paths
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -54,14 +54,13 @@ def _damaged(error: Exception) -> UserError:
     return UserError(f"{error} {DAMAGED_HINT}")
 
 
-def _open_existing(args: argparse.Namespace):
-    """For commands that only read (projects, export): read-only (works on read-only media), and
-    refused with the shared damaged-library message when the file fails ``PRAGMA quick_check``."""
+def open_for_reading(paths: ProfilePaths):
+    """For commands that only read (projects, export, generate, eval): read-only (works on read-only
+    media), and refused with the shared damaged-library message when the file fails ``PRAGMA quick_check``."""
     from writer_app.storage import Library
     from writer_app.storage.db import LibraryDamagedError
     from writer_app.storage.health import MISSING, failed_check, probe_library, with_advice
 
-    paths = profile_paths(args.data_dir)
     try:
         if probe_library(paths.database) == MISSING:
             raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
@@ -75,7 +74,7 @@ def _open_existing(args: argparse.Namespace):
     return library
 
 
-def _open_for_writing(paths):
+def open_for_writing(paths: ProfilePaths):
     """The guard every command that writes opens the library through: a library that fails its
     integrity check (``quick_check`` and more), is empty or is not SQLite is refused with the
     editor's own message (``storage.health.open_for_writing``)."""
@@ -112,7 +111,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"{'  ' * line.depth}{line.kind}\t{' '.join(line.title.split())}\t{line.words}")
         return 0
     paths = profile_paths(args.data_dir).ensure()
-    with ProfileLock(paths.lock_file), _open_for_writing(paths) as lib:
+    with ProfileLock(paths.lock_file), open_for_writing(paths) as lib:
         project = import_plan(lib, plan, project_title=args.project)
         nodes = [n for n in lib.nodes(project.id) if n.kind != "folder"]
         print(f"imported into “{project.title}”: {len(nodes)} documents, "
@@ -126,7 +125,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     options = {"overwrite": args.force, "profile": profile_paths(args.data_dir)}
     try:
-        with _open_existing(args) as lib:
+        with open_for_reading(profile_paths(args.data_dir)) as lib:
             project = _project(lib, args.project)
             if args.document:
                 wanted = " ".join(args.document.split())
@@ -151,7 +150,7 @@ def cmd_projects(args: argparse.Namespace) -> int:
     if not paths.database.exists() and not paths.database.is_symlink():
         print("no projects yet")
         return 0
-    with _open_existing(args) as lib:
+    with open_for_reading(profile_paths(args.data_dir)) as lib:
         summaries = lib.list_projects()
     if not summaries:
         print("no projects yet")

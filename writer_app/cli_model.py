@@ -92,12 +92,9 @@ def _read_text_file(name: str) -> str:
 
 
 def _read_document(args: argparse.Namespace) -> tuple[str, list, str, str]:
-    from writer_app.storage import Library
+    from writer_app.cli_library import open_for_reading
 
-    paths = profile_paths(args.data_dir)
-    if not paths.database.exists():
-        raise UserError(f"there is no library yet in {paths.data} (import a manuscript first)")
-    with Library.open(paths.database) as lib:
+    with open_for_reading(profile_paths(args.data_dir)) as lib:
         project = lib.find_project(args.project)
         if project is None:
             raise UserError(f"no project titled “{args.project}”")
@@ -120,9 +117,9 @@ def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
         return require_dir(path, "the adapter folder")
     paths = profile_paths(args.data_dir)
     if paths.database.exists():
-        from writer_app.storage import Library
+        from writer_app.cli_library import open_for_reading
 
-        with Library.open(paths.database) as lib:
+        with open_for_reading(paths) as lib:
             adapter = lib.get_adapter_by_name(value)
         if adapter is not None:
             return Path(adapter.path)
@@ -143,13 +140,13 @@ def _check_model_folder(value: str, allow_pickle: bool) -> None:
 
 def _active_adapter(paths, app) -> str | None:
     """The library's active adapter (the one the editor uses); an unusable one is an error, not a skip."""
+    from writer_app.cli_library import open_for_reading
     from writer_app.settings import legacy_adapter_name
-    from writer_app.storage import Library
     from writer_app.storage.adapters import folder_problem
 
     if not paths.database.exists():
         return None
-    with Library.open(paths.database) as lib:
+    with open_for_reading(paths) as lib:
         adapter = lib.active_adapter()
         if adapter is None and legacy_adapter_name(app):  # a settings file the editor has not migrated yet
             adapter = lib.get_adapter_by_name(legacy_adapter_name(app))

@@ -53,10 +53,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     evaluate.set_defaults(func=run_eval)
 
 
-def _open_library(paths: ProfilePaths) -> Any:
-    from writer_app.storage import Library
+def _open_library(paths: ProfilePaths, *, write: bool) -> Any:
+    """``train`` registers its adapter (a writer: refused on a damaged library, like ``import``);
+    ``eval`` only reads (works on read-only media)."""
+    from writer_app.cli_library import open_for_reading, open_for_writing
 
-    return Library.open(paths.database)
+    return open_for_writing(paths) if write else open_for_reading(paths)
 
 
 def _project(library: Any, title: str | None) -> Any:
@@ -156,7 +158,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not args.resume:
         _check_arguments(args)
     paths = profile_paths(args.data_dir).ensure()
-    library = _open_library(paths)
+    library = _open_library(paths, write=True)
     try:
         if args.resume:
             job_path = runs.find_run(paths, args.resume)
@@ -213,7 +215,7 @@ def run_eval(args: argparse.Namespace) -> int:
         if value < 0:
             raise UserError(f"{option} cannot be negative (0 means {'none' if option == '--style-samples' else 'all'})")
     paths = profile_paths(args.data_dir).ensure()
-    library = _open_library(paths)
+    library = _open_library(paths, write=False)
     try:
         project = _project(library, args.project) if args.project else None
         if args.adapter:
