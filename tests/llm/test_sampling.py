@@ -48,3 +48,15 @@ def test_sampling_stays_in_the_nucleus_and_repeats_with_a_seed():
     assert set(first) <= nucleus
     assert len(set(first)) > 1  # it samples, rather than always taking the top token
     assert draws(3) == first
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("temperature", [0.0, 0.8])
+def test_invalid_numbers_in_the_logits_are_an_error_not_a_token(bad, temperature):
+    """Greedy decoding used to pick the NaN's index silently (torch ranks NaN highest) and write gibberish;
+    both paths now fail with the message the runtime turns into one sentence for the author."""
+    logits = torch.randn(VOCAB)
+    logits[123] = bad
+    settings = GenerationSettings(temperature=temperature, top_p=0.95, repetition_penalty=1.0)
+    with pytest.raises(RuntimeError, match="inf.*nan"):
+        sample_token(logits, deque(), settings, torch.Generator().manual_seed(0))

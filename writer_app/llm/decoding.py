@@ -8,6 +8,8 @@ token of a 2,000-token chapter would suppress "the" and "she").
 
 from __future__ import annotations
 
+import math
+
 import random
 import threading
 import time
@@ -61,7 +63,11 @@ def sample_token(logits: Any, recent: deque[int], settings: GenerationSettings, 
         penalty = settings.repetition_penalty
         logits[idx] = torch.where(vals < 0, vals * penalty, vals / penalty)
     if settings.temperature <= 0:
-        return int(torch.argmax(logits))
+        best = int(torch.argmax(logits))  # torch ranks NaN above every number, so one NaN is picked here
+        if not math.isfinite(float(logits[best])):
+            # The same words torch.multinomial uses when sampling, so the runtime says it once for both.
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        return best
     logits = logits / settings.temperature
     if settings.top_p < 1.0:
         probs, order = _most_likely_first(torch.softmax(logits, dim=-1), settings.top_p)
