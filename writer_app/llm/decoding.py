@@ -9,7 +9,6 @@ token of a 2,000-token chapter would suppress "the" and "she").
 from __future__ import annotations
 
 import math
-
 import random
 import threading
 import time
