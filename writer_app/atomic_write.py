@@ -91,6 +91,22 @@ def _not_regular(target: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISLNK(mode))
 
 
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Make a rename (or a new file) in ``folder`` survive a power cut: POSIX keeps a folder's
+    entries in the folder itself, so the rename is durable only once the folder is fsynced.
+    Best effort: some file systems refuse to open or fsync a folder, and that is not an error."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _commit(temp: Path, target: Path, replace: bool) -> None:
     if _not_regular(target):
         raise OSError(errno.EINVAL, "it is not a regular file", str(target))
@@ -136,6 +152,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str
             handle.flush()
             os.fsync(handle.fileno())
         _commit(temp, target, replace)
+        fsync_folder(target.parent)
     except BaseException:
         if fd >= 0:
             os.close(fd)

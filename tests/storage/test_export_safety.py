@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import writes_fail_past
 from writer_app.cli import main
 from writer_app.errors import UserError
 from writer_app.paths import profile_paths
@@ -259,24 +260,6 @@ def test_a_new_export_has_the_permissions_of_a_file_the_user_creates(lib, projec
 
 # -- a full disk ------------------------------------------------------------------------------------
 
-@contextmanager
-def _writes_fail_past(nbytes: int) -> Iterator[None]:
-    """Every write() past ``nbytes`` into any file fails with EFBIG, for real (root included);
-    see tests/storage/test_faults.py. Nothing but the call under test may run inside."""
-    import resource
-    import signal
-
-    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
-    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    try:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, old_limit[1]))
-        try:
-            yield
-        finally:
-            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
-    finally:
-        signal.signal(signal.SIGXFSZ, old_handler)
-
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
 @pytest.mark.parametrize("fmt", ["md", "html", "txt"])
@@ -286,7 +269,7 @@ def test_a_full_disk_fails_in_one_line_and_leaves_no_temporary(lib, project, tmp
     existing.write_text("the export from yesterday", encoding="utf-8")
     failures = []
     for out, overwrite in ((fresh, False), (existing, True)):
-        with _writes_fail_past(64 * 1024):
+        with writes_fail_past(64 * 1024):
             try:
                 export_project(lib, project.id, fmt, out, overwrite=overwrite)
             except UserError as exc:  # kept for asserting after the limit is lifted

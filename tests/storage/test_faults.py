@@ -7,12 +7,11 @@ import importlib.util
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.faults import writes_fail_past
 from writer_app.errors import UserError
 from writer_app.storage import Library
 
@@ -64,31 +63,6 @@ def test_disk_full_survives_reopen(tmp_path):
         assert lib.integrity_check() == ["ok"]
 
 
-@contextmanager
-def _writes_fail_past(nbytes: int) -> Iterator[None]:
-    """Every write() past ``nbytes`` into any file fails with EFBIG, for real.
-
-    RLIMIT_FSIZE is enforced by the kernel for root too (chmod is not, and an
-    already open file ignores chmod anyway). SIGXFSZ is ignored so the write
-    returns the error instead of killing the process; SQLite turns EFBIG into
-    SQLITE_IOERR_WRITE. The limit covers this whole process, so nothing but
-    the one call under test may run inside.
-    """
-    import resource
-    import signal
-
-    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
-    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    try:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, old_limit[1]))
-        try:
-            yield
-        finally:
-            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
-    finally:
-        signal.signal(signal.SIGXFSZ, old_handler)
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
 def test_disk_io_error_during_autosave_is_one_sentence_and_keeps_the_previous_text(tmp_path):
     path = tmp_path / "library.sqlite3"
@@ -99,7 +73,7 @@ def test_disk_io_error_during_autosave_is_one_sentence_and_keeps_the_previous_te
         assert lib.save_text(node.id, "the text saved before the disk failed").changed is False  # warm path
         failure = None
         # 32 bytes is the WAL header: the commit appends its frames past it, and those writes fail.
-        with _writes_fail_past(32):
+        with writes_fail_past(32):
             try:
                 lib.save_text(node.id, "new words the failing disk never took")
             except UserError as exc:  # kept for asserting after the limit is lifted
@@ -136,7 +110,7 @@ def test_disk_io_error_leaves_the_file_with_the_previous_text(tmp_path):
     with Library.open(path) as lib:
         node = lib.create_node(lib.create_project("P").id, "scene", "S", text="safe words")
         failure = None
-        with _writes_fail_past(32):
+        with writes_fail_past(32):
             try:
                 lib.save_text(node.id, "lost words " * 5_000)
             except UserError as exc:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from writer_app.atomic_write import fsync_folder
 from writer_app.errors import UserError
 from writer_app.storage.db import explain_sqlite_error, file_uri
 from writer_app.storage.health import SQLITE, probe_library
@@ -193,7 +194,7 @@ def make_backup(db_path: str | Path, backups_dir: str | Path, keep: int = 10,
     with open(partial, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, final)
-    _fsync_folder(backups_dir)
+    fsync_folder(backups_dir)
     prune_backups(backups_dir, keep)
     return final
 
@@ -206,19 +207,6 @@ def _new_name(backups_dir: Path) -> Path:
 def _remove_partial(partial: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _created_at(path: Path) -> float:
@@ -380,7 +368,7 @@ def restore_backup(backup_path: str | Path, db_path: str | Path) -> Path | None:
     for suffix in ("-wal", "-shm", "-journal"):  # the aside copy has them; they must not meet the restored file
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     os.replace(incoming, db_path)
-    _fsync_folder(db_path.parent)
+    fsync_folder(db_path.parent)
     return aside
 
 
@@ -399,7 +387,7 @@ def keep_aside(db_path: Path, label: str) -> Path:
         source = Path(f"{db_path}{suffix}")
         if source.exists() and (suffix == "" or source.stat().st_size > 0):
             _link_or_copy(source, Path(f"{aside}{suffix}"))
-    _fsync_folder(db_path.parent)
+    fsync_folder(db_path.parent)
     return aside
 
 

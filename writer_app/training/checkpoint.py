@@ -23,24 +23,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from writer_app.atomic_write import fsync_folder
 from writer_app.errors import UserError
 from writer_app.paths import display_path
 
 CHECKPOINT_FILE = "checkpoint.pt"
 _NAME = re.compile(r"^step-(\d{9})$")
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def checkpoint_dirs(run_dir: Path) -> list[tuple[int, Path]]:
@@ -74,11 +62,11 @@ def save_checkpoint(run_dir: Path, step: int, state: dict[str, Any], keep: int =
             torch.save(state, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        _fsync_dir(staging)
+        fsync_folder(staging)
         if final.exists():  # the same step saved again after a resume: replace it whole
             shutil.rmtree(final)
         staging.rename(final)
-        _fsync_dir(folder)
+        fsync_folder(folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
