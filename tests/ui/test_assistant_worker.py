@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from PySide6.QtCore import QThread
 
 from writer_app.llm.generation import GenerationSettings
 from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfig
+from writer_app.ui.assistant.jobs import raw_stream
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -31,13 +30,6 @@ def load_embedded(client: InferenceClient, qtbot, model_dir) -> dict:
     return outcome["info"]
 
 
-def _raw_stream(prompt: str, settings: GenerationSettings):
-    def job(runtime, cancel: threading.Event):
-        return runtime.stream(prompt, settings, cancel)
-
-    return job
-
-
 def test_loads_in_background_and_streams_tokens(client, qtbot, embedded_model_dir):
     progress: list[float] = []
     client.loadProgress.connect(lambda fraction, _message: progress.append(fraction))
@@ -55,7 +47,7 @@ def test_loads_in_background_and_streams_tokens(client, qtbot, embedded_model_di
     client.tokenProduced.connect(on_token)
     settings = GenerationSettings(max_new_tokens=12, temperature=0.0)
     with qtbot.waitSignal(client.finished, timeout=120_000) as done:
-        request_id = client.submit(_raw_stream("Once upon a time", settings))
+        request_id = client.submit(raw_stream("Once upon a time", settings))
     rid, result, stats = done.args
     assert rid == request_id
     assert result == "".join(pieces) and result.strip()
@@ -79,7 +71,7 @@ def test_cancel_stops_within_a_token_step(client, qtbot, embedded_model_dir):
     client.tokenProduced.connect(on_token)
     settings = GenerationSettings(max_new_tokens=200, temperature=0.0)
     with qtbot.waitSignal(client.finished, timeout=120_000) as done:
-        client.submit(_raw_stream("Once upon a time", settings))
+        client.submit(raw_stream("Once upon a time", settings))
     # Tokens already queued when Esc landed may still arrive, but generation stops at once.
     assert len(after_cancel) <= 2
     assert len(pieces) == 3 and done.args[2]["cancelled"]
@@ -90,5 +82,5 @@ def test_missing_model_folder_reports_a_load_error(client, qtbot, tmp_path):
         client.load(ModelConfig(str(tmp_path / "no-such-model"), tmp_path))
     assert failed.args[0]
     with qtbot.waitSignal(client.failed, timeout=10_000) as refused:
-        client.submit(_raw_stream("Hello", GenerationSettings(max_new_tokens=4)))
+        client.submit(raw_stream("Hello", GenerationSettings(max_new_tokens=4)))
     assert refused.args[1] == failed.args[0]

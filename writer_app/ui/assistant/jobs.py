@@ -1,17 +1,23 @@
-"""Jobs for the inference worker, built on the GUI thread from plain copies.
+"""Jobs for the model host, built on the GUI thread from plain copies.
 
-Each builder returns ``job(runtime, cancel)``; the worker runs it in its own
-thread. Everything captured is a str, a tuple or a frozen settings object,
-never a widget or a cursor, so nothing here touches Qt.
+Each builder returns ``job(runtime, cancel)``: a ``functools.partial`` of a
+function in ``writer_app.llm.jobs`` over plain data (strings, tuples, a
+``TaskRequest``, the frozen ``GenerationSettings``), never a widget or a
+cursor. The inference client pickles it and the host process runs it, so
+nothing here touches Qt, and nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
+from writer_app.llm import jobs as llm_jobs
 from writer_app.llm.generation import GenerationSettings
+
+Job = Callable[[Any, threading.Event], Any]
 
 # Rewrite presets in menu order, with short labels (llm.tasks.REWRITE_PRESETS holds the prompts).
 PRESET_LABELS: dict[str, str] = {
@@ -46,6 +52,12 @@ def preset_labels() -> dict[str, str]:
     return {key: PRESET_LABELS.get(key, key.replace("-", " ").capitalize()) for key in ordered}
 
 
+def _request(task: str, **fields: Any) -> Any:
+    from writer_app.llm.tasks import TaskRequest
+
+    return TaskRequest(task=task, **fields)
+
+
 def stream_task(
     task: str,
     settings: GenerationSettings,
@@ -58,28 +70,11 @@ def stream_task(
     bible: Sequence[tuple[str, str]] = (),
     story_so_far: str = "",
     language: str = "en",
-):
+) -> Job:
     """A streaming job for one writing task (continue, rewrite, expand, ...)."""
-    bible_pairs = list(bible)
-
-    def job(runtime: Any, cancel: threading.Event) -> Iterator[str]:
-        from writer_app.llm import tasks
-
-        request = tasks.TaskRequest(
-            task=task,
-            text=text,
-            before=before,
-            after=after,
-            instruction=instruction,
-            preset=preset,
-            bible=bible_pairs,
-            story_so_far=story_so_far,
-            language=language,
-        )
-        prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
-        return runtime.stream(prompt, settings, cancel)
-
-    return job
+    request = _request(task, text=text, before=before, after=after, instruction=instruction, preset=preset,
+                       bible=list(bible), story_so_far=story_so_far, language=language)
+    return partial(llm_jobs.stream_task, request, settings)
 
 
 def clean_output(task: str, raw: str) -> str:
@@ -92,21 +87,14 @@ def clean_output(task: str, raw: str) -> str:
     return cleaned
 
 
-def summarise_job(text: str, settings: GenerationSettings):
-    def job(runtime: Any, cancel: threading.Event) -> str:
-        from writer_app.llm import tasks
-
-        request = tasks.TaskRequest(task="summarise", text=text)
-        return tasks.run_task(runtime, request, settings, cancel=cancel).text
-
-    return job
+def summarise_job(text: str, settings: GenerationSettings) -> Job:
+    return partial(llm_jobs.run_task_text, _request("summarise", text=text), settings)
 
 
-def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en"):
-    def job(runtime: Any, cancel: threading.Event) -> list[Any]:
-        from writer_app.llm import tasks
+def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en") -> Job:
+    return partial(llm_jobs.run_task_suggestions, _request("suggest", text=text, language=language), settings)
 
-        request = tasks.TaskRequest(task="suggest", text=text, language=language)
-        return tasks.run_task(runtime, request, settings, cancel=cancel).suggestions
 
-    return job
+def raw_stream(prompt: str, settings: GenerationSettings) -> Job:
+    """A streaming job for a prompt used as it is (tests, benchmarks)."""
+    return partial(llm_jobs.raw_stream, prompt, settings)
