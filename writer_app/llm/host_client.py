@@ -39,7 +39,8 @@ def host_command() -> list[str]:
     return [sys.executable, "-m", "writer_app.llm.host", "--parent", str(os.getpid())]
 
 
-def _host_environment() -> dict[str, str]:
+def child_environment() -> dict[str, str]:
+    """The environment for a writer_app child process (the host, an isolated call)."""
     env = dict(os.environ)
     if not getattr(sys, "frozen", False):
         # The very writer_app this process runs (a checkout first on sys.path, not an installed copy).
@@ -73,7 +74,7 @@ class HostProcess:
     def start(self) -> None:
         """Start the host (milliseconds: it imports torch later, when told to load); raises OSError."""
         self._process = subprocess.Popen(
-            host_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=_host_environment(),
+            host_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_environment(),
             start_new_session=True,  # a Ctrl+C in the editor's terminal is the editor's to handle
         )
         _live.add(self)
