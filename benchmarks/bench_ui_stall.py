@@ -21,10 +21,11 @@ beyond 5 ms is time the author's keystrokes wait. Prints one line per round and
 the medians per scenario; ``--json`` writes every round.
 
     python benchmarks/bench_ui_stall.py [--scenario autosave|first-start|warm-start|continue|model]
-        [--rounds 3] [--seconds 8] [--code DIR] [--json out.json]
+        [--rounds 3] [--seconds 8] [--code DIR [--code DIR2]] [--json out.json]
 
 ``model`` runs the three assistant scenarios. ``--code DIR`` measures the
-writer-app checkout in DIR (e.g. a worktree of main, for before/after figures).
+writer-app checkout in DIR (default: this one); give it twice (e.g. a worktree
+of main and this branch) for before/after figures, rounds interleaved.
 """
 
 from __future__ import annotations
@@ -247,7 +248,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=None,
                         help="typing time (autosave: 10; starts: at least this long, default 8)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--code", type=Path, default=REPO, help="the writer-app checkout to measure")
+    parser.add_argument("--code", type=Path, action="append", default=None,
+                        help="a writer-app checkout to measure (repeat to compare, rounds interleaved)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=Path, default=None, help=argparse.SUPPRESS)
@@ -258,41 +260,45 @@ def main() -> int:
         args.result.write_text(json.dumps(result))
         os._exit(0)  # leave no chance for a hanging thread to keep the child alive
 
-    code = args.code.resolve()
+    codes = [c.resolve() for c in (args.code or [REPO])]
     scenarios = list(MODEL_SCENARIOS) if args.scenario == "model" else [args.scenario]
     shared_cache = Path(os.environ.get("WRITER_APP_MODEL_CACHE", REPO / ".cache" / "models")).resolve()
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="writer-stall-") as tmp:
         big, small = Path(tmp) / "big", Path(tmp) / "small"
         if "autosave" in scenarios:
-            _make_profile(code, big, 100_000, 10_000)
+            _make_profile(codes[0], big, 100_000, 10_000)
         else:
-            _make_profile(code, small, 6_000, 2_000)
+            _make_profile(codes[0], small, 6_000, 2_000)
         if any(s in scenarios for s in ("warm-start", "continue")):
-            _run_round(code, "warm-start", small, shared_cache, 1.0)  # untimed: warm the file cache
+            for code in codes:
+                _run_round(code, "warm-start", small, shared_cache, 1.0)  # untimed: warm the file cache
         for index in range(args.rounds):
             for scenario in scenarios:
-                if scenario == "autosave":
-                    result = _run_round(code, scenario, big, shared_cache, args.seconds or 10.0)
-                elif scenario == "first-start":
-                    empty = Path(tmp) / f"cache-{index}"
-                    empty.mkdir()
-                    result = _run_round(code, scenario, small, empty, args.seconds or 8.0)
-                else:
-                    result = _run_round(code, scenario, small, shared_cache, args.seconds or 8.0)
-                result["round"] = index + 1
-                results.append(result)
-                print(f"round {index + 1}  {_line(result)}", flush=True)
-    print(f"medians over {args.rounds} rounds ({code}):")
-    for scenario in scenarios:
-        ok = [r for r in results if r["scenario"] == scenario and "error" not in r]
-        if not ok:
-            continue
-        keys = ("max_ms", "p99_ms", "over_50ms", "model_ready_s", "editor_tokens_per_s", "close_s")
-        medians = {k: statistics.median(r[k] for r in ok) for k in keys if all(k in r for r in ok)}
-        torch_seen = any(r.get("torch_in_gui_process") for r in ok)
-        print(f"  {scenario:<12} " + "  ".join(f"{k} {v:g}" for k, v in medians.items())
-              + (f"  torch imported in the GUI process: {torch_seen}" if scenario != "autosave" else ""))
+                for code in codes:  # interleaved, so that a busy spell on the machine hits both
+                    if scenario == "autosave":
+                        result = _run_round(code, scenario, big, shared_cache, args.seconds or 10.0)
+                    elif scenario == "first-start":
+                        empty = Path(tmp) / f"cache-{index}-{codes.index(code)}"
+                        empty.mkdir()
+                        result = _run_round(code, scenario, small, empty, args.seconds or 8.0)
+                    else:
+                        result = _run_round(code, scenario, small, shared_cache, args.seconds or 8.0)
+                    result.update(round=index + 1, code=str(code))
+                    results.append(result)
+                    label = f"  [{code.name}]" if len(codes) > 1 else ""
+                    print(f"round {index + 1}{label}  {_line(result)}", flush=True)
+    for code in codes:
+        print(f"medians over {args.rounds} rounds ({code}):")
+        for scenario in scenarios:
+            ok = [r for r in results if r["scenario"] == scenario and r["code"] == str(code) and "error" not in r]
+            if not ok:
+                continue
+            keys = ("max_ms", "p99_ms", "over_50ms", "model_ready_s", "editor_tokens_per_s", "close_s")
+            medians = {k: statistics.median(r[k] for r in ok) for k in keys if all(k in r for r in ok)}
+            torch_seen = any(r.get("torch_in_gui_process") for r in ok)
+            print(f"  {scenario:<12} " + "  ".join(f"{k} {v:g}" for k, v in medians.items())
+                  + (f"  torch in the GUI process: {torch_seen}" if scenario != "autosave" else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -14,7 +14,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
+# Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
+# GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
 from writer_app.llm import jobs as llm_jobs
+from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
 
 Job = Callable[[Any, threading.Event], Any]
@@ -42,20 +45,13 @@ TASK_TITLES = {
 
 def preset_labels() -> dict[str, str]:
     """Short menu labels for the rewrite presets the llm layer knows (its values are prompts)."""
-    try:
-        from writer_app.llm import tasks
-
-        known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
-    except ImportError:
-        known = list(PRESET_LABELS)
+    known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
     ordered = [key for key in PRESET_LABELS if key in known] + [key for key in known if key not in PRESET_LABELS]
     return {key: PRESET_LABELS.get(key, key.replace("-", " ").capitalize()) for key in ordered}
 
 
-def _request(task: str, **fields: Any) -> Any:
-    from writer_app.llm.tasks import TaskRequest
-
-    return TaskRequest(task=task, **fields)
+def _request(task: str, **fields: Any) -> tasks.TaskRequest:
+    return tasks.TaskRequest(task=task, **fields)
 
 
 def stream_task(
@@ -79,8 +75,6 @@ def stream_task(
 
 def clean_output(task: str, raw: str) -> str:
     """The task's final text without chat artefacts (pure text work, safe on the GUI thread)."""
-    from writer_app.llm import tasks
-
     cleaned = tasks.clean_output(task, raw)
     if task == "continue" and raw[:1].isspace() and cleaned[:1] != raw[:1]:
         cleaned = raw[:1] + cleaned.lstrip()  # keep the space that joins it to the author's text
