@@ -6,6 +6,8 @@ imports everything again; rounds of different scenarios are interleaved):
 - ``autosave``: the real main window (Qt offscreen) on a profile holding ten
   10,000-word chapters, typing at the end of the open chapter with autosave on
   (no assistant).
+- ``typing``: the control for the two starts: the same small project and the
+  same typing, without the assistant (the machine's own floor).
 - ``first-start``: the window with the assistant on a small project and an
   *empty* model cache, typing at once while the embedded model is converted
   (GGUF -> safetensors) and loaded; until 2 s after the model is ready.
@@ -44,6 +46,7 @@ STARTED = time.perf_counter()
 REPO = Path(__file__).resolve().parent.parent
 TICK_MS = 5
 MODEL_SCENARIOS = ("first-start", "warm-start", "continue")
+SCENARIOS = ("autosave", "typing", *MODEL_SCENARIOS)
 
 
 # ----------------------------------------------------------------------------- child side
@@ -94,6 +97,18 @@ def _worst(ticks: list[float], origin: float, phases: list[tuple[float, str]], c
     return out
 
 
+def _usage() -> tuple[float, int]:
+    import resource
+
+    return time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+
+
+def _usage_since(start: tuple[float, int]) -> dict:
+    """The GUI process's own CPU time, and how often the kernel preempted it (CPU contention)."""
+    cpu, switches = _usage()
+    return {"gui_cpu_s": round(cpu - start[0], 2), "preempted": switches - start[1]}
+
+
 def _wait(app, condition, seconds: float) -> bool:
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
@@ -135,9 +150,20 @@ def run_child(scenario: str, profile: Path, seconds: float) -> dict:
     from writer_app.ui.app import build_main_window
 
     built_at = time.perf_counter()
-    window = build_main_window(profile)
+    window = build_main_window(profile, **({"extensions": ()} if scenario == "typing" else {}))
     window.show()
     shown = time.perf_counter()
+    if scenario == "typing":
+        usage = _usage()
+        ticker, ticks = _heartbeat()
+        typist = _typist(window.editor)
+        _wait(app, lambda: False, seconds)
+        ticker.stop()
+        typist.stop()
+        result = {"scenario": scenario, **_gap_figures(ticks, shown, time.perf_counter()), **_usage_since(usage),
+                  "worst": _worst(ticks, shown, [])}
+        window.close()
+        return result
     client = window.assistant.client
     phases: list[tuple[float, str]] = []
     state: dict = {}
@@ -146,6 +172,7 @@ def run_child(scenario: str, profile: Path, seconds: float) -> dict:
     client.loadFailed.connect(lambda message: state.setdefault("error", message))
     result: dict = {"scenario": scenario, "imports_s": round(built_at - STARTED, 2),
                     "build_window_s": round(shown - built_at, 2)}
+    usage = _usage()
     if scenario in ("first-start", "warm-start"):
         ticker, ticks = _heartbeat()
         typist = _typist(window.editor)
@@ -187,6 +214,7 @@ def run_child(scenario: str, profile: Path, seconds: float) -> dict:
         span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
         result["editor_tokens_per_s"] = round((len(arrivals) - 1) / span, 1) if span > 0 else 0.0
         result["runtime_tokens_per_s"] = round(float(stats.get("tokens_per_second") or 0.0), 1)
+    result.update(_usage_since(usage))
     if "loaded" in state:
         result["model_ready_s"] = round(state["loaded"] - shown, 2)
     if "error" in state:
@@ -234,6 +262,8 @@ def _line(result: dict) -> str:
     if "editor_tokens_per_s" in result:
         parts.append(f"{result['pieces']} tokens, {result['editor_tokens_per_s']} tok/s in the editor "
                      f"(runtime {result['runtime_tokens_per_s']}), first after {result['first_token_s']} s")
+    if "gui_cpu_s" in result:
+        parts.append(f"GUI CPU {result['gui_cpu_s']} s, preempted {result['preempted']}x")
     if "close_s" in result:
         parts.append(f"close {result['close_s'] * 1000:.0f} ms")
     if result.get("worst"):
@@ -244,13 +274,16 @@ def _line(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="autosave", choices=("autosave", *MODEL_SCENARIOS, "model"))
+    parser.add_argument("--scenario", default="autosave", choices=(*SCENARIOS, "model"),
+                        help="model = first-start, warm-start and continue")
     parser.add_argument("--seconds", type=float, default=None,
                         help="typing time (autosave: 10; starts: at least this long, default 8)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--code", type=Path, action="append", default=None,
                         help="a writer-app checkout to measure (repeat to compare, rounds interleaved)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--also", action="append", default=[], choices=SCENARIOS,
+                        help="another scenario to interleave (e.g. --scenario warm-start --also typing)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, default=None, help=argparse.SUPPRESS)
@@ -262,13 +295,14 @@ def main() -> int:
 
     codes = [c.resolve() for c in (args.code or [REPO])]
     scenarios = list(MODEL_SCENARIOS) if args.scenario == "model" else [args.scenario]
+    scenarios += [s for s in args.also if s not in scenarios]
     shared_cache = Path(os.environ.get("WRITER_APP_MODEL_CACHE", REPO / ".cache" / "models")).resolve()
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="writer-stall-") as tmp:
         big, small = Path(tmp) / "big", Path(tmp) / "small"
         if "autosave" in scenarios:
             _make_profile(codes[0], big, 100_000, 10_000)
-        else:
+        if any(s != "autosave" for s in scenarios):
             _make_profile(codes[0], small, 6_000, 2_000)
         if any(s in scenarios for s in ("warm-start", "continue")):
             for code in codes:
@@ -294,11 +328,12 @@ def main() -> int:
             ok = [r for r in results if r["scenario"] == scenario and r["code"] == str(code) and "error" not in r]
             if not ok:
                 continue
-            keys = ("max_ms", "p99_ms", "over_50ms", "model_ready_s", "editor_tokens_per_s", "close_s")
+            keys = ("max_ms", "p99_ms", "over_50ms", "model_ready_s", "editor_tokens_per_s", "close_s",
+                    "gui_cpu_s")
             medians = {k: statistics.median(r[k] for r in ok) for k in keys if all(k in r for r in ok)}
             torch_seen = any(r.get("torch_in_gui_process") for r in ok)
             print(f"  {scenario:<12} " + "  ".join(f"{k} {v:g}" for k, v in medians.items())
-                  + (f"  torch in the GUI process: {torch_seen}" if scenario != "autosave" else ""))
+                  + (f"  torch in the GUI process: {torch_seen}" if scenario in MODEL_SCENARIOS else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

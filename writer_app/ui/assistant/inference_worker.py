@@ -117,8 +117,9 @@ class InferenceClient(QObject):
         return self._host is not None and self._host.running
 
     def _ensure_host(self) -> HostProcess | None:
-        if self._host is not None:
+        if self._host is not None and self._host.running:
             return self._host
+        # None yet, or one that died a moment ago (its exit, still queued, then fails what it held).
         self._generation += 1
         generation, relay = self._generation, self._relay
         host = HostProcess(lambda message: _emit(relay.message, generation, message),
@@ -287,13 +288,13 @@ class InferenceClient(QObject):
                 self._fail(rid, UNLOADED_MESSAGE)
             self.unloaded.emit()
             return
-        if generation != self._generation or self._host is None:
-            return
         log.error("the model host stopped unexpectedly (%s)", describe_exit(code))
-        self._host = None
         message = stopped_message(code)
         for rid in leftovers:
             self._fail(rid, message)
+        if generation != self._generation or self._host is None:
+            return  # an older host, already replaced: the current one is fine
+        self._host = None
         self.loading = False
         self.model_info = None
         self.load_error = message
