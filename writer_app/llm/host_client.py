@@ -30,6 +30,7 @@ from writer_app.llm.host_protocol import ProtocolError, dumps, loads, read_frame
 
 log = logging.getLogger(__name__)
 
+TERMINATE_AFTER_S = 1.5  # after stop() returned, how long a host may still take to exit by itself
 KILL_AFTER_S = 2.0  # after a terminate, how long a host may take before it is killed
 _live: weakref.WeakSet[HostProcess] = weakref.WeakSet()
 
@@ -96,9 +97,10 @@ class HostProcess:
     def stop(self, timeout: float = 0.5) -> bool:
         """Ask the host to exit and close its stdin; True if it ended within ``timeout`` seconds.
 
-        A host still running after that (a load deep inside native code) is sent
-        SIGTERM, and SIGKILL ``KILL_AFTER_S`` later, by a background thread: the
-        caller never waits longer than ``timeout``.
+        A host still running after that (a load deep inside native code) gets
+        ``TERMINATE_AFTER_S`` more to exit by itself (it abandons a load after 1 s),
+        then SIGTERM, then SIGKILL ``KILL_AFTER_S`` later, all from a background
+        thread: the caller never waits longer than ``timeout``.
         """
         self.stopping = True
         process = self._process
@@ -120,8 +122,13 @@ class HostProcess:
 
     def _terminate(self) -> None:
         process = self._process
-        if process is None or process.poll() is not None:
+        if process is None:
             return
+        try:
+            process.wait(TERMINATE_AFTER_S)
+            return
+        except subprocess.TimeoutExpired:
+            pass
         try:
             process.terminate()
             process.wait(KILL_AFTER_S)
