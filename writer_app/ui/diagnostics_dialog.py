@@ -2,8 +2,9 @@
 
 The report imports torch (seconds on a cold start, holding the GIL), so it is
 gathered in a short-lived process (``llm.isolated``), waited for by a background
-thread, and the dialog says "Gathering…" meanwhile; the GUI thread never waits on
-it, and torch never enters the editor's process. Copy puts the plain text on the clipboard for a bug report.
+thread, and the dialog says "Gathering…" meanwhile; the GUI thread never waits
+on it, and torch never enters the editor's process. Copy puts the plain text on
+the clipboard for a bug report.
 """
 
 from __future__ import annotations
