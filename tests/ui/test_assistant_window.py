@@ -318,3 +318,46 @@ def test_event_loop_stays_responsive_while_streaming(window, assistant, qtbot, c
               f"({done.args[2]['tokens_per_second']:.1f} tokens/s); event-loop gaps over {len(gaps)} ticks: "
               f"max {gaps[-1]:.1f} ms, p99 {p99:.1f} ms, median {gaps[len(gaps) // 2]:.1f} ms")
     assistant.cancel()
+
+
+def test_a_crashed_model_process_keeps_the_streamed_words_and_reload_brings_it_back(window, assistant, qtbot):
+    import os
+    import signal
+
+    editor = window.editor
+    client = assistant.client
+    host_pid = client.host_pid
+    assistant.panel.length.setValue(200)
+    failures: list[str] = []
+    client.failed.connect(lambda _rid, message: failures.append(message))
+    streamed: list[str] = []
+
+    def kill_after_three(_rid: int, piece: str) -> None:
+        streamed.append(piece)
+        if len(streamed) == 3:
+            os.kill(host_pid, signal.SIGKILL)
+
+    client.tokenProduced.connect(kill_after_three)
+    try:
+        _action(window, "actionContinue").trigger()
+        qtbot.waitUntil(lambda: bool(failures), timeout=60_000)
+    finally:
+        client.tokenProduced.disconnect(kill_after_three)
+    qtbot.wait(100)
+    assert len(failures) == 1 and "model process stopped" in failures[0]
+    ghost = assistant.continuation.ghost
+    assert ghost.active and ghost.text() == "".join(streamed)  # what was streamed stays, still a suggestion
+    assert editor.manuscript_text() == STORY  # the author's words are untouched
+    assert "model process stopped" in window.statusBar().currentMessage()
+    assert assistant.panel.banner.isVisible() and "Reload" in assistant.panel.banner.text()
+    assert assistant.status_label.text() == "Model: not loaded"
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    assert editor.toPlainText() == STORY
+
+    with qtbot.waitSignal(client.modelLoaded, timeout=120_000):
+        _action(window, "actionReloadModel").trigger()
+    assert client.host_pid not in (None, host_pid) and not assistant.panel.banner.isVisible()
+    assistant.panel.length.setValue(8)
+    with qtbot.waitSignal(client.finished, timeout=60_000):
+        _action(window, "actionContinue").trigger()
+    assert ghost.active and ghost.text().strip()

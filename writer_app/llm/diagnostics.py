@@ -3,8 +3,10 @@
 Kept free of Qt so the terminal and the window print the very same lines (a
 person pasting the report into a bug report should not have to wonder which
 one they ran). torch is imported inside :func:`gpu_memory_gb` and
-:func:`doctor_report` only: it takes seconds, so the UI calls these off the
-GUI thread.
+:func:`doctor_report` only: it takes seconds and holds the GIL, so the editor
+calls them through :func:`probe_gpu_memory_gb` and :func:`isolated_doctor_report`,
+which run them in a short-lived process (``llm.isolated``), from a background
+thread.
 """
 
 from __future__ import annotations
@@ -34,6 +36,41 @@ def gpu_memory_gb() -> float | None:
     except RuntimeError:  # a broken driver is "no usable GPU", not a crash
         return None
     return total / 2**30
+
+
+def _gpu_device_visible() -> bool:
+    """False when this machine certainly has no GPU torch could use (no device nodes on Linux, a Mac)."""
+    if sys.platform == "darwin":
+        return False
+    if sys.platform.startswith("linux"):
+        # NVIDIA (/dev/nvidia*), ROCm (/dev/kfd) and WSL's GPU bridge (/dev/dxg).
+        return any(Path(node).exists() for node in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"))
+    return True
+
+
+def probe_gpu_memory_gb() -> float | None:
+    """:func:`gpu_memory_gb` measured in a short-lived process, for the editor.
+
+    Importing torch holds the GIL for seconds; in the editor's process that froze
+    typing even from a background thread. Blocks the calling thread (run it in one),
+    never the GUI thread. On a machine without GPU device nodes no process is started.
+    """
+    if not _gpu_device_visible():
+        return None
+    from writer_app.errors import UserError
+    from writer_app.llm import isolated
+
+    try:
+        return isolated.call(gpu_memory_gb, timeout=120)
+    except (isolated.IsolatedCallFailed, UserError):
+        return None  # a broken driver or torch is "no usable GPU", as in gpu_memory_gb
+
+
+def isolated_doctor_report(paths: ProfilePaths) -> str:
+    """:func:`doctor_report` gathered in a short-lived process (Help ▸ Diagnostics; see above)."""
+    from writer_app.llm import isolated
+
+    return str(isolated.call(doctor_report, paths))
 
 
 def _cpu_decoding() -> str:

@@ -8,7 +8,10 @@ so the state dict is written with safetensors directly, beside the config and
 tokenizer files.
 
 The conversion is written to a temporary folder and renamed into place, so a
-crash half way never leaves a folder that looks complete.
+crash half way never leaves a folder that looks complete. A conversion that
+was killed outright (the model host is SIGKILLed when it does not stop in
+time, or the OOM killer strikes) cannot remove its staging folder; the next
+one removes staging folders older than an hour.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import importlib.metadata
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +30,10 @@ EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONVERTED_FOLDER = "smollm2-135m-instruct"
 # Bumped when the conversion changes, so that an old cache is rebuilt.
 CONVERSION_VERSION = 1
+STAGING_PREFIX = ".convert-"
+# A conversion takes seconds to a few minutes; a staging folder this old was abandoned
+# (a younger one may belong to a conversion running in another process right now).
+STALE_STAGING_S = 3600
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -99,9 +107,25 @@ def check_cache_writable(model_cache: Path) -> None:
                         f"{CONVERTED_BYTES // 2**20} MB free and the disk has {free // 2**20} MB")
 
 
+def remove_stale_staging(model_cache: Path, older_than_s: float = STALE_STAGING_S) -> int:
+    """Remove conversion staging folders abandoned by a killed conversion; returns how many."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for folder in Path(model_cache).glob(STAGING_PREFIX + "*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove: leave it
+            continue
+    return removed
+
+
 def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None = None) -> Path:
     """Return the safetensors folder of the embedded model, converting it once."""
     target = converted_model_dir(model_cache)
+    if Path(model_cache).is_dir():
+        remove_stale_staging(model_cache)
     if _is_complete(target):
         if progress:
             progress(1.0, "Embedded model ready")
@@ -131,7 +155,7 @@ def ensure_embedded_model(model_cache: Path, progress: ProgressCallback | None =
     report(0.8, "Writing safetensors…")
 
     Path(model_cache).mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=model_cache))
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=model_cache))
     try:
         state = {}
         seen: set[int] = set()

@@ -1,5 +1,9 @@
-"""The Qt user interface (the only package that imports PySide6)."""
+"""The Qt editor (the only layer that imports PySide6).
 
-from writer_app.ui.qt_compat import protect_none
+Importing it first makes None/True/False immune to the reference PySide6 6.12
+drops on every call under CPython < 3.12 (see ``refcount_guard``).
+"""
 
-protect_none()
+from writer_app.ui.refcount_guard import protect_singletons
+
+protect_singletons()

@@ -1,8 +1,10 @@
 """Help ▸ Diagnostics: what ``writer-app doctor`` prints, with a Copy button.
 
-The report imports torch (seconds on a cold start), so it is gathered in a
-background thread and the dialog says "Gathering…" meanwhile; the GUI thread never
-waits on it. Copy puts the plain text on the clipboard for a bug report.
+The report imports torch (seconds on a cold start, holding the GIL), so it is
+gathered in a short-lived process (``llm.isolated``), waited for by a background
+thread, and the dialog says "Gathering…" meanwhile; the GUI thread never waits
+on it, and torch never enters the editor's process. Copy puts the plain text on
+the clipboard for a bug report.
 """
 
 from __future__ import annotations
@@ -61,10 +63,11 @@ def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None]) -
 
 
 def gather_report(paths: ProfilePaths) -> str:
-    from writer_app.llm.diagnostics import doctor_report
+    """The doctor report, gathered in a short-lived process (torch never enters the editor's)."""
+    from writer_app.llm.diagnostics import isolated_doctor_report
 
     try:
-        return doctor_report(paths)
+        return isolated_doctor_report(paths)
     except Exception as exc:  # noqa: BLE001 - the dialog must say what went wrong, not stay empty
         return f"The diagnostics could not be gathered: {exc}"
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.errors import UserError
-from writer_app.llm.diagnostics import gpu_memory_gb
+from writer_app.llm.diagnostics import probe_gpu_memory_gb
 from writer_app.settings import EMBEDDED_MODEL_SETTING, save_settings
 from writer_app.ui.diagnostics_dialog import run_in_background
 from writer_app.ui.file_ops import IMPORT_FILTER
@@ -95,7 +95,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(620)
-        self.probe = run_in_background(gpu_memory_gb, self._on_gpu)  # importing torch takes seconds
+        self.probe = run_in_background(probe_gpu_memory_gb, self._on_gpu)  # torch in its own process
 
     # -- building -----------------------------------------------------------------------------
     def _manuscript_box(self) -> QGroupBox:

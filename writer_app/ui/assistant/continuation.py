@@ -156,7 +156,14 @@ class Continuation(QObject):
         if request_id != self.request_id:
             return
         self.request_id = None
-        if not self.variants:
+        streamed = self.ghost.text() if self._streaming_into_ghost and self.ghost.active else ""
+        if streamed.strip() and message != "Cancelled.":
+            # The model stopped half way (its process crashed, say): what it wrote stays, to keep or discard.
+            self.variants.append(streamed)
+            self.index = len(self.variants) - 1
+        elif self.variants and self._streaming_into_ghost:
+            self.ghost.set_text(self.variants[self.index])
+        elif not self.variants:
             self.ghost.discard()
         self.message.emit(message)
 

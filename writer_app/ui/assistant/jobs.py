@@ -1,17 +1,26 @@
-"""Jobs for the inference worker, built on the GUI thread from plain copies.
+"""Jobs for the model host, built on the GUI thread from plain copies.
 
-Each builder returns ``job(runtime, cancel)``; the worker runs it in its own
-thread. Everything captured is a str, a tuple or a frozen settings object,
-never a widget or a cursor, so nothing here touches Qt.
+Each builder returns ``job(runtime, cancel)``: a ``functools.partial`` of a
+function in ``writer_app.llm.jobs`` over plain data (strings, tuples, a
+``TaskRequest``, the frozen ``GenerationSettings``), never a widget or a
+cursor. The inference client pickles it and the host process runs it, so
+nothing here touches Qt, and nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
+# Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
+# GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
+from writer_app.llm import jobs as llm_jobs
+from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
+
+Job = Callable[[Any, threading.Event], Any]
 
 # Rewrite presets in menu order, with short labels (llm.tasks.REWRITE_PRESETS holds the prompts).
 PRESET_LABELS: dict[str, str] = {
@@ -36,14 +45,13 @@ TASK_TITLES = {
 
 def preset_labels() -> dict[str, str]:
     """Short menu labels for the rewrite presets the llm layer knows (its values are prompts)."""
-    try:
-        from writer_app.llm import tasks
-
-        known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
-    except ImportError:
-        known = list(PRESET_LABELS)
+    known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
     ordered = [key for key in PRESET_LABELS if key in known] + [key for key in known if key not in PRESET_LABELS]
     return {key: PRESET_LABELS.get(key, key.replace("-", " ").capitalize()) for key in ordered}
+
+
+def _request(task: str, **fields: Any) -> tasks.TaskRequest:
+    return tasks.TaskRequest(task=task, **fields)
 
 
 def stream_task(
@@ -58,55 +66,29 @@ def stream_task(
     bible: Sequence[tuple[str, str]] = (),
     story_so_far: str = "",
     language: str = "en",
-):
+) -> Job:
     """A streaming job for one writing task (continue, rewrite, expand, ...)."""
-    bible_pairs = list(bible)
-
-    def job(runtime: Any, cancel: threading.Event) -> Iterator[str]:
-        from writer_app.llm import tasks
-
-        request = tasks.TaskRequest(
-            task=task,
-            text=text,
-            before=before,
-            after=after,
-            instruction=instruction,
-            preset=preset,
-            bible=bible_pairs,
-            story_so_far=story_so_far,
-            language=language,
-        )
-        prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
-        return runtime.stream(prompt, settings, cancel)
-
-    return job
+    request = _request(task, text=text, before=before, after=after, instruction=instruction, preset=preset,
+                       bible=list(bible), story_so_far=story_so_far, language=language)
+    return partial(llm_jobs.stream_task, request, settings)
 
 
 def clean_output(task: str, raw: str) -> str:
     """The task's final text without chat artefacts (pure text work, safe on the GUI thread)."""
-    from writer_app.llm import tasks
-
     cleaned = tasks.clean_output(task, raw)
     if task == "continue" and raw[:1].isspace() and cleaned[:1] != raw[:1]:
         cleaned = raw[:1] + cleaned.lstrip()  # keep the space that joins it to the author's text
     return cleaned
 
 
-def summarise_job(text: str, settings: GenerationSettings):
-    def job(runtime: Any, cancel: threading.Event) -> str:
-        from writer_app.llm import tasks
-
-        request = tasks.TaskRequest(task="summarise", text=text)
-        return tasks.run_task(runtime, request, settings, cancel=cancel).text
-
-    return job
+def summarise_job(text: str, settings: GenerationSettings) -> Job:
+    return partial(llm_jobs.run_task_text, _request("summarise", text=text), settings)
 
 
-def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en"):
-    def job(runtime: Any, cancel: threading.Event) -> list[Any]:
-        from writer_app.llm import tasks
+def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en") -> Job:
+    return partial(llm_jobs.run_task_suggestions, _request("suggest", text=text, language=language), settings)
 
-        request = tasks.TaskRequest(task="suggest", text=text, language=language)
-        return tasks.run_task(runtime, request, settings, cancel=cancel).suggestions
 
-    return job
+def raw_stream(prompt: str, settings: GenerationSettings) -> Job:
+    """A streaming job for a prompt used as it is (tests, benchmarks)."""
+    return partial(llm_jobs.raw_stream, prompt, settings)

@@ -1,0 +1,46 @@
+"""Work the model host runs for the editor: module-level functions, so that they pickle.
+
+A job is ``job(runtime, cancel)``; the editor builds one with
+``functools.partial(FUNCTION, plain data...)`` (strings, tuples, frozen or
+plain dataclasses, never a widget), pickles it and sends it to the host
+(``writer_app.llm.host``), which calls it with its loaded ``ModelRuntime`` and
+the request's ``threading.Event``. A "stream" job returns an iterator of text
+pieces; a "call" job returns its result (a string, a list of suggestions),
+which is pickled back, so it must not hold torch objects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from writer_app.llm.generation import GenerationSettings
+
+
+def stream_task(request: Any, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> Iterator[str]:
+    """Stream one writing task (``request`` is an ``llm.tasks.TaskRequest``)."""
+    from writer_app.llm import tasks
+
+    prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
+    return runtime.stream(prompt, settings, cancel)
+
+
+def run_task_text(request: Any, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> str:
+    """Run a task to the end and return its text (summaries)."""
+    from writer_app.llm import tasks
+
+    return tasks.run_task(runtime, request, settings, cancel=cancel).text
+
+
+def run_task_suggestions(request: Any, settings: GenerationSettings, runtime: Any,
+                         cancel: threading.Event) -> list[Any]:
+    """Run the style check and return its ``text.suggestions.Suggestion`` list."""
+    from writer_app.llm import tasks
+
+    return list(tasks.run_task(runtime, request, settings, cancel=cancel).suggestions)
+
+
+def raw_stream(prompt: str, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> Iterator[str]:
+    """Stream from a prompt used as it is (no task template): tests and benchmarks."""
+    return runtime.stream(prompt, settings, cancel)
