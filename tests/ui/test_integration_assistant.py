@@ -9,6 +9,7 @@ the last test builds its own, because it closes it in the middle of a generation
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction
@@ -293,3 +294,26 @@ def test_closing_the_window_during_a_generation_returns_promptly_and_saves(qapp,
     assert stored_text(tmp_path / "profile", win.current_node_id) == STORY + " Then"
     win.deleteLater()
     QApplication.processEvents()
+
+
+def test_an_active_adapter_whose_weights_are_damaged_leaves_the_assistant_working_and_says_so(
+        window, assistant, qtbot, lora_folder):
+    """The folder is there but its weights are torn (a copy cut short): the model must still load,
+    without the adapter, and the author is told why; it used to fail the whole load."""
+    tab = window.trainer_tab
+    adapter = _install_adapter(window, lora_folder, "Torn voice")
+    weights = next(Path(adapter.path).glob("adapter_model.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:100])
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    _select(tab, adapter.id)
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000) as loaded:
+        tab.adapter_list.activate_selected()
+    assert loaded.args[0]["adapter"] == "" and loaded.args[0]["adapter_error"]
+    banner = assistant.panel.banner
+    assert banner.isVisible() and "“Torn voice” is not attached" in banner.text()
+    assert any("Torn voice" in m for m in messages)
+    assert "adapter: not attached" in assistant.status_label.text()
+    with qtbot.waitSignal(assistant.client.modelLoaded, timeout=120_000):
+        tab.adapter_list.none_button.click()
+    assert not banner.isVisible()

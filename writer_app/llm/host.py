@@ -59,10 +59,14 @@ def inference_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def describe(runtime: Any, config: ModelConfig) -> dict[str, Any]:
-    """The ``modelLoaded`` info: plain values only (it is pickled back to the editor)."""
+def describe(runtime: Any, config: ModelConfig, adapter_error: str = "") -> dict[str, Any]:
+    """The ``modelLoaded`` info: plain values only (it is pickled back to the editor).
+
+    ``adapter_error`` says why the configured adapter is not attached ("" when it is, or none was asked).
+    """
     info = getattr(runtime, "info", None)
-    described: dict[str, Any] = {"adapter": config.adapter_name, "setting": config.model}
+    described: dict[str, Any] = {"adapter": "" if adapter_error else config.adapter_name, "setting": config.model,
+                                 "adapter_error": adapter_error}
     for key in ("name", "device", "dtype", "quantization", "memory_bytes", "context_window"):
         value = getattr(info, key, None)
         described[key] = value if value is None or isinstance(value, (int, float, bool)) else str(value)
@@ -70,7 +74,8 @@ def describe(runtime: Any, config: ModelConfig) -> dict[str, Any]:
     return described
 
 
-def load_runtime(config: ModelConfig, progress) -> Any:
+def load_runtime(config: ModelConfig, progress) -> tuple[Any, str]:
+    """The loaded runtime and, if the adapter could not be attached, why ("" otherwise)."""
     from writer_app.llm.runtime import ModelRuntime
 
     runtime = ModelRuntime.load(
@@ -84,8 +89,13 @@ def load_runtime(config: ModelConfig, progress) -> Any:
     )
     if config.adapter_path:
         progress(0.95, f"Attaching the adapter “{config.adapter_name}”…")
-        runtime.attach_adapter(config.adapter_path)
-    return runtime
+        try:
+            runtime.attach_adapter(config.adapter_path)
+        except UserError as exc:
+            # A damaged adapter must not cost the author the assistant: the model stays loaded without
+            # it (attach_adapter leaves the plain weights in place) and the editor says why.
+            return runtime, str(exc)
+    return runtime, ""
 
 
 class _Exit(Exception):
@@ -199,7 +209,8 @@ class ModelHost:
 
                 set_cpu_threads(inference_threads())
                 self._threads_set = True
-            runtime = load_runtime(config, lambda fraction, text: self.send("progress", float(fraction), str(text)))
+            runtime, adapter_error = load_runtime(
+                config, lambda fraction, text: self.send("progress", float(fraction), str(text)))
         except UserError as exc:
             self._load_error = str(exc)
             self.send("load_failed", self._load_error)
@@ -218,7 +229,7 @@ class ModelHost:
         self._runtime = runtime
         self._load_error = NOT_LOADED
         self.send("progress", 1.0, "Model ready")
-        self.send("loaded", describe(runtime, config))
+        self.send("loaded", describe(runtime, config, adapter_error))
 
     def run(self, request_id: int, kind: str, job_bytes: bytes) -> None:
         cancel = self._cancel_event(request_id)

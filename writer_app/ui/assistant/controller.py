@@ -9,7 +9,7 @@ blocks typing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -261,6 +261,10 @@ class Assistant(QObject):
         self.status_label.setText(f"Model: {message} ({fraction:.0%})")
 
     def _on_loaded(self, info: Any) -> None:
+        error = info.get("adapter_error") if isinstance(info, dict) else ""
+        if error and not self.active_adapter.problem:  # the folder was there but could not be attached
+            self.active_adapter = replace(self.active_adapter, problem=error.rstrip("."))
+            self.show_message(self._adapter_notice())
         self.panel.set_banner(self._adapter_notice())
         self._show_model_status()
 
