@@ -70,6 +70,11 @@ def converted_model_dir(model_cache: Path) -> Path:
     return Path(model_cache) / CONVERTED_FOLDER
 
 
+def is_converted(model_cache: Path) -> bool:
+    """Whether the safetensors copy is ready (a cheap check: no torch, no conversion)."""
+    return _is_complete(converted_model_dir(model_cache))
+
+
 def _is_complete(folder: Path) -> bool:
     marker = folder / "writer-app-conversion.json"
     if not marker.is_file():

@@ -19,8 +19,17 @@ from writer_app.paths import display_path, require_dir
 def resolve_base_model(setting: str, model_cache: Path) -> Path:
     """The local folder for a model setting ("embedded", a folder, or an already downloaded hub id)."""
     if setting in ("", "embedded"):
-        from writer_app.llm.embedded import EmbeddedModelMissing, ensure_embedded_model
+        from writer_app.llm.embedded import EmbeddedModelMissing, ensure_embedded_model, is_converted
 
+        if not is_converted(Path(model_cache)):
+            # The one-time conversion imports torch and de-quantises in Python for seconds; the editor
+            # calls this while preparing a training job, so it runs in a process of its own.
+            from writer_app.llm import isolated
+
+            try:
+                return Path(isolated.call(ensure_embedded_model, Path(model_cache)))
+            except isolated.IsolatedCallFailed as exc:
+                raise UserError(f"the built-in model could not be prepared: {exc}") from exc
         try:
             return ensure_embedded_model(Path(model_cache))
         except EmbeddedModelMissing as exc:
