@@ -12,6 +12,7 @@ no-orphan tests kill it with SIGKILL).
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import sys
 import time
@@ -38,6 +39,8 @@ def wait(app: QApplication, condition, seconds: float) -> bool:
 
 
 def main(data_dir: str, hold: bool) -> int:
+    # A child that hangs says where, on stderr (the test shows it), instead of a silent timeout.
+    faulthandler.dump_traceback_later(600, exit=True)
     app = QApplication(sys.argv[:1])
     window = build_main_window(data_dir)
     window.show()
@@ -52,6 +55,7 @@ def main(data_dir: str, hold: bool) -> int:
         emit(event="load_failed", message=client.load_error)
         return 1
     emit(event="loaded", host_pid=client.host_pid)
+    faulthandler.cancel_dump_traceback_later()
     if hold:
         return app.exec()
 
