@@ -198,15 +198,25 @@ def parting_step(candidate: Choices | list[int], reference: Choices) -> int | No
     return None if len(tokens) == len(reference.tokens) else min(len(tokens), len(reference.tokens))
 
 
-def assert_greedy_agrees(candidate: Choices | list[int], reference: Choices, gap: float) -> Parting:
+def assert_greedy_agrees(candidate: Choices | list[int], reference: Choices, tolerance: float, *,
+                         gap: float | None = None) -> Parting:
     """The candidate's greedy tokens are the reference's up to a near tie; returns where they part.
 
     Identical wherever the reference is decisive; where they part, the candidate's token must score
-    within ``gap`` standard deviations of the reference's best (after that the texts may differ).
-    A decode out of step with its cache parts at once, far from any tie.
+    within ``gap`` (default 2 x tolerance) standard deviations of the reference's best, and after
+    that the texts may differ. Where the candidate's logits were recorded too, those of every step
+    up to the parting (same tokens so far, so the same context) must match the reference's within
+    ``tolerance``: a decode out of step with its cache is caught at its first token even when it
+    happens to pick the reference's runner-up.
     """
     tokens = candidate.tokens if isinstance(candidate, Choices) else list(candidate)
+    gap = 2 * tolerance if gap is None else gap
     step = parting_step(tokens, reference)
+    shared = len(tokens) if step is None else min(step + 1, len(tokens), len(reference.tokens))
+    if isinstance(candidate, Choices) and shared:
+        ok, report = logits_match(candidate.logits[:shared], reference.logits[:shared], tolerance, gap=gap)
+        assert ok, f"the logits of the first {shared} greedy steps differ beyond tolerance {tolerance}: " \
+                   f"{report.describe()}"
     if step is None:
         return Parting(None, len(tokens))
     assert step < len(tokens) and step < len(reference.tokens), (

@@ -69,5 +69,5 @@ def test_fast_path_writes_the_same_greedy_tokens_as_transformers_generate(fresh_
     count = ends[0] + 1 if ends else len(tokens)  # up to the first token the runtime stops at
     reference = numerics.Choices(tokens[:count], [scores[0] for scores in out.scores[:count]])
     # Another attention kernel (float32): the same tokens, up to a near tie.
-    parted = numerics.assert_greedy_agrees(ours, reference, 2 * numerics.FP32)
+    parted = numerics.assert_greedy_agrees(ours, reference, numerics.FP32)
     print(f"\n[numerics] packed attention against transformers generate: {parted}")

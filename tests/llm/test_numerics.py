@@ -3,6 +3,7 @@
 Each broken variant is a bug a decoder has had or could have (a wrong rotary sign, query heads
 in the wrong order, dropped biases, a cache that does not advance its length), made on tiny
 random models that have the biases to drop; each must fail even the loosest (int4) tolerance.
+On the embedded model, a kept cache that is not cut back must fail the greedy comparison.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import torch
 
 from tests import numerics
 from writer_app.llm import step_decoder
-from writer_app.llm.kv_cache import growable_layers, make_growable_cache
+from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.kv_cache import growable_layer_class, growable_layers, make_growable_cache
+from writer_app.llm.tasks import TaskRequest, build_prompt
 
+from .conftest import STORY
 from .test_step_decoder import _teacher_forced, _tiny
 
 
@@ -123,12 +127,35 @@ def test_a_near_tie_may_part_greedy_texts_and_a_decisive_difference_may_not():
             row[12] = 5.0 - 1e-3  # a near tie: 12 scores a hair below 11
         reference.tokens.append(best)
         reference.logits.append(row)
-    assert numerics.assert_greedy_agrees([3, 7, 11, 13], reference, 0.1).step is None
-    assert numerics.assert_greedy_agrees([3, 7, 12, 40], reference, 0.1).step == 2  # parted at the tie
+    assert numerics.assert_greedy_agrees([3, 7, 11, 13], reference, 0.05).step is None
+    assert numerics.assert_greedy_agrees([3, 7, 12, 40], reference, 0.05).step == 2  # parted at the tie
     with pytest.raises(AssertionError, match="decisive"):
-        numerics.assert_greedy_agrees([3, 8, 11, 13], reference, 0.1)
+        numerics.assert_greedy_agrees([3, 8, 11, 13], reference, 0.05)
     with pytest.raises(AssertionError, match="stopped"):
-        numerics.assert_greedy_agrees([3, 7], reference, 0.1)
+        numerics.assert_greedy_agrees([3, 7], reference, 0.05)
+    # The same picks from other logits (a decode out of step that happened to pick the same tokens).
+    stale = numerics.Choices(list(reference.tokens), [row.roll(1) for row in reference.logits])
+    with pytest.raises(AssertionError, match="logits of the first 4 greedy steps"):
+        numerics.assert_greedy_agrees(stale, reference, 0.05)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_a_kept_cache_that_is_not_cut_back_fails_the_greedy_comparison(fresh_runtime, monkeypatch):
+    prompt = build_prompt(fresh_runtime, TaskRequest("continue", text=STORY), 12)
+    greedy = GenerationSettings(max_new_tokens=12, temperature=0, seed=0)
+    with numerics.recorded_choices() as fresh:
+        fresh_runtime.generate(prompt, greedy)
+    # The next request keeps the prompt's cache but no longer crops the answer's tokens off it.
+    monkeypatch.setattr(growable_layer_class(), "crop", lambda self, tokens_to_remove: None)
+    try:
+        with numerics.recorded_choices() as kept:
+            fresh_runtime.generate(prompt, greedy)
+        assert fresh_runtime.last_prefill_tokens == 1
+    finally:
+        fresh_runtime.reset_cache()
+    with pytest.raises(AssertionError, match="differ beyond tolerance"):
+        numerics.assert_greedy_agrees(kept, fresh, numerics.BF16)  # even bf16's tolerance, 100x float32's
 
 
 def test_logit_comparison_tolerates_rounding_and_ties_but_not_a_shift():

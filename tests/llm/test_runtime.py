@@ -71,7 +71,7 @@ def test_same_seed_same_text_and_kept_cache_does_not_change_the_result(fresh_run
     with numerics.recorded_choices() as kept:
         fresh_runtime.generate(prompt, GREEDY)
     assert fresh_runtime.last_prefill_tokens == 1
-    parted = numerics.assert_greedy_agrees(kept, fresh, 2 * numerics.FP32)
+    parted = numerics.assert_greedy_agrees(kept, fresh, numerics.FP32)
     print(f"\n[numerics] kept cache of the same prompt: {parted}")
 
 
@@ -85,7 +85,7 @@ def test_repeated_continue_after_an_edit_prefills_only_what_changed(fresh_runtim
     fresh_runtime.reset_cache()
     with numerics.recorded_choices() as fresh:
         fresh_runtime.generate(longer, GREEDY)
-    parted = numerics.assert_greedy_agrees(reused, fresh, 2 * numerics.FP32)
+    parted = numerics.assert_greedy_agrees(reused, fresh, numerics.FP32)
     print(f"\n[numerics] kept cache after an edit: {parted}")
 
 
@@ -128,7 +128,7 @@ def test_model_stays_usable_after_cancel_error_and_abandoned_stream(fresh_runtim
         fresh_runtime.generate("word " * 9000, GREEDY)
     with numerics.recorded_choices() as again:  # on the kept cache the abandoned stream left
         fresh_runtime.generate(prompt, GREEDY)
-    parted = numerics.assert_greedy_agrees(again, expected, 2 * numerics.FP32)
+    parted = numerics.assert_greedy_agrees(again, expected, numerics.FP32)
     print(f"\n[numerics] kept cache after an abandoned stream: {parted}")
 
 
