@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS_FIXTURES = REPO / "tests" / "fixtures"
@@ -20,6 +21,11 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WRITER_APP_MODEL_CACHE", str(REPO / ".cache" / "models"))
+
+# No per-example time limit for property tests (hypothesis's default is 200 ms, which a busy
+# machine exceeds and then reports as a failure); tests that set their own settings keep them.
+hypothesis_settings.register_profile("writer-app", deadline=None)
+hypothesis_settings.load_profile("writer-app")
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from tests import numerics
 from writer_app.errors import UserError
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.tasks import TaskRequest, build_prompt
@@ -60,21 +61,32 @@ def test_same_seed_same_text_and_kept_cache_does_not_change_the_result(fresh_run
     sampled = GenerationSettings(max_new_tokens=10, temperature=0.9, seed=7)
     first = fresh_runtime.generate(prompt, sampled)
     assert fresh_runtime.last_prefill_tokens == prompt.input_tokens
-    second = fresh_runtime.generate(prompt, sampled)  # reuses the kept cache of the same prompt
-    assert fresh_runtime.last_prefill_tokens == 1
-    assert first == second
     fresh_runtime.reset_cache()
-    assert fresh_runtime.generate(prompt, sampled) == first
+    assert fresh_runtime.generate(prompt, sampled) == first  # the same path twice: exactly the same text
+    # The kept cache of the same prompt feeds only its last token again, on its own (float32 rounds
+    # a one-token forward differently from the batched prefill): the same choices, up to a near tie.
+    fresh_runtime.reset_cache()
+    with numerics.recorded_choices() as fresh:
+        fresh_runtime.generate(prompt, GREEDY)
+    with numerics.recorded_choices() as kept:
+        fresh_runtime.generate(prompt, GREEDY)
+    assert fresh_runtime.last_prefill_tokens == 1
+    parted = numerics.assert_greedy_agrees(kept, fresh, numerics.FP32)
+    print(f"\n[numerics] kept cache of the same prompt: {parted}")
 
 
 def test_repeated_continue_after_an_edit_prefills_only_what_changed(fresh_runtime):
     base = _prompt(fresh_runtime)
     fresh_runtime.generate(base, GREEDY)
     longer = build_prompt(fresh_runtime, TaskRequest("continue", text=STORY + " She picked it up."), 12)
-    reused_text = fresh_runtime.generate(longer, GREEDY)
+    with numerics.recorded_choices() as reused:
+        fresh_runtime.generate(longer, GREEDY)
     assert fresh_runtime.last_prefill_tokens < 12
     fresh_runtime.reset_cache()
-    assert fresh_runtime.generate(longer, GREEDY) == reused_text
+    with numerics.recorded_choices() as fresh:
+        fresh_runtime.generate(longer, GREEDY)
+    parted = numerics.assert_greedy_agrees(reused, fresh, numerics.FP32)
+    print(f"\n[numerics] kept cache after an edit: {parted}")
 
 
 def test_cancel_before_start_produces_nothing(fresh_runtime):
@@ -107,13 +119,17 @@ def test_cancel_from_another_thread_stops_within_one_token(fresh_runtime):
 
 def test_model_stays_usable_after_cancel_error_and_abandoned_stream(fresh_runtime):
     prompt = _prompt(fresh_runtime)
-    expected = fresh_runtime.generate(prompt, GREEDY)
+    with numerics.recorded_choices() as expected:
+        fresh_runtime.generate(prompt, GREEDY)
     stream = fresh_runtime.stream(prompt, GenerationSettings(max_new_tokens=50, temperature=0))
     next(stream)
     stream.close()  # the consumer walked away half way
     with pytest.raises(UserError, match="does not fit"):
         fresh_runtime.generate("word " * 9000, GREEDY)
-    assert fresh_runtime.generate(prompt, GREEDY) == expected
+    with numerics.recorded_choices() as again:  # on the kept cache the abandoned stream left
+        fresh_runtime.generate(prompt, GREEDY)
+    parted = numerics.assert_greedy_agrees(again, expected, numerics.FP32)
+    print(f"\n[numerics] kept cache after an abandoned stream: {parted}")
 
 
 def test_empty_prompt_is_refused(fresh_runtime):

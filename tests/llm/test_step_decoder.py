@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests import numerics
 from writer_app.llm import step_decoder
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.kv_cache import growable_layers, make_growable_cache
@@ -67,14 +68,21 @@ def test_other_architectures_are_reported_not_run():
 
 
 def _tiny(model_type: str) -> torch.nn.Module:
-    """A small random model of ``model_type``, with the biases Qwen2 (and Llama's options) add."""
+    """A small random model of ``model_type``, with the biases Qwen2 (and Llama's options) add.
+
+    Its weights are spread 10x wider than transformers' default (initializer_range 0.02): at the
+    default, every token attends almost evenly to all the others, and a wrong rotary sign, head
+    order or cache length moved the logits by under 3% of their spread; here by over 100%
+    (tests/llm/test_numerics.py), while bf16 rounding still moves them by about 3%.
+    """
     from transformers import AutoConfig, AutoModelForCausalLM
 
     extra = {"llama": {"attention_bias": True, "mlp_bias": True}, "mistral": {"sliding_window": None}}.get(
         model_type, {})
     config = AutoConfig.for_model(model_type, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                   num_attention_heads=4, num_key_value_heads=2, vocab_size=256,
-                                  max_position_embeddings=512, tie_word_embeddings=False, **extra)
+                                  max_position_embeddings=512, tie_word_embeddings=False, initializer_range=0.2,
+                                  **extra)
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config).eval()
     with torch.no_grad():  # random biases (they start at zero), so a dropped bias would show
@@ -91,8 +99,8 @@ def test_decoder_computes_what_each_supported_architecture_computes(model_type):
     torch.manual_seed(1)
     ids = torch.randint(0, 256, (60,)).tolist()
     full, stepped = _teacher_forced(model, step_decoder.StepDecoder(model, "bf16"), ids, 30)
-    similarity = torch.nn.functional.cosine_similarity(torch.stack(stepped), full[30:], dim=-1)
-    assert similarity.min() > 0.99
+    report = numerics.assert_logits_match(stepped, full[30:], numerics.BF16)
+    print(f"\n[numerics] {model_type} bf16 decoder against the full forward: {report.describe()}")
 
 
 def test_sliding_window_models_are_left_to_transformers():
@@ -149,12 +157,14 @@ def test_decoder_predicts_the_next_token_like_the_full_model(bf16_runtime, weigh
 
     reference = full[prefix:]
     ours = torch.stack(stepped)
+    tolerance = {"int4": numerics.INT4, "int8": numerics.INT8, "bf16": numerics.BF16}[weight_format]
+    report = numerics.assert_logits_match(ours, reference, tolerance)
     targets = torch.tensor(ids[prefix + 1:])
-    reference_loss = torch.nn.functional.cross_entropy(reference[:-1], targets)
-    our_loss = torch.nn.functional.cross_entropy(ours[:-1], targets)
-    agreement = (ours.argmax(-1) == reference.argmax(-1)).float().mean()
+    reference_loss = numerics.cross_entropy(reference[:-1], targets)
+    our_loss = numerics.cross_entropy(ours[:-1], targets)
+    print(f"\n[numerics] {weight_format} decoder against the full forward: {report.describe()}; "
+          f"loss {our_loss:.4f} against {reference_loss:.4f}")
     assert abs(our_loss - reference_loss) < 0.05 * reference_loss
-    assert agreement >= 0.9
     assert decoder.nbytes < {"int4": 0.4, "int8": 0.6, "bf16": 1.1}[weight_format] * model.get_memory_footprint()
 
 
@@ -180,8 +190,9 @@ def test_keys_written_by_the_decoder_serve_a_later_transformers_forward(bf16_run
     with torch.inference_mode():
         tail = model(input_ids=torch.tensor([ids[-5:]]), past_key_values=cache, use_cache=True).logits[0].float()
         full = model(input_ids=torch.tensor([ids])).logits[0, -5:].float()
-    assert (tail.argmax(-1) == full.argmax(-1)).all()
-    assert torch.nn.functional.cosine_similarity(tail, full, dim=-1).min() > 0.99
+    # Not the exact argmax: position 4 is a near tie (8.312 against 8.312) that flips between machines.
+    report = numerics.assert_logits_match(tail, full, numerics.BF16)
+    print(f"\n[numerics] transformers on the decoder's cache against a fresh forward: {report.describe()}")
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +213,14 @@ def test_cpu_4bit_runtime_writes_through_the_decoder_and_keeps_its_cache(int4_ru
     assert int4_runtime._decoder is not None
     prompt = build_prompt(int4_runtime, TaskRequest("continue", text=STORY), 16)
     settings = GenerationSettings(max_new_tokens=16, temperature=0, seed=0)
-    text = int4_runtime.generate(prompt, settings)
+    with numerics.recorded_choices() as int4_choices:
+        text = int4_runtime.generate(prompt, settings)
     assert sum(c.isalpha() for c in text) >= 20
-    assert text.split()[:2] == bf16_runtime.generate(prompt, settings).split()[:2]
+    with numerics.recorded_choices() as bf16_choices:
+        bf16_runtime.generate(prompt, settings)
+    # The same greedy tokens as unquantized bf16, up to a tie that int4 rounding may tip.
+    parted = numerics.assert_greedy_agrees(int4_choices, bf16_choices, numerics.INT4)
+    print(f"\n[numerics] int4 and bf16 greedy decoding: {parted}")
     # Continue again after accepting the text: only the new tail is prefilled, the rest was kept.
     again = int4_runtime.generate(prompt.text + text, settings)
     assert int4_runtime.last_prefill_tokens <= 3
@@ -235,17 +251,21 @@ def test_adapter_is_merged_into_the_decoder_and_detaching_restores_it(int4_runti
         assert runtime._decoder is not None and runtime.info.quantization == "int4"
         adapted_full, adapted_steps = forward_and_steps(runtime._decoder)
         # The adapter changes what the model predicts, and the rebuilt decoder changes with it.
-        assert (adapted_full.argmax(-1) != base_full.argmax(-1)).any()
-        assert (adapted_steps.argmax(-1) != base_steps.argmax(-1)).any()
+        changed = numerics.compare_logits(adapted_full, base_full)
+        assert changed.rms_error > 5 * numerics.INT4 and changed.max_gap > 1, changed.describe()
+        assert not numerics.logits_match(adapted_steps, base_steps, numerics.INT4)[0]
         # Merged without quantization, the decoder computes what peft's adapted forward computes.
         # (This test adapter is random and 16x scaled, far rougher than a trained one, so int4
         # rounding of its merged weights moves more tokens than it would for a real adapter.)
         _, merged_steps = forward_and_steps(step_decoder.StepDecoder(runtime._base_model, "bf16"))
-        assert (merged_steps.argmax(-1) == adapted_full.argmax(-1)).float().mean() >= 0.9
-        assert torch.nn.functional.cosine_similarity(merged_steps, adapted_full, dim=-1).mean() > 0.98
+        merged = numerics.assert_logits_match(merged_steps, adapted_full, numerics.BF16)
+        quantized = numerics.compare_logits(adapted_steps, adapted_full)
+        print(f"\n[numerics] adapter merged into a bf16 decoder against peft: {merged.describe()}; "
+              f"into the int4 decoder: {quantized.describe()}; the adapter itself moved {changed.describe()}")
     finally:
         runtime.detach_adapter()
     _, restored_steps = forward_and_steps(runtime._decoder)
+    # Exact: the decoder is rebuilt from the very weights it was built from first (the same path).
     assert torch.equal(restored_steps.argmax(-1), base_steps.argmax(-1))
 
 
@@ -259,7 +279,8 @@ def test_cancel_and_an_abandoned_stream_leave_the_decoder_usable(int4_runtime):
     prompt = build_prompt(runtime, TaskRequest("continue", text=STORY), 30)
     greedy = GenerationSettings(max_new_tokens=30, temperature=0, repetition_penalty=1.0)
     runtime.reset_cache()
-    expected = runtime.generate(prompt, greedy)
+    with numerics.recorded_choices() as expected_choices:
+        expected = runtime.generate(prompt, greedy)
 
     cancel = threading.Event()
     pieces = []
@@ -272,10 +293,12 @@ def test_cancel_and_an_abandoned_stream_leave_the_decoder_usable(int4_runtime):
     next(stream)
     stream.close()  # the consumer walked away half way: the kept cache must still match its tokens
     # The kept cache is reused (the last prompt token is fed again on its own, whose bf16 rounding
-    # differs from the batched prefill's, so greedy text may part after a dozen words; a cache out
-    # of step with its tokens would derail it at once).
-    again = runtime.generate(prompt, greedy)
+    # differs from the batched prefill's, so the greedy text may part at a near tie; a cache out
+    # of step with its tokens would derail it at once, far from any tie).
+    with numerics.recorded_choices() as again_choices:
+        runtime.generate(prompt, greedy)
     assert runtime.last_prefill_tokens == 1
-    assert again.split()[:6] == expected.split()[:6]
+    parted = numerics.assert_greedy_agrees(again_choices, expected_choices, numerics.BF16)
+    print(f"\n[numerics] greedy decoding on the kept cache against a fresh prefill: {parted}")
     runtime.reset_cache()
-    assert runtime.generate(prompt, greedy) == expected
+    assert runtime.generate(prompt, greedy) == expected  # a fresh prefill again: the same path, exact

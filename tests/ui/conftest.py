@@ -8,6 +8,25 @@ import pytest
 
 from writer_app.storage import Library
 
+# Waits are for events, not for a fast machine: every qtbot wait (waitUntil, waitSignal, ...)
+# gets at least this long, whatever timeout the test names (pytest-qt's default is 5 s), so a busy
+# shared CI machine is slower but never fails a test. A wait returns as soon as its event comes.
+MIN_WAIT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def _patient_waits(monkeypatch):
+    from pytestqt.qtbot import QtBot
+
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitExposed", "waitActive"):
+        original = getattr(QtBot, name)
+
+        def patient(self, *args, _original=original, timeout=MIN_WAIT_MS, **kwargs):
+            return _original(self, *args, timeout=timeout if timeout is None else max(timeout, MIN_WAIT_MS),
+                             **kwargs)
+
+        monkeypatch.setattr(QtBot, name, patient)
+
 
 @pytest.fixture
 def profile_dir(tmp_path: Path) -> Path:

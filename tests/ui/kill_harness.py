@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from writer_app.storage import Library
+from writer_app.text.counts import count_characters
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,9 +27,15 @@ class KillOutcome:
     integrity: list[str]
     stored_is_prefix: bool
     lost_seconds: float  # typing time not in the database (kill time - time the lost text began)
+    acknowledged_kept: bool = True  # every save the app reported complete before the kill is stored
 
 
 def kill_once(data_dir: Path, run_seconds: float, seed: int | None = None) -> KillOutcome:
+    """Kill the typing child ``run_seconds`` (plus up to 1 s) after its first completed save.
+
+    Waiting for that save (however long a busy machine takes) rather than a fixed time makes
+    every run kill a window that has saved while the author kept typing.
+    """
     from tests.ui.typing_child import script
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
@@ -36,6 +43,7 @@ def kill_once(data_dir: Path, run_seconds: float, seed: int | None = None) -> Ki
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines: list[dict] = []
     ready = threading.Event()
+    saved = threading.Event()
 
     def read() -> None:
         for line in child.stdout:
@@ -46,12 +54,16 @@ def kill_once(data_dir: Path, run_seconds: float, seed: int | None = None) -> Ki
             lines.append(record)
             if record.get("event") == "ready":
                 ready.set()
+            if "saved_chars" in record:
+                saved.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        if not ready.wait(60):
+        if not ready.wait(300):
             raise RuntimeError("the typing child never became ready")
+        if not saved.wait(300):
+            raise RuntimeError("the typing child typed for 5 minutes without a completed save")
         jitter = random.Random(seed).uniform(0, 1.0)
         time.sleep(run_seconds + jitter)
         killed_at = time.time()
@@ -74,4 +86,6 @@ def kill_once(data_dir: Path, run_seconds: float, seed: int | None = None) -> Ki
     # The text that did not make it began being typed at the first report past the stored length.
     beyond = [r for r in progress if r["typed"] > len(stored)]
     lost_seconds = max(0.0, killed_at - beyond[0]["t"]) if beyond else 0.0
-    return KillOutcome(typed_chars, len(stored), integrity, expected.startswith(stored), lost_seconds)
+    acknowledged = max((r["saved_chars"] for r in lines if "saved_chars" in r), default=0)
+    return KillOutcome(typed_chars, len(stored), integrity, expected.startswith(stored), lost_seconds,
+                       count_characters(stored) >= acknowledged)

@@ -23,9 +23,11 @@ def test_right_click_shows_every_hooks_entries_for_the_item_under_the_mouse(qtbo
 
     def read_and_close() -> None:
         popup = QApplication.activePopupWidget()
-        if popup is not None:
-            shown.append([action.text() for action in popup.actions()])
-            popup.close()
+        if popup is None:  # not shown yet (a busy machine): look again, rather than leave it open
+            QTimer.singleShot(100, read_and_close)
+            return
+        shown.append([action.text() for action in popup.actions()])
+        popup.close()
 
     QTimer.singleShot(100, read_and_close)
     binder.tree.customContextMenuRequested.emit(point)  # returns once the menu is closed

@@ -3,7 +3,8 @@
 Usage: python -m tests.ui.typing_child DATA_DIR
 Prints JSON lines on stdout: {"event": "ready", "node_id": N, "t": time} once the
 window shows, then {"typed": n, "t": time} as it types, so the parent knows
-exactly what had been typed, and when, at the moment it kills this process.
+exactly what had been typed, and when, at the moment it kills this process, and
+{"saved_chars": n, "t": time} each time autosave reports a completed save.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main(data_dir: str) -> int:
 
     timer = QTimer()
     timer.timeout.connect(type_some)
+    window.autosave.saved.connect(lambda _node_id, result: emit(saved_chars=result.char_count))
     emit(event="ready", node_id=window.current_node_id)
     timer.start(KEY_INTERVAL_MS)
     return app.exec()
