@@ -290,19 +290,34 @@ class TrainerTab(QWidget):
         self.window.db.submit(prepare, self._launch, self._failed_to_start)
 
     def _launch(self, job_path: Path) -> None:
-        free = cuda_free_memory_mb()
+        """Check the GPU's room off the GUI thread (nvidia-smi can take seconds), then start."""
+        from writer_app.ui.diagnostics_dialog import run_in_background
+
         assistant = getattr(self.window, "assistant", None)
         assistant_loaded = getattr(assistant, "model_loaded", assistant is not None)
-        if free is not None and assistant_loaded:
+        self.train_button.setEnabled(False)
+
+        def budget() -> tuple[int | None, int]:
+            free = cuda_free_memory_mb()
+            if free is None or not assistant_loaded:
+                return None, 0
             from writer_app.training.job import read_job
 
-            need = training_memory_needed_mb(Path(read_job(job_path).base_model_path))
-            if free < need:
-                self.unload_button.setVisible(True)
-                self.status_label.setText(f"The GPU has {free:,} MB free but training needs about {need:,} MB "
-                                          "while the assistant's model is loaded. Unload it, then press Train.")
-                self.train_button.setEnabled(True)
-                return
+            return free, training_memory_needed_mb(Path(read_job(job_path).base_model_path))
+
+        run_in_background(budget, lambda result: self._start_if_room(job_path, *result))
+
+    def _start_if_room(self, job_path: Path, free: int | None, need: int) -> None:
+        import shiboken6
+
+        if not shiboken6.isValid(self) or self.process.is_running():  # the window closed meanwhile
+            return
+        if free is not None and free < need:
+            self.unload_button.setVisible(True)
+            self.status_label.setText(f"The GPU has {free:,} MB free but training needs about {need:,} MB "
+                                      "while the assistant's model is loaded. Unload it, then press Train.")
+            self.train_button.setEnabled(True)
+            return
         self.chart.clear()
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting the trainer…")
