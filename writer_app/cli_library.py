@@ -98,21 +98,27 @@ def _project(lib, title: str):
     return project
 
 
+def _print_notes(notes) -> None:
+    for note in notes:
+        print(f"writer-app: note: {note}", file=sys.stderr)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from writer_app.storage.importer import import_plan, plan_import
     from writer_app.storage.lock import ProfileLock
 
     # Read and parse first, touching no profile: a dry run stops here having written nothing.
     plan = plan_import(Path(args.path), replace_invalid=args.replace_invalid)
-    for note in plan.notes:
-        print(f"writer-app: note: {note}", file=sys.stderr)
     if args.dry_run:
+        _print_notes(plan.notes)
         for line in plan.outline():
             print(f"{'  ' * line.depth}{line.kind}\t{' '.join(line.title.split())}\t{line.words}")
         return 0
     paths = profile_paths(args.data_dir).ensure()
     with ProfileLock(paths.lock_file), open_for_writing(paths) as lib:
         project = import_plan(lib, plan, project_title=args.project)
+        # Notes only once the import happened: a refusal stays the one line the author reads.
+        _print_notes(plan.notes)
         nodes = [n for n in lib.nodes(project.id) if n.kind != "folder"]
         print(f"imported into “{project.title}”: {len(nodes)} documents, "
               f"{lib.project_word_count(project.id):,} words")

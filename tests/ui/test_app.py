@@ -233,7 +233,8 @@ def test_the_restore_offer_says_what_the_backup_lacks_and_matches_the_cli(qtbot,
         for number in range(2, 30):
             lib.create_node(project.id, "chapter", f"Chapter {number}", text=f"Chapter {number}, newer. " * 120)
     damage_pages(profile_dir / "library.sqlite3", "texts")
-    assert main(["import", str(profile_dir / "missing.md"), "--data-dir", str(profile_dir)]) == 2
+    (profile_dir.parent / "new.md").write_text("# New\n\nA chapter to import.\n", encoding="utf-8")
+    assert main(["import", str(profile_dir.parent / "new.md"), "--data-dir", str(profile_dir)]) == 2
     cli_message = capsys.readouterr().err.strip().removeprefix("writer-app: error: ")
     asked: list[str] = []
     with pytest.raises(UserError):

@@ -9,11 +9,12 @@ torch ("probability tensor contains either inf, nan or element < 0").
 from __future__ import annotations
 
 import shutil
-import threading
+from functools import partial
 
 import pytest
 
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.jobs import raw_stream
 from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfig
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
@@ -49,9 +50,7 @@ def test_damaged_weights_fail_the_load_with_one_sentence_and_requests_say_the_sa
     assert message == (f"the model's weights in {nan_model} are damaged (model.layers.3.mlp.down_proj.weight "
                        "holds NaN or infinite numbers); download or convert the model again")
 
-    def job(runtime, cancel: threading.Event):
-        return runtime.stream("Once upon a time", GenerationSettings(max_new_tokens=4), cancel)
-
+    job = partial(raw_stream, "Once upon a time", GenerationSettings(max_new_tokens=4))
     with qtbot.waitSignal(client.failed, timeout=10_000) as refused:
         client.submit(job)
     assert refused.args[1] == message

@@ -331,7 +331,8 @@ def describe_backup(path: str | Path) -> str:
     path = Path(path)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(_created_at(path)))
     stats = backup_stats(path)
-    held = f", {stats.words:,} words in {stats.documents} documents" if stats else ""
+    held = (f", {stats.words:,} word{'s' if stats.words != 1 else ''} in {stats.documents} "
+            f"document{'s' if stats.documents != 1 else ''}") if stats else ""
     return f"{path.name} ({when}{held})"
 
 

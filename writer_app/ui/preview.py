@@ -51,6 +51,8 @@ def excerpt_around(text: str, position: int, limit: int = PREVIEW_MAX_CHARS) -> 
     if start > 0:
         cut = text.find("\n", start, start + half)  # a paragraph is a line
         start = cut + 1 if cut >= 0 else start
+        while start < len(text) and text[start] == "\n":  # the blank line between paragraphs
+            start += 1
     if end < len(text):
         cut = text.rfind("\n", end - half, end)
         end = cut if cut > start else end
