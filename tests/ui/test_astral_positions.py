@@ -1,0 +1,73 @@
+"""Text after an emoji or a supplementary-plane CJK character, model-free.
+
+Qt counts those characters as two positions and a Python ``str`` as one; each
+test puts some before the target words and checks that what the author sees
+selected, kept or replaced is exactly those words (the assistant's flows with
+the real model are in test_assistant_window.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QTextCursor
+
+from writer_app.ui.assistant.ghost_text import GhostText
+from writer_app.ui.editor import ManuscriptEditor
+from writer_app.ui.find_replace import FindReplaceBar
+from writer_app.ui.search_dialog import open_project_search
+from writer_app.ui.text_positions import index_to_utf16, selected_text
+
+ASTRAL = "😀 𠀀 🇫🇷 "  # an emoji, a CJK Extension B ideograph, a flag: two UTF-16 units per code point
+PAGE = ASTRAL + "The ferry left at dawn. Mara waited on the quay."
+
+
+@pytest.fixture
+def editor(qtbot):
+    widget = ManuscriptEditor()
+    qtbot.addWidget(widget)
+    widget.resize(900, 500)
+    widget.load_text(PAGE)
+    widget.moveCursor(QTextCursor.MoveOperation.End)
+    return widget
+
+
+def test_opening_a_search_hit_after_emoji_selects_exactly_the_hit(qtbot, main_window):
+    window = main_window
+    chapter = ASTRAL + "Morning came grey.\n\n" + ASTRAL * 3 + "The lighthouse keeper counted the gulls."
+    window.editor.insertPlainText(chapter)
+    dialog = open_project_search(window)
+    qtbot.addWidget(dialog)
+    dialog.query_field.setText("lighthouse")
+    dialog.run_search()
+    qtbot.waitUntil(lambda: dialog.results.count() == 1)
+    dialog.open_item(dialog.results.item(0))
+    qtbot.waitUntil(lambda: window.editor.textCursor().hasSelection())
+    assert selected_text(window.editor.textCursor()) == "lighthouse"
+
+
+def test_go_to_offset_steps_over_a_ghost_shown_before_the_place(editor):
+    ghost = GhostText(editor)
+    ghost.begin(index_to_utf16(PAGE, PAGE.index(" Mara")))
+    ghost.append(" 🐚 Gulls cried.")
+    editor.go_to_offset(PAGE.index("quay"), len("quay"))  # an index into the stored text
+    assert selected_text(editor.textCursor()) == "quay"
+    editor.go_to_offset(PAGE.index("ferry"), len("ferry"))
+    assert selected_text(editor.textCursor()) == "ferry"
+
+
+def test_find_and_replace_after_emoji_replace_exactly_the_match(qtbot, editor):
+    editor.load_text(ASTRAL + "the cat and the Cat and 𠀀the dog cat")
+    bar = FindReplaceBar(editor)
+    qtbot.addWidget(bar)
+    bar.open_find(replace=True)
+    bar.find_field.setText("cat")
+    bar.replace_field.setText("fox 😺")
+    editor.moveCursor(QTextCursor.MoveOperation.Start)
+    assert bar.find_next()
+    assert selected_text(editor.textCursor()) == "cat"
+    bar.replace_one()
+    assert editor.toPlainText() == ASTRAL + "the fox 😺 and the Cat and 𠀀the dog cat"
+    assert selected_text(editor.textCursor()) == "Cat"  # Replace moved on to the next match
+    assert bar.replace_all() == 2
+    assert editor.toPlainText() == ASTRAL + "the fox 😺 and the fox 😺 and 𠀀the dog fox 😺"
+    assert bar.find_previous() is False
