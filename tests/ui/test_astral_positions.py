@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QTextCursor
 
+from tests.ui.conftest import stored_text, wait_idle
 from writer_app.ui.assistant.ghost_text import GhostText
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.find_replace import FindReplaceBar
@@ -29,6 +30,46 @@ def editor(qtbot):
     widget.load_text(PAGE)
     widget.moveCursor(QTextCursor.MoveOperation.End)
     return widget
+
+
+def test_tab_accepts_exactly_the_ghost_words_after_an_emoji(editor):
+    ghost = GhostText(editor)
+    ghost.begin()
+    for piece in (" The", " gulls", " cried."):
+        ghost.append(piece)
+    assert ghost.text() == " The gulls cried."
+    assert editor.manuscript_text() == PAGE
+    assert ghost.accept() == " The gulls cried."
+    assert editor.toPlainText() == editor.manuscript_text() == PAGE + " The gulls cried."
+    editor.undo()
+    assert editor.toPlainText() == PAGE
+
+
+def test_a_ghost_in_the_middle_after_an_emoji_keeps_the_text_around_it(editor):
+    at = PAGE.index(" Mara")
+    ghost = GhostText(editor)
+    ghost.begin(index_to_utf16(PAGE, at))
+    ghost.append(" Gulls\u00a0cried.")  # a no-break space, as French punctuation has
+    ghost.set_text(" Gulls\u00a0cried!")  # another variant replaces the first
+    assert ghost.text() == " Gulls\u00a0cried!"
+    ghost.accept()
+    assert editor.manuscript_text() == PAGE[:at] + " Gulls\u00a0cried!" + PAGE[at:]
+
+
+def test_accepted_ghost_text_is_stored_exactly(qtbot, main_window, profile_dir):
+    window = main_window
+    window.editor.insertPlainText(PAGE)
+    ghost = GhostText(window.editor)
+    ghost.begin()
+    ghost.append(" The gulls")
+    ghost.append(" cried.")
+    window.autosave.save_now()
+    wait_idle(qtbot, window)
+    assert stored_text(profile_dir, window.current_node_id) == PAGE  # not the ghost
+    ghost.accept()
+    window.autosave.save_now()
+    wait_idle(qtbot, window)
+    assert stored_text(profile_dir, window.current_node_id) == PAGE + " The gulls cried."
 
 
 def test_opening_a_search_hit_after_emoji_selects_exactly_the_hit(qtbot, main_window):
