@@ -9,12 +9,13 @@ the real model are in test_assistant_window.py).
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QFont, QTextCharFormat, QTextCursor
 
 from tests.ui.conftest import stored_text, wait_idle
 from writer_app.ui.assistant.ghost_text import GhostText
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.find_replace import FindReplaceBar
+from writer_app.ui.preview import PREVIEW_MAX_CHARS
 from writer_app.ui.search_dialog import open_project_search
 from writer_app.ui.text_positions import index_to_utf16, selected_text
 
@@ -112,3 +113,33 @@ def test_find_and_replace_after_emoji_replace_exactly_the_match(qtbot, editor):
     assert bar.replace_all() == 2
     assert editor.toPlainText() == ASTRAL + "the fox 😺 and the fox 😺 and 𠀀the dog fox 😺"
     assert bar.find_previous() is False
+
+
+def test_the_preview_of_a_long_document_shows_the_part_at_the_cursor(qtbot, main_window):
+    window = main_window
+    window.show()
+    window.preview_dock.show()
+    window.preview_dock.raise_()
+    opening = "𠀀" * 12_000  # a long paragraph of supplementary-plane characters
+    paragraphs = [f"Paragraph {i} " + "word " * 200 for i in range(40)]
+    text = opening + "\n\n" + "\n\n".join(paragraphs)
+    assert len(text) > PREVIEW_MAX_CHARS
+    window.editor.setPlainText(text)
+    window.editor.setTextCursor(window.editor.document().find("Paragraph 20 "))  # Qt finds it
+    window.preview.render_now()
+    qtbot.waitUntil(lambda: "Paragraph" in window.preview.toPlainText(), timeout=5000)
+    assert "Paragraph 20 " in window.preview.toPlainText()
+
+
+def _format_at(editor: ManuscriptEditor, position: int) -> QTextCharFormat | None:
+    for r in editor.document().firstBlock().layout().formats():
+        if r.start <= position < r.start + r.length:
+            return QTextCharFormat(r.format)
+    return None
+
+
+def test_a_heading_with_an_emoji_is_bold_to_its_last_letter(editor):
+    line = "# 😀 Chapter 𠀀 One"
+    editor.setPlainText(line)
+    last = _format_at(editor, index_to_utf16(line, len(line)) - 1)
+    assert last is not None and last.fontWeight() == QFont.Weight.Bold
