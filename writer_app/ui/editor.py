@@ -11,7 +11,6 @@ never stores words the author has not accepted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -19,23 +18,14 @@ from PySide6.QtGui import QContextMenuEvent, QFocusEvent, QFont, QFontMetricsF, 
 from PySide6.QtWidgets import QMenu, QPlainTextEdit, QWidget
 
 from writer_app.ui.highlighter import MarkdownHighlighter
+from writer_app.ui.text_positions import (
+    cursor_at_index,
+    document_text,
+    index_to_utf16,  # noqa: F401 - re-exported: the helpers lived here
+    utf16_to_index,
+)
 
 ContextMenuHook = Callable[[QMenu, QTextCursor], None]
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def utf16_to_index(text: str, position: int) -> int:
-    """The ``str`` index of a Qt position (UTF-16 code units) in ``text``, clamped to it."""
-    position = max(0, position)
-    index = units = 0  # a point where both counts agree
-    for match in _ASTRAL.finditer(text):
-        units_here = units + (match.start() - index)
-        if units_here >= position:
-            break
-        if units_here + 2 > position:  # inside the pair: the character itself
-            return match.start()
-        index, units = match.start() + 1, units_here + 2
-    return min(len(text), index + (position - units))
 
 MIN_ZOOM = -6
 MAX_ZOOM = 16
@@ -76,10 +66,7 @@ class ManuscriptEditor(QPlainTextEdit):
         ``toPlainText`` makes them. ``ghost_range`` holds cursor positions, which count
         UTF-16 code units (an emoji is two), so they are mapped to string indexes.
         """
-        text = self.document().toRawText().replace("\u2029", "\n")
-        for mark in ("\u2028", "\ufdd0", "\ufdd1"):  # line break (Shift+Enter), frame marks
-            if mark in text:
-                text = text.replace(mark, "\n")
+        text = document_text(self.document())
         if self.ghost_range is None:
             return text
         start, end = sorted(utf16_to_index(text, position) for position in self.ghost_range)
@@ -94,13 +81,22 @@ class ManuscriptEditor(QPlainTextEdit):
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def go_to_offset(self, offset: int, length: int = 0) -> None:
-        """Put the cursor at ``offset`` (a str index) and select ``length`` characters."""
-        size = self.document().characterCount() - 1
-        offset = max(0, min(offset, size))
-        cursor = self.textCursor()
-        cursor.setPosition(offset)
-        if length:
-            cursor.setPosition(min(size, offset + length), QTextCursor.MoveMode.KeepAnchor)
+        """Put the cursor at ``offset`` and select ``length`` characters.
+
+        Both count ``str`` characters of :meth:`manuscript_text` (a search hit's
+        offset into the stored text), so they are turned into Qt positions, and
+        any ghost text shown before them is stepped over.
+        """
+        text = document_text(self.document())
+        start, end = max(0, offset), max(0, offset) + max(0, length)
+        if self.ghost_range is not None:  # the manuscript's words after it sit further on
+            ghost_start, ghost_end = sorted(utf16_to_index(text, position) for position in self.ghost_range)
+            width = ghost_end - ghost_start
+            if start > ghost_start or (start == ghost_start and length):
+                start += width
+            if end > ghost_start:
+                end += width
+        cursor = cursor_at_index(self.document(), start, end if length else None, text)
         self.setTextCursor(cursor)
         self.centerCursor()
         self.setFocus()

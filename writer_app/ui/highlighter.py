@@ -18,6 +18,8 @@ import re
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
+from writer_app.ui.text_positions import index_to_utf16
+
 HEADING = re.compile(r"^(#{1,6})\s+.*$")
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 EMPHASIS = re.compile(r"(?<![*_\w])([*_])(?=\S)(.+?)(?<=\S)\1(?![*_\w])")
@@ -119,10 +121,10 @@ class MarkdownHighlighter(QSyntaxHighlighter):
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
         if not text or len(text) > MAX_HIGHLIGHT_CHARS:
             return
-        if HEADING.match(text):
-            self.setFormat(0, len(text), self.heading_format)
+        if HEADING.match(text):  # the whole line, in UTF-16 units (an emoji in a title is two)
+            self.setFormat(0, index_to_utf16(text, len(text)), self.heading_format)
             return
-        if SCENE_BREAK.match(text):
+        if SCENE_BREAK.match(text):  # marks and BMP whitespace only: len is the UTF-16 length
             self.setFormat(0, len(text), self.muted_format)
             return
         runs = style_runs(text)

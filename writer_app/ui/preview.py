@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from writer_app.storage.html_render import render_manuscript
 from writer_app.ui.editor import ManuscriptEditor
+from writer_app.ui.text_positions import cursor_index
 
 RENDER_DELAY_MS = 400
 PREVIEW_MAX_CHARS = 20_000
@@ -90,7 +91,8 @@ class PreviewPane(QTextBrowser):
         """Render a snapshot of the document off the GUI thread; the newest request wins."""
         self._requests += 1
         request = self._requests
-        text, note = excerpt_around(self.editor.manuscript_text(), self.editor.textCursor().position())
+        manuscript = self.editor.manuscript_text()
+        text, note = excerpt_around(manuscript, cursor_index(self.editor.textCursor(), manuscript))
 
         def render() -> None:
             page = render_markdown(text, note)

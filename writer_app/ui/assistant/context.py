@@ -77,20 +77,3 @@ def run_db(window: Any, op: Callable[[Any], Any], on_done: Callable[[Any], None]
         return
     on_done(result)
 
-
-def qt_position(text: str, index: int) -> int:
-    """A ``str`` index into ``text`` as a Qt document position (UTF-16 code units)."""
-    head = text[:index]
-    return len(head) + sum(1 for ch in head if ord(ch) > 0xFFFF)
-
-
-def py_index(text: str, position: int) -> int:
-    """A Qt document position in ``text`` as a ``str`` index (the inverse of :func:`qt_position`)."""
-    if text.isascii() or all(ord(ch) <= 0xFFFF for ch in text):
-        return position
-    units = 0
-    for index, ch in enumerate(text):
-        if units >= position:
-            return index
-        units += 2 if ord(ch) > 0xFFFF else 1
-    return len(text)

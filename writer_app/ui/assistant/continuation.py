@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from writer_app.ui.assistant import jobs
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
 from writer_app.ui.assistant.ghost_text import GhostText
+from writer_app.ui.text_positions import utf16_to_index
 
 if TYPE_CHECKING:
     from writer_app.ui.assistant.controller import Assistant
@@ -61,14 +62,15 @@ class Continuation(QObject):
             self._request_variant(into_ghost=True)
             return
         window = self.assistant.window
-        position = self.editor.textCursor().position()
+        position = self.editor.textCursor().position()  # UTF-16 units: for the ghost's cursor
         text = self.editor.manuscript_text()
-        self._before, self._after = text[:position], text[position:]
+        index = utf16_to_index(text, position)  # the same place as a str index
+        self._before, self._after = text[:index], text[index:]
         self.variants, self.index = [], 0
         self._wanted = max(1, self.assistant.generation_settings().variants)
         self.ghost.begin(position)
         self.message.emit("Writing on…")
-        nearby = near_cursor(text, position)
+        nearby = near_cursor(text, index)
         run_db(
             window,
             gather_context(window.current_project_id, window.current_node_id, nearby),

@@ -23,6 +23,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
+from writer_app.ui.text_positions import selected_text
+
 GHOST_COLOUR = QColor(128, 128, 140)
 _PASSIVE_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
 
@@ -62,7 +64,12 @@ class GhostText(QObject):
         if not self.active:
             return ""
         start, end = self._range()
-        return self.editor.toPlainText()[start:end]
+        cursor = QTextCursor(self.document)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        # Read through the cursor, not by slicing toPlainText() with its positions: those
+        # count UTF-16 units (an emoji before the ghost is two), a str index counts one.
+        return selected_text(cursor)
 
     def _range(self) -> tuple[int, int]:
         assert self._start is not None and self._end is not None

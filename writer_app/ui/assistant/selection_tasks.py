@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from writer_app.ui.assistant import jobs
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
+from writer_app.ui.text_positions import document_text, selected_text, utf16_to_index
 
 if TYPE_CHECKING:
     from writer_app.ui.assistant.controller import Assistant
@@ -43,7 +44,12 @@ class TrackedRange:
         return cursor
 
     def text(self) -> str:
-        return self.cursor().selectedText().replace("\u2029", "\n")
+        return selected_text(self.cursor())
+
+    def index_bounds(self, text: str) -> tuple[int, int]:
+        """The span as ``str`` indexes into ``text`` (the document's text): ``text[start:end]``."""
+        start, end = self.bounds()
+        return utf16_to_index(text, start), utf16_to_index(text, end)
 
 
 def snapshot_before_ai_edit(window: Any) -> None:
@@ -99,7 +105,7 @@ class SelectionTasks(QObject):
         self.panel.start(self._title(), self._original)
         self._raise_panel()
         text = self.editor.manuscript_text()
-        start, end = self.range.bounds()
+        start, end = self.range.index_bounds(text)
         window = self.window
         run_db(window, gather_context(window.current_project_id, window.current_node_id,
                                       near_cursor(text, start, end)),
@@ -128,7 +134,7 @@ class SelectionTasks(QObject):
     def _submit(self) -> None:
         assert self.range is not None
         text = self.editor.manuscript_text()
-        start, end = self.range.bounds()
+        start, end = self.range.index_bounds(text)
         settings = self.assistant.generation_settings().for_variant(self._attempt)
         task = self._task["task"]
         job = jobs.stream_task(
@@ -197,8 +203,9 @@ class SelectionTasks(QObject):
         self.assistant.continuation.cancel()
         snapshot_before_ai_edit(self.window)
         _start, end = self.range.bounds()
-        text = self.editor.toPlainText()
-        joiner = "" if end == 0 or text[end - 1 : end].isspace() else " "
+        text = document_text(self.editor.document())
+        before = text[: utf16_to_index(text, end)]  # end counts UTF-16 units, the str does not
+        joiner = "" if not before or before[-1].isspace() else " "
         cursor = QTextCursor(self.editor.document())
         cursor.setPosition(end)
         cursor.beginEditBlock()

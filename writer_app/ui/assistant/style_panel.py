@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.ui.assistant import jobs
-from writer_app.ui.assistant.context import py_index, qt_position
 from writer_app.ui.assistant.selection_tasks import TrackedRange, snapshot_before_ai_edit
+from writer_app.ui.text_positions import cursor_span, index_to_utf16
 
 if TYPE_CHECKING:
     from writer_app.ui.assistant.controller import Assistant
@@ -173,7 +173,7 @@ class StyleSuggestions(QObject):
         cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
         text = self.editor.manuscript_text()
         if cursor.hasSelection():
-            start, end = py_index(text, cursor.selectionStart()), py_index(text, cursor.selectionEnd())
+            start, end = cursor_span(cursor, text)
         else:
             start, end = 0, len(text)
         self._base, self._checked = start, text[start:end]
@@ -211,8 +211,8 @@ class StyleSuggestions(QObject):
         for suggestion in result or []:
             if not suggestion.applies_to(self._checked) or suggestion.end <= suggestion.start:
                 continue
-            start = qt_position(full, self._base + suggestion.start)
-            end = qt_position(full, self._base + suggestion.end)
+            start = index_to_utf16(full, self._base + suggestion.start)
+            end = index_to_utf16(full, self._base + suggestion.end)
             entries.append(TrackedSuggestion(suggestion, TrackedRange(document, start, end),
                                              self._checked[suggestion.start : suggestion.end]))
         self.entries = entries
