@@ -80,7 +80,7 @@ def test_check_lists_the_problems_and_the_backup_then_salvages_and_restores(caps
     assert code == 1
     assert "damaged" in out and "problem(s)" in out
     assert "latest good library-" in out
-    assert "The backup lacks 1 document(s) changed after it" in out and "“Chapter 3”" in out
+    assert "The backup lacks 1 document changed after it" in out and "“Chapter 3”" in out
     assert "failed its integrity check" in _one_line(err)
 
     salvaged = tmp_path / "salvaged"

@@ -245,4 +245,4 @@ def test_the_restore_offer_says_what_the_backup_lacks_and_matches_the_cli(qtbot,
     assert cli_message.startswith(shared)  # one message for the CLI and the editor
     assert "failed its integrity check" in shared
     # Chapter 1 was typed after the start-up backup too; the damaged texts table still names them all.
-    assert "The backup lacks 29 document(s) changed after it" in problem and "“Chapter 2”" in problem
+    assert "The backup lacks 29 documents changed after it" in problem and "“Chapter 2”" in problem

@@ -92,7 +92,19 @@ def damaged_library_message(error: LibraryDamagedError, backups_dir: str | os.Pa
         tail = f"there is no good backup in {backups_dir}"
     else:
         tail = f"the newest good backup is {describe_backup(good)}"
-    return f"{_capital(summary)}; it was not changed, and {tail}."
+    return f"{_capital(summary)}{_UNCHANGED}{tail}."
+
+
+_UNCHANGED = "; it was not changed, and "
+
+
+def split_damaged_message(message: str) -> tuple[str, str]:
+    """(what the check found, what was done and which backup is good) from
+    :func:`damaged_library_message`, so the editor can show SQLite's findings as details."""
+    finding, joined, advice = message.partition(_UNCHANGED)
+    if not joined:
+        return "", message
+    return finding + ".", f"It was not changed, and {advice}"
 
 
 def with_advice(error: LibraryDamagedError, backups_dir: str | os.PathLike[str]) -> LibraryDamagedError:

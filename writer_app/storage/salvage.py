@@ -117,7 +117,8 @@ def backup_gap(current: str | Path, backup: str | Path) -> str:
         return f"The current file holds nothing newer than the backup{partly}."
     shown = ", ".join(f"“{d.title}” ({d.words:,} words)" for d in newer[:5])
     more = f" and {len(newer) - 5} more" if len(newer) > 5 else ""
-    return f"The backup lacks {len(newer)} document(s) changed after it{partly}: {shown}{more}."
+    noun = "document" if len(newer) == 1 else "documents"
+    return f"The backup lacks {len(newer)} {noun} changed after it{partly}: {shown}{more}."
 
 
 def salvage_library(damaged: str | Path, dest: str | Path) -> SalvageReport:

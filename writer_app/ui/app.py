@@ -48,12 +48,24 @@ AskRestore = Callable[[str, Path], bool]
 
 
 def _ask_restore_dialog(problem: str, backup: Path) -> bool:
-    answer = QMessageBox.question(
-        None, "The library cannot be opened",
-        f"{problem}\n\nRestore {backup.name}? The current file is kept beside the library either way, "
-        "so nothing in it is deleted and its newer text can still be salvaged from it.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+    """The question in words a novelist reads; SQLite's own findings go under Show Details."""
+    from writer_app.storage.health import split_damaged_message
+
+    finding, advice = split_damaged_message(problem)
+    box = QMessageBox(QMessageBox.Icon.Warning, "The library cannot be opened",
+                      "Your library file is damaged, so it was not opened.")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setInformativeText(
+        f"{advice}\n\nRestore {backup.name}? The current file is kept beside the library either way, "
+        "so nothing in it is deleted and its newer text can still be salvaged from it "
+        "(writer-app check --salvage).")
+    if finding:
+        box.setDetailedText(finding)
+    restore = box.addButton("Restore the Backup", QMessageBox.ButtonRole.AcceptRole)
+    leave = box.addButton("Leave It as It Is", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(leave)
+    box.exec()
+    return box.clickedButton() is restore
 
 
 def open_library(paths: ProfilePaths, ask_restore: AskRestore, notices: list[str] | None = None) -> Any:
