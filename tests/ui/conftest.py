@@ -28,6 +28,15 @@ def _patient_waits(monkeypatch):
         monkeypatch.setattr(QtBot, name, patient)
 
 
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread(qapp):
+    """As the app does (``build_main_window``): tests that build a client or a panel on their own
+    must not have a worker thread free a Qt object either (see ``main_thread_gc``)."""
+    from writer_app.ui import main_thread_gc
+
+    yield main_thread_gc.install(qapp)
+
+
 @pytest.fixture
 def profile_dir(tmp_path: Path) -> Path:
     return tmp_path / "profile"

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from writer_app.errors import UserError
 from writer_app.paths import ProfilePaths, profile_paths
 from writer_app.settings import load_settings
+from writer_app.ui import main_thread_gc
 from writer_app.ui.backups import BackupScheduler
 from writer_app.ui.bible_panel import StoryBiblePanel
 from writer_app.ui.focus_mode import FocusMode
@@ -143,6 +144,7 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     app = QApplication.instance()
     if app is None:
         raise RuntimeError("build_main_window needs a QApplication")
+    main_thread_gc.install(app)  # before any worker thread starts (see main_thread_gc)
     paths = profile_paths(data_dir).ensure()
     settings = load_settings(paths)
     settings.theme = apply_theme(app, settings.theme)
