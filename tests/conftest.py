@@ -7,6 +7,7 @@ whole run (and by later local runs) through WRITER_APP_MODEL_CACHE.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 from pathlib import Path
 
@@ -26,6 +27,18 @@ os.environ.setdefault("WRITER_APP_MODEL_CACHE", str(REPO / ".cache" / "models"))
 # machine exceeds and then reports as a failure); tests that set their own settings keep them.
 hypothesis_settings.register_profile("writer-app", deadline=None)
 hypothesis_settings.load_profile("writer-app")
+
+
+@pytest.fixture(autouse=True)
+def _stacks_if_stuck(request):
+    """A test stuck where pytest-timeout's signal cannot reach it (a deadlock in C, the GIL held
+    elsewhere) would hang CI silently until it is killed; a minute after that timeout,
+    faulthandler's own thread prints every thread's stack and ends the run instead."""
+    marker = request.node.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker and marker.args else float(request.config.getini("timeout") or 900)
+    faulthandler.dump_traceback_later(limit + 60, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
