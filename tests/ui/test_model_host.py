@@ -55,6 +55,20 @@ def _wait_gone(pid: int, seconds: float = 30.0) -> bool:
     return not process_alive(pid)
 
 
+def _describe(pid: int) -> str:
+    """What Linux says about a process that should be gone: state, parent, what it waits in."""
+    facts = []
+    for name in ("status", "wchan"):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text()
+        except OSError as exc:
+            text = str(exc)
+        if name == "status":
+            text = " ".join(line for line in text.splitlines() if line.startswith(("State", "PPid", "Threads")))
+        facts.append(f"{name}: {text}")
+    return "; ".join(facts)
+
+
 def _kill_leftover(pid: int | None) -> None:
     if pid is not None and process_alive(pid):
         os.kill(pid, signal.SIGKILL)
@@ -103,7 +117,7 @@ def test_killing_the_editor_while_the_model_converts_leaves_no_process_and_no_ha
         host_pid = event["host_pid"]  # busy in the GGUF conversion: long stretches of Python
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
-        assert _wait_gone(host_pid), "the converting model host outlived the editor"
+        assert _wait_gone(host_pid), f"the converting model host outlived the editor: {_describe(host_pid)}"
     finally:
         child.kill()
         _kill_leftover(host_pid)

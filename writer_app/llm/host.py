@@ -45,6 +45,7 @@ from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, load
 log = logging.getLogger(__name__)
 
 NOT_LOADED = "The model has not been loaded yet."
+PARENT_POLL_S = 0.5  # how often the host checks that the editor that started it is still its parent
 EXIT_GRACE_S = 1.0  # how long an interrupted load may take to clean up before the host just exits
 # The host never resolves UI classes: a job or a config is llm-layer (or text-layer) data.
 _REFUSED_IN_HOST = ("writer_app.ui",)
@@ -313,8 +314,19 @@ def _die_with_parent(parent_pid: int) -> None:
             libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
         except (OSError, AttributeError):  # no prctl: stdin closing still ends the host
             pass
-    if parent_pid and os.getppid() != parent_pid:  # the editor died before prctl took effect
+    if not parent_pid:
+        return
+    if os.getppid() != parent_pid:  # the editor died before prctl took effect
         os._exit(0)
+
+    def watch() -> None:
+        # The signal goes to the thread that started the host, not the editor as a whole, and a
+        # stdin another process still holds open never closes: a third way out that needs neither.
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="host-parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
