@@ -59,7 +59,8 @@ def open_for_reading(paths: ProfilePaths):
     media), and refused with the shared damaged-library message when the file fails ``PRAGMA quick_check``."""
     from writer_app.storage import Library
     from writer_app.storage.db import LibraryDamagedError
-    from writer_app.storage.health import MISSING, failed_check, probe_library, with_advice
+    from writer_app.storage.health import with_advice
+    from writer_app.storage.probe import MISSING, failed_check, probe_library
 
     try:
         if probe_library(paths.database) == MISSING:
@@ -172,7 +173,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from writer_app.storage import Library
     from writer_app.storage.backup import describe_backup, latest_good_backup, list_backups
     from writer_app.storage.db import LibraryDamagedError
-    from writer_app.storage.health import MISSING, damaged_library_message, failed_check, probe_library
+    from writer_app.storage.health import damaged_library_message
+    from writer_app.storage.probe import MISSING, failed_check, probe_library
     from writer_app.storage.salvage import backup_gap
 
     paths = profile_paths(args.data_dir)

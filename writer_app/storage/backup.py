@@ -38,15 +38,21 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from writer_app.atomic_write import fsync_folder
 from writer_app.errors import UserError
 from writer_app.storage.db import explain_sqlite_error, file_uri
-from writer_app.storage.health import SQLITE, probe_library
+from writer_app.storage.probe import SQLITE, probe_library
 
-if TYPE_CHECKING:
-    from writer_app.storage.library import Library
+
+class BacksItselfUp(Protocol):
+    """What :func:`backup_if_due` needs of a library (``storage.library.Library``, which imports
+    this module: a Protocol keeps the two from importing each other)."""
+
+    def content_signature(self) -> str: ...
+
+    def make_backup(self, backups_dir: str | Path, keep: int = 10) -> Path: ...
 
 PREFIX = "library-"
 SUFFIX = ".sqlite3"
@@ -401,7 +407,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def backup_if_due(lib: Library, backups_dir: str | Path, interval_minutes: float = 10, keep: int = 10) -> Path | None:
+def backup_if_due(lib: BacksItselfUp, backups_dir: str | Path, interval_minutes: float = 10, keep: int = 10) -> Path | None:
     """Back up when there is no backup yet, or when the newest one is older than
     ``interval_minutes`` and the library's content differs from it. Returns the new path or None."""
     backups = list_backups(backups_dir)

@@ -28,7 +28,6 @@ from writer_app.storage.db import (
     utc_now,
 )
 from writer_app.storage.documents import counts_for, get_text, read_text, write_text
-from writer_app.storage.health import MISSING, probe_library
 from writer_app.storage.models import (
     Adapter,
     BibleEntry,
@@ -39,6 +38,7 @@ from writer_app.storage.models import (
     SaveResult,
     SearchHit,
 )
+from writer_app.storage.probe import MISSING, probe_library
 from writer_app.storage.readonly import fts_check, open_readonly_store
 from writer_app.storage.schema import check_openable, migrate
 from writer_app.storage.textnorm import clean_text

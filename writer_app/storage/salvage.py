@@ -17,7 +17,7 @@ from pathlib import Path
 from writer_app.errors import UserError
 from writer_app.storage.db import file_uri, utc_now
 from writer_app.storage.documents import counts_for
-from writer_app.storage.health import SQLITE, probe_library
+from writer_app.storage.probe import SQLITE, probe_library
 
 MAX_PROBED_IDS = 200_000
 
