@@ -3,13 +3,17 @@ panel, style suggestions, summaries. The main window calls :func:`install`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.controller import Assistant
+    from writer_app.ui.main_window import MainWindow
 
 
-def install(window: Any) -> Any:
+def install(window: MainWindow) -> Assistant:
     """Build the assistant for ``window`` (actions, panels, worker thread); returns it."""
     from writer_app.ui.assistant.controller import Assistant
 
     assistant = Assistant(window)
-    window.assistant = assistant
+    window.assistant = assistant  # the Trainer tab and the welcome dialog look for it there
     return assistant

@@ -7,9 +7,9 @@ that they are at hand while trying suggestions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -24,7 +24,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:
+    from writer_app.settings import AppSettings
+    from writer_app.ui.assistant.context import StoryContext
+
 BANNER_STYLE = "background:#fde8e8; color:#8a1c1c; border:1px solid #f0b4b4; border-radius:4px; padding:6px;"
+
+
+class GenerationValues(TypedDict):
+    """The panel's overrides of the profile's generation settings (``GenerationSettings`` field names)."""
+
+    temperature: float
+    max_new_tokens: int
+    variants: int
 
 
 def _text_box(name: str, placeholder: str) -> QPlainTextEdit:
@@ -43,7 +55,7 @@ class AssistantPanel(QWidget):
     discardRequested = Signal()
     stopRequested = Signal()
 
-    def __init__(self, app_settings: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, app_settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("assistantPanel")
         layout = QVBoxLayout(self)
@@ -100,7 +112,7 @@ class AssistantPanel(QWidget):
         self.set_busy(False, has_result=False)
 
     # -- building blocks ------------------------------------------------------------------------
-    def _settings_box(self, app_settings: Any) -> QWidget:
+    def _settings_box(self, app_settings: AppSettings) -> QWidget:
         box = QWidget()
         form = QFormLayout(box)
         form.setContentsMargins(0, 0, 0, 0)
@@ -109,18 +121,18 @@ class AssistantPanel(QWidget):
         self.temperature.setObjectName("assistantTemperature")
         self.temperature.setRange(0.0, 2.0)
         self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(float(getattr(app_settings, "temperature", 0.8)))
+        self.temperature.setValue(float(app_settings.temperature))
         self.temperature.setToolTip("0 always picks the likeliest word; higher is bolder")
         self.length = QSpinBox()
         self.length.setObjectName("assistantLength")
         self.length.setRange(8, 2048)
         self.length.setSingleStep(20)
         self.length.setSuffix(" tokens")
-        self.length.setValue(int(getattr(app_settings, "max_new_tokens", 120)))
+        self.length.setValue(int(app_settings.max_new_tokens))
         self.variants = QSpinBox()
         self.variants.setObjectName("assistantVariants")
         self.variants.setRange(1, 6)
-        self.variants.setValue(int(getattr(app_settings, "variants", 1)))
+        self.variants.setValue(int(app_settings.variants))
         self.variants.setToolTip("How many continuations Ctrl+Enter prepares (browse with Alt+[ and Alt+])")
         for label, widget in (("Temperature", self.temperature), ("Length", self.length),
                               ("Variants", self.variants)):
@@ -142,7 +154,7 @@ class AssistantPanel(QWidget):
         return holder
 
     @staticmethod
-    def _button(text: str, name: str, signal: Any, row: QHBoxLayout) -> QPushButton:
+    def _button(text: str, name: str, signal: SignalInstance, row: QHBoxLayout) -> QPushButton:
         button = QPushButton(text)
         button.setObjectName(name)
         button.clicked.connect(signal)
@@ -150,7 +162,7 @@ class AssistantPanel(QWidget):
         return button
 
     # -- state -------------------------------------------------------------------------------------
-    def generation_values(self) -> dict[str, Any]:
+    def generation_values(self) -> GenerationValues:
         return {
             "temperature": self.temperature.value(),
             "max_new_tokens": self.length.value(),
@@ -190,10 +202,10 @@ class AssistantPanel(QWidget):
         self.context_label.clear()
         self.set_busy(False, has_result=False)
 
-    def show_context(self, context: Any) -> None:
-        names = list(getattr(context, "bible_names", []))
+    def show_context(self, context: StoryContext) -> None:
+        names = context.bible_names
         used = ", ".join(names) if names else "none"
-        story = " · story so far included" if getattr(context, "story_so_far", "") else ""
+        story = " · story so far included" if context.story_so_far else ""
         self.context_label.setText(f"Story bible used: {used}{story}")
 
     def show_summary(self, title: str, text: str) -> None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from writer_app.storage.library import Library
+    from writer_app.ui.main_window import MainWindow
+
+T = TypeVar("T")
 
 # How much text around the cursor is searched for story bible names.
 BIBLE_WINDOW_BEFORE = 2000
@@ -35,22 +41,23 @@ def near_cursor(text: str, start: int, end: int | None = None) -> str:
     return text[max(0, start - BIBLE_WINDOW_BEFORE) : end + BIBLE_WINDOW_AFTER]
 
 
-def gather_context(project_id: int | None, node_id: int | None, nearby_text: str) -> Callable[[Any], StoryContext]:
+def gather_context(project_id: int | None, node_id: int | None,
+                   nearby_text: str) -> Callable[[Library], StoryContext]:
     """A database operation: ``op(library) -> StoryContext``."""
 
-    def op(library: Any) -> StoryContext:
+    def op(library: Library) -> StoryContext:
         if project_id is None:
             return StoryContext()
         entries = library.bible_entries_mentioned(project_id, nearby_text) if nearby_text.strip() else []
         bible = tuple((entry.name, entry.description) for entry in entries)
         story = story_so_far(library, project_id, node_id)
-        language = getattr(library.get_project(project_id), "language", "en") or "en"
+        language = library.get_project(project_id).language or "en"
         return StoryContext(bible=bible, story_so_far=story, language=language)
 
     return op
 
 
-def story_so_far(library: Any, project_id: int, node_id: int | None) -> str:
+def story_so_far(library: Library, project_id: int, node_id: int | None) -> str:
     """Summaries of the chapters and scenes before ``node_id``, in reading order."""
     lines: list[str] = []
     for node in library.nodes(project_id):
@@ -62,18 +69,10 @@ def story_so_far(library: Any, project_id: int, node_id: int | None) -> str:
     return text[-STORY_SO_FAR_CHARS:]
 
 
-def run_db(window: Any, op: Callable[[Any], Any], on_done: Callable[[Any], None],
+def run_db(window: MainWindow, op: Callable[[Library], T], on_done: Callable[[T], None],
            on_error: Callable[[BaseException], None] | None = None) -> None:
-    """Run ``op(library)`` on the window's database worker (or inline when there is none)."""
-    worker = getattr(window, "db", None)
-    if worker is not None:
-        worker.submit(op, on_done, on_error)
-        return
-    try:
-        result = op(window.library)
-    except Exception as exc:  # noqa: BLE001 - reported like the worker would
-        if on_error:
-            on_error(exc)
-        return
-    on_done(result)
+    """Run ``op(library)`` on the window's database worker; the callbacks come back on the GUI thread.
 
+    Without ``on_error`` a failure is the worker's to report (its ``failed`` signal: a box).
+    """
+    window.db.submit(op, on_done, on_error)

@@ -7,31 +7,40 @@ shown asks for another variant; Alt+[ and Alt+] browse the variants.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from writer_app.ui.assistant import jobs
+import writer_app.ui.assistant.jobs as jobs
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
 from writer_app.ui.assistant.ghost_text import GhostText
+from writer_app.ui.assistant.ports import AssistantPort, Stats
 from writer_app.ui.text_positions import utf16_to_index
 
 if TYPE_CHECKING:
-    from writer_app.ui.assistant.controller import Assistant
+    from writer_app.ui.assistant.inference_worker import InferenceClient
+    from writer_app.ui.main_window import MainWindow
 
 HINT = "Tab keeps it · Esc discards · Ctrl+Enter another · Alt+[ / Alt+] browse"
 
 
 class Continuation(QObject):
-    """One continuation session at a time, with its variants."""
+    """One continuation session at a time, with its variants.
+
+    It reports to the author through ``message``; of the assistant it asks only the
+    generation settings and where to note a finished stream's speed (``host``).
+    """
 
     contextUsed = Signal(object)  # StoryContext
     message = Signal(str)  # one line for the status bar
 
-    def __init__(self, assistant: Assistant) -> None:
-        super().__init__(assistant)
-        self.assistant = assistant
-        self.editor = assistant.window.editor
+    def __init__(self, host: AssistantPort, window: MainWindow, client: InferenceClient,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.window = window
+        self.client = client
+        self.editor = window.editor
         self.ghost = GhostText(self.editor)
         self.variants: list[str] = []
         self.index = 0
@@ -44,7 +53,6 @@ class Continuation(QObject):
         self.ghost.acceptRequested.connect(self.accept)
         self.ghost.browseRequested.connect(self.browse)
         self.ghost.dismissed.connect(self._on_dismissed)
-        client = assistant.client
         client.tokenProduced.connect(self._on_token)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
@@ -61,13 +69,13 @@ class Continuation(QObject):
         if self.ghost.active:
             self._request_variant(into_ghost=True)
             return
-        window = self.assistant.window
+        window = self.window
         position = self.editor.textCursor().position()  # UTF-16 units: for the ghost's cursor
         text = self.editor.manuscript_text()
         index = utf16_to_index(text, position)  # the same place as a str index
         self._before, self._after = text[:index], text[index:]
         self.variants, self.index = [], 0
-        self._wanted = max(1, self.assistant.generation_settings().variants)
+        self._wanted = max(1, self.host.generation_settings().variants)
         self.ghost.begin(position)
         self.message.emit("Writing on…")
         nearby = near_cursor(text, index)
@@ -86,7 +94,7 @@ class Continuation(QObject):
         self._request_variant(into_ghost=True)
 
     def _request_variant(self, into_ghost: bool) -> None:
-        settings = self.assistant.generation_settings()
+        settings = self.host.generation_settings()
         settings = settings.for_variant(len(self.variants))
         job = jobs.stream_task(
             "continue",
@@ -100,11 +108,11 @@ class Continuation(QObject):
         self._streaming_into_ghost = into_ghost
         if into_ghost:
             self.ghost.set_text("")
-        self.request_id = self.assistant.client.submit(job)
+        self.request_id = self.client.submit(job)
 
     def accept(self) -> None:
         if self.generating:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
             self.request_id = None
         accepted = self.ghost.accept()
         self.variants = []
@@ -115,7 +123,7 @@ class Continuation(QObject):
         """Esc: stop and throw the ghost away. Returns whether there was anything to stop."""
         had_something = self.generating or self.ghost.active
         if self.generating:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
             self.request_id = None
         self.ghost.discard()
         self.variants = []
@@ -133,7 +141,7 @@ class Continuation(QObject):
         if request_id == self.request_id and self._streaming_into_ghost:
             self.ghost.append(piece)
 
-    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+    def _on_finished(self, request_id: int, result: object, stats: Stats) -> None:
         if request_id != self.request_id:
             return
         self.request_id = None
@@ -145,7 +153,7 @@ class Continuation(QObject):
         if self._streaming_into_ghost:
             self.index = max(0, len(self.variants) - 1)
             self.ghost.set_text(self.variants[self.index] if self.variants else "")
-        self.assistant.record_stats(stats)
+        self.host.record_stats(stats)
         if len(self.variants) < self._wanted and not stats.get("cancelled"):
             self._request_variant(into_ghost=False)  # the rest arrive quietly, to browse
         elif not self.variants:
@@ -171,7 +179,7 @@ class Continuation(QObject):
 
     def _on_dismissed(self) -> None:
         if self.generating:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
             self.request_id = None
         self.variants = []
 

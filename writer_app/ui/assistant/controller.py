@@ -4,13 +4,20 @@
 in the background at once, so the author can type while it loads; a load
 error becomes a message in the panel and the status bar, never a dialog that
 blocks typing.
+
+The controller alone builds and connects the features (continuation,
+selection tasks, style, summaries, context menu). Each is handed the window,
+the model client, its panel and the assistant as an
+:class:`~writer_app.ui.assistant.ports.AssistantPort` (settings, stats,
+messages, discarding the ghost text); none imports this module.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -23,14 +30,24 @@ from writer_app.ui.assistant.context import run_db
 from writer_app.ui.assistant.context_menu import ContextMenu
 from writer_app.ui.assistant.continuation import Continuation
 from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfig
+from writer_app.ui.assistant.ports import Stats
 from writer_app.ui.assistant.selection_tasks import SelectionTasks
 from writer_app.ui.assistant.style_panel import StylePanel, StyleSuggestions
 from writer_app.ui.assistant.summaries import Summaries
 from writer_app.ui.changes import Change
 
+if TYPE_CHECKING:
+    from writer_app.settings import AppSettings
+    from writer_app.storage.library import Library
+    from writer_app.ui.main_window import MainWindow
+
 log = logging.getLogger(__name__)
 
-MODEL_KEYS = ("model", "device", "quantization", "allow_pickle_weights", "trust_remote_code")
+
+def model_key(settings: AppSettings) -> tuple[str, str, str, bool, bool]:
+    """The settings that need a reload when they change (the adapter is added from the library)."""
+    return (settings.model, settings.device, settings.quantization, settings.allow_pickle_weights,
+            settings.trust_remote_code)
 
 
 @dataclass(frozen=True)
@@ -43,12 +60,12 @@ class ActiveAdapter:
     problem: str = ""  # why the active adapter is not attached, for the author
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[int | None, str]:
         """What decides a reload: the adapter's id and folder (a rename changes neither)."""
         return (self.id, self.path)
 
 
-def resolve_active_adapter(library: Any) -> ActiveAdapter:
+def resolve_active_adapter(library: Library) -> ActiveAdapter:
     adapter = library.active_adapter()
     if adapter is None:
         return ActiveAdapter()
@@ -57,26 +74,28 @@ def resolve_active_adapter(library: Any) -> ActiveAdapter:
 
 
 class Assistant(QObject):
-    def __init__(self, window: Any) -> None:
+    """Owns the model client, the panels and the features; what the window (and tests) hold."""
+
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.client = InferenceClient(self)
-        self.last_stats: dict[str, Any] = {}
+        self.last_stats: Stats = {}
         self._loaded_key: tuple | None = None
         self.active_adapter = ActiveAdapter()  # as last read from the library
 
         self.panel = AssistantPanel(window.settings)
         self.style_panel = StylePanel()
-        self.continuation = Continuation(self)
-        self.selection = SelectionTasks(self)
-        self.style = StyleSuggestions(self, self.style_panel)
-        self.summaries = Summaries(self)
+        client = self.client
+        self.continuation = Continuation(self, window, client, parent=self)
+        self.selection = SelectionTasks(self, window, client, self.panel, parent=self)
+        self.style = StyleSuggestions(self, window, client, self.style_panel, parent=self)
+        self.summaries = Summaries(self, window, client, self.panel, parent=self)
         self._build_actions()
-        self.context_menu = ContextMenu(self)
+        self.context_menu = ContextMenu(self.selection, self.style, self.summaries, window.binder,
+                                        without_selection=(self.action_continue, self.action_suggest_style))
         window.editor.context_menu_hooks.append(self.context_menu.hook)
-        binder_hooks = getattr(getattr(window, "binder", None), "context_menu_hooks", None)
-        if binder_hooks is not None:
-            binder_hooks.append(self.context_menu.binder_hook)
+        window.binder.context_menu_hooks.append(self.context_menu.binder_hook)
 
         self.status_label = QLabel("Model: loading…")
         self.status_label.setObjectName("assistantModelStatus")
@@ -90,26 +109,24 @@ class Assistant(QObject):
         self.client.busyChanged.connect(lambda _busy: self._update_cancel())
         self.continuation.ghost.activeChanged.connect(lambda _active: self._update_cancel())
         self.continuation.ghost.rangeChanged.connect(self.refresh_decorations)
+        self.style.underlinesChanged.connect(self.refresh_decorations)
         self._update_cancel()
 
         window.add_panel(self.panel, "Assistant")
         window.add_panel(self.style_panel, "Style")
         window.installEventFilter(self)
-        client = self.client  # not self: the assistant's C++ side is gone by the time this fires
+        # client, not self: the assistant's C++ side is gone by the time this fires
         window.destroyed.connect(lambda *_: client.shutdown())
-        changed = getattr(window, "settingsChanged", None)
-        if changed is not None:  # reloads only when a model setting really changed
-            changed.connect(lambda *_: self.reload_model())
-        library_changed = getattr(window, "changed", None)
-        if library_changed is not None:  # the active adapter lives in the library (see ui/changes.py)
-            library_changed.connect(self._on_library_changed)
+        # Each reloads only on a real change: a model setting, or the active adapter (ui/changes.py).
+        window.settingsChanged.connect(lambda *_: self.reload_model())
+        window.changed.connect(self._on_library_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self.reload_model()
 
     # -- actions --------------------------------------------------------------------------
-    def _action(self, name: str, text: str, slot, shortcuts: tuple[str | QKeySequence, ...] = (),
+    def _action(self, name: str, text: str, slot: Callable[[], object], shortcuts: tuple[str | QKeySequence, ...] = (),
                 local: bool = False) -> QAction:
         """A window action; ``local`` shortcuts work only in the editor and the assistant's panels."""
         action = QAction(text, self.window)
@@ -124,7 +141,7 @@ class Assistant(QObject):
                 widget.addAction(action)
         else:
             self.window.addAction(action)
-        getattr(self.window, "actions_by_name", {})[name] = action
+        self.window.actions_by_name[name] = action
         return action
 
     def _build_actions(self) -> None:
@@ -161,6 +178,10 @@ class Assistant(QObject):
                                           lambda: self.reload_model(force=True))
         menu.addAction(self.action_reload)
 
+    def discard_continuation(self) -> None:
+        """For the features: stop a continuation and throw its ghost away before they edit the page."""
+        self.continuation.cancel()
+
     def cancel(self) -> None:
         """Esc: stop whatever the assistant is doing (ghost text first)."""
         if self.continuation.cancel():
@@ -190,11 +211,7 @@ class Assistant(QObject):
         values = self.panel.generation_values()
         return GenerationSettings.from_app_settings(self.window.settings, **values)
 
-    def model_key(self) -> tuple:
-        """The settings that need a reload when they change (the adapter is added from the library)."""
-        return tuple(getattr(self.window.settings, key) for key in MODEL_KEYS)
-
-    def _on_library_changed(self, changes: Any) -> None:
+    def _on_library_changed(self, changes: frozenset[Change]) -> None:
         if Change.ADAPTERS in changes:
             self.reload_model()  # a no-op unless the active adapter's id or folder changed
 
@@ -205,7 +222,7 @@ class Assistant(QObject):
         the decision compares the settings and the adapter's id and folder with
         what was loaded, so a rename does not reload and an activation does.
         """
-        settings_key = self.model_key()
+        settings_key = model_key(self.window.settings)
         settings = self.window.settings
 
         def decide(active: ActiveAdapter) -> None:
@@ -260,7 +277,7 @@ class Assistant(QObject):
     def _on_load_progress(self, fraction: float, message: str) -> None:
         self.status_label.setText(f"Model: {message} ({fraction:.0%})")
 
-    def _on_loaded(self, info: Any) -> None:
+    def _on_loaded(self, info: object) -> None:
         error = info.get("adapter_error") if isinstance(info, dict) else ""
         if error and not self.active_adapter.problem:  # the folder was there but could not be attached
             self.active_adapter = replace(self.active_adapter, problem=error.rstrip("."))
@@ -274,7 +291,7 @@ class Assistant(QObject):
                               "You can keep writing; choose another model in the settings.")
         self.show_message(f"Model not loaded: {message}")
 
-    def record_stats(self, stats: Any) -> None:
+    def record_stats(self, stats: Stats) -> None:
         if isinstance(stats, dict) and stats.get("pieces"):
             self.last_stats = stats
             self._show_model_status()

@@ -19,11 +19,16 @@ ends the ghost state without touching the document again.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
+from PySide6.QtWidgets import QTextEdit
 
 from writer_app.ui.text_positions import selected_text
+
+if TYPE_CHECKING:
+    from writer_app.ui.editor import ManuscriptEditor
 
 GHOST_COLOUR = QColor(128, 128, 140)
 _PASSIVE_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
@@ -38,7 +43,7 @@ class GhostText(QObject):
     activeChanged = Signal(bool)
     rangeChanged = Signal()  # redraw the ghost's overlay (see extra_selections)
 
-    def __init__(self, editor: QPlainTextEdit) -> None:
+    def __init__(self, editor: ManuscriptEditor) -> None:
         super().__init__(editor)
         self.editor = editor
         self._start: QTextCursor | None = None
@@ -76,7 +81,7 @@ class GhostText(QObject):
         return self._start.position(), self._end.position()
 
     def _publish_range(self) -> None:
-        self.editor.ghost_range = self._range() if self.active else None  # type: ignore[attr-defined]
+        self.editor.ghost_range = self._range() if self.active else None
         self.rangeChanged.emit()
 
     def extra_selections(self) -> list[QTextEdit.ExtraSelection]:
@@ -234,8 +239,7 @@ class GhostText(QObject):
     # -- editing helpers ---------------------------------------------------------------
     def _set_reformatting(self, value: bool) -> None:
         """Tell autosave that ghost edits leave the manuscript text as it was."""
-        if hasattr(self.editor, "reformatting"):
-            self.editor.reformatting = value
+        self.editor.reformatting = value
 
     def _edit(self, manuscript_unchanged: bool = True):
         ghost = self

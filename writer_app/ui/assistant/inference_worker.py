@@ -26,21 +26,21 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
 from writer_app.llm.host_client import HostProcess, describe_exit
 from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, loads
 
+if TYPE_CHECKING:
+    from writer_app.ui.assistant.jobs import Job
+
 __all__ = ["InferenceClient", "ModelConfig", "UNLOADED_MESSAGE", "NOT_LOADED_MESSAGE"]
 
 log = logging.getLogger(__name__)
-
-Job = Callable[[Any, threading.Event], Any]
 
 UNLOADED_MESSAGE = ("The model is not loaded (it was unloaded, e.g. to make room for training). "
                     "Reload it with Assistant ▸ Reload the model.")
@@ -72,7 +72,7 @@ class _Relay(QObject):
     exited = Signal(int, object)  # host generation, return code
 
 
-def _emit(signal: Any, *args: Any) -> None:
+def _emit(signal: SignalInstance, *args: object) -> None:
     try:
         signal.emit(*args)
     except RuntimeError:  # the relay is gone (the app is exiting): nobody is listening
@@ -95,7 +95,7 @@ class InferenceClient(QObject):
         super().__init__(parent)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Request] = {}
-        self.model_info: dict[str, Any] | None = None
+        self.model_info: dict[str, object] | None = None  # what the host said about the loaded model
         self.load_error: str | None = None
         self.loading = False
         self.shut_down = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
 # GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
@@ -20,7 +20,12 @@ from writer_app.llm import jobs as llm_jobs
 from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
 
-Job = Callable[[Any, threading.Event], Any]
+if TYPE_CHECKING:
+    from writer_app.llm.runtime import ModelRuntime
+
+# What the inference client sends to the host: called there with the loaded runtime and the request's
+# cancel Event; a "stream" job returns an iterator of text pieces, a "call" job its (picklable) result.
+Job = Callable[["ModelRuntime", threading.Event], object]
 
 # Rewrite presets in menu order, with short labels (llm.tasks.REWRITE_PRESETS holds the prompts).
 PRESET_LABELS: dict[str, str] = {
@@ -45,7 +50,7 @@ TASK_TITLES = {
 
 def preset_labels() -> dict[str, str]:
     """Short menu labels for the rewrite presets the llm layer knows (its values are prompts)."""
-    known = list(getattr(tasks, "REWRITE_PRESETS", {}) or PRESET_LABELS)
+    known = list(tasks.REWRITE_PRESETS)
     ordered = [key for key in PRESET_LABELS if key in known] + [key for key in known if key not in PRESET_LABELS]
     return {key: PRESET_LABELS.get(key, key.replace("-", " ").capitalize()) for key in ordered}
 

@@ -9,79 +9,44 @@ autosave that will store the change) and is one undo step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from writer_app.ui.assistant import jobs
+import writer_app.ui.assistant.jobs as jobs
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
-from writer_app.ui.text_positions import document_text, selected_text, utf16_to_index
+from writer_app.ui.assistant.page_edits import TrackedRange, snapshot_before_ai_edit
+from writer_app.ui.assistant.ports import AssistantPort, Stats
+from writer_app.ui.text_positions import document_text, utf16_to_index
 
 if TYPE_CHECKING:
-    from writer_app.ui.assistant.controller import Assistant
-
-
-class TrackedRange:
-    """A span of the document that keeps pointing at the same words while the text changes."""
-
-    def __init__(self, document: Any, start: int, end: int) -> None:
-        self.start = QTextCursor(document)
-        self.start.setPosition(start)
-        self.end = QTextCursor(document)
-        self.end.setPosition(end)
-        self.end.setKeepPositionOnInsert(True)  # typing right after the span is not part of it
-
-    def bounds(self) -> tuple[int, int]:
-        return self.start.position(), max(self.start.position(), self.end.position())
-
-    def cursor(self) -> QTextCursor:
-        cursor = QTextCursor(self.start)
-        start, end = self.bounds()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        return cursor
-
-    def text(self) -> str:
-        return selected_text(self.cursor())
-
-    def index_bounds(self, text: str) -> tuple[int, int]:
-        """The span as ``str`` indexes into ``text`` (the document's text): ``text[start:end]``."""
-        start, end = self.bounds()
-        return utf16_to_index(text, start), utf16_to_index(text, end)
-
-
-def snapshot_before_ai_edit(window: Any) -> None:
-    """Queue a revision of the stored text before an AI edit reaches autosave."""
-    node_id = getattr(window, "current_node_id", None)
-    if node_id is None:
-        return
-    autosave = getattr(window, "autosave", None)
-    if autosave is not None:
-        autosave.save_now()  # queued first: the revision holds the author's very last words
-    run_db(window, lambda library: library.snapshot(node_id, "before-ai-edit"), lambda _rev: None,
-           lambda exc: window.statusBar().showMessage(f"Could not save a revision first: {exc}", 8000))
+    from writer_app.ui.assistant.assistant_panel import AssistantPanel
+    from writer_app.ui.assistant.inference_worker import InferenceClient
+    from writer_app.ui.main_window import MainWindow
 
 
 class SelectionTasks(QObject):
-    def __init__(self, assistant: Assistant) -> None:
-        super().__init__(assistant)
-        self.assistant = assistant
-        self.window = assistant.window
-        self.editor = assistant.window.editor
-        self.panel = assistant.panel
+    """One selection task at a time, streamed into ``panel``; Replace and Insert after act on the page."""
+
+    def __init__(self, host: AssistantPort, window: MainWindow, client: InferenceClient,
+                 panel: AssistantPanel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.window = window
+        self.client = client
+        self.editor = window.editor
+        self.panel = panel
         self.range: TrackedRange | None = None
         self.request_id: int | None = None
         self._task: dict[str, str] = {}
         self._original = ""
         self._context = StoryContext()
         self._attempt = 0
-        client = assistant.client
         client.tokenProduced.connect(self._on_token)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
-        panel = self.panel
         panel.replaceRequested.connect(self.replace)
         panel.insertAfterRequested.connect(self.insert_after)
         panel.copyRequested.connect(self.copy)
@@ -94,9 +59,9 @@ class SelectionTasks(QObject):
         """Start ``task`` on the selection (of ``cursor`` or the editor); False without one."""
         cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
         if not cursor.hasSelection():
-            self.assistant.show_message("Select some text first.")
+            self.host.show_message("Select some text first.")
             return False
-        self.assistant.continuation.cancel()
+        self.host.discard_continuation()
         self.stop()
         self.range = TrackedRange(self.editor.document(), cursor.selectionStart(), cursor.selectionEnd())
         self._original = self.range.text()
@@ -135,7 +100,7 @@ class SelectionTasks(QObject):
         assert self.range is not None
         text = self.editor.manuscript_text()
         start, end = self.range.index_bounds(text)
-        settings = self.assistant.generation_settings().for_variant(self._attempt)
+        settings = self.host.generation_settings().for_variant(self._attempt)
         task = self._task["task"]
         job = jobs.stream_task(
             task, settings, text=self._original, before=text[:start][-3000:], after=text[end:][:1000],
@@ -144,7 +109,7 @@ class SelectionTasks(QObject):
         )
         self.panel.result.clear()
         self.panel.set_busy(True, has_result=False)
-        self.request_id = self.assistant.client.submit(job)
+        self.request_id = self.client.submit(job)
 
     def retry(self) -> None:
         if self.range is None or self.request_id is not None:
@@ -154,28 +119,28 @@ class SelectionTasks(QObject):
 
     def stop(self) -> None:
         if self.request_id is not None:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
 
     # -- worker signals -----------------------------------------------------------------------------
     def _on_token(self, request_id: int, piece: str) -> None:
         if request_id == self.request_id:
             self.panel.append(piece)
 
-    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+    def _on_finished(self, request_id: int, result: object, stats: Stats) -> None:
         if request_id != self.request_id:
             return
         self.request_id = None
         final = jobs.clean_output(self._task["task"], str(result or ""))
         self.panel.set_result(final)
         self.panel.set_busy(False, has_result=bool(final.strip()))
-        self.assistant.record_stats(stats)
+        self.host.record_stats(stats)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id != self.request_id:
             return
         self.request_id = None
         self.panel.set_busy(False, has_result=bool(self.panel.result.toPlainText().strip()))
-        self.assistant.show_message(message)
+        self.host.show_message(message)
         if message != "Cancelled.":
             self.panel.title.setText(f"{self._title()} — failed: {message}")
 
@@ -187,20 +152,20 @@ class SelectionTasks(QObject):
         """Swap the original words for the suggestion: one undo step, a revision taken first."""
         if self.range is None or not self.suggestion().strip():
             return
-        self.assistant.continuation.cancel()
+        self.host.discard_continuation()
         snapshot_before_ai_edit(self.window)
         cursor = self.range.cursor()
         cursor.beginEditBlock()
         cursor.insertText(self.suggestion())
         cursor.endEditBlock()
         self.editor.setTextCursor(cursor)
-        self.assistant.show_message("Replaced the selection (Ctrl+Z undoes it).")
+        self.host.show_message("Replaced the selection (Ctrl+Z undoes it).")
         self._forget()
 
     def insert_after(self) -> None:
         if self.range is None or not self.suggestion().strip():
             return
-        self.assistant.continuation.cancel()
+        self.host.discard_continuation()
         snapshot_before_ai_edit(self.window)
         _start, end = self.range.bounds()
         text = document_text(self.editor.document())
@@ -216,7 +181,7 @@ class SelectionTasks(QObject):
 
     def copy(self) -> None:
         QApplication.clipboard().setText(self.suggestion())
-        self.assistant.show_message("Suggestion copied.")
+        self.host.show_message("Suggestion copied.")
 
     def discard(self) -> None:
         self.stop()
@@ -229,6 +194,6 @@ class SelectionTasks(QObject):
 
     def _raise_panel(self) -> None:
         dock = self.panel.parentWidget()
-        if dock is not None and hasattr(dock, "raise_"):
+        if dock is not None:
             dock.show()
             dock.raise_()

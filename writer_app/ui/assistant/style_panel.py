@@ -10,7 +10,7 @@ meantime is dropped rather than applied to the wrong text.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QTextCharFormat, QTextCursor
@@ -26,12 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.ui.assistant import jobs
-from writer_app.ui.assistant.selection_tasks import TrackedRange, snapshot_before_ai_edit
+import writer_app.ui.assistant.jobs as jobs
+from writer_app.text.suggestions import Suggestion
+from writer_app.ui.assistant.page_edits import TrackedRange, snapshot_before_ai_edit
+from writer_app.ui.assistant.ports import AssistantPort, Stats
 from writer_app.ui.text_positions import cursor_span, index_to_utf16
 
 if TYPE_CHECKING:
-    from writer_app.ui.assistant.controller import Assistant
+    from writer_app.ui.assistant.inference_worker import InferenceClient
+    from writer_app.ui.main_window import MainWindow
 
 CATEGORY_COLOURS = {
     "repetition": "#d9480f",
@@ -70,7 +73,7 @@ def describe(entry: TrackedSuggestion) -> tuple[str, str]:
 
 @dataclass
 class TrackedSuggestion:
-    suggestion: Any  # writer_app.text.suggestions.Suggestion
+    suggestion: Suggestion
     span: TrackedRange
     original: str
 
@@ -144,12 +147,21 @@ class StylePanel(QWidget):
 
 
 class StyleSuggestions(QObject):
-    """Runs the checks, keeps the spans, draws the underlines, applies or dismisses."""
+    """Runs the checks, keeps the spans, draws the underlines, applies or dismisses.
 
-    def __init__(self, assistant: Assistant, panel: StylePanel) -> None:
-        super().__init__(assistant)
-        self.assistant = assistant
-        self.editor = assistant.window.editor
+    ``underlinesChanged`` asks whoever draws the editor's extra selections (the
+    controller, which also draws the ghost text's) to fetch :meth:`underlines` again.
+    """
+
+    underlinesChanged = Signal()
+
+    def __init__(self, host: AssistantPort, window: MainWindow, client: InferenceClient,
+                 panel: StylePanel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.window = window
+        self.client = client
+        self.editor = window.editor
         self.panel = panel
         self.entries: list[TrackedSuggestion] = []
         self.request_id: int | None = None
@@ -160,15 +172,13 @@ class StyleSuggestions(QObject):
         panel.applyRequested.connect(self.apply_selected)
         panel.dismissRequested.connect(self.dismiss_selected)
         panel.tree.currentItemChanged.connect(lambda *_: self._reveal_selected())
-        assistant.client.finished.connect(self._on_finished)
-        assistant.client.failed.connect(self._on_failed)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
         self.editor.document().contentsChange.connect(lambda *_: self._drop_stale())
-        documents = getattr(assistant.window, "documentOpened", None)
-        if documents is not None:
-            documents.connect(lambda _node: self.clear())
+        window.documentOpened.connect(lambda _node: self.clear())
 
     def run(self, cursor: QTextCursor | None = None) -> None:
-        self.assistant.continuation.cancel()
+        self.host.discard_continuation()
         self.stop()
         cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
         text = self.editor.manuscript_text()
@@ -184,21 +194,22 @@ class StyleSuggestions(QObject):
         scope = "the selection" if cursor.hasSelection() else "the whole document"
         self.panel.status.setText(f"Checking {scope}…")
         self._raise_panel()
-        settings = self.assistant.generation_settings()
-        language = getattr(getattr(self.assistant.window, "current_project", None), "language", "en") or "en"
-        self.request_id = self.assistant.client.submit(
+        settings = self.host.generation_settings()
+        project = self.window.current_project
+        language = (project.language if project is not None else "") or "en"
+        self.request_id = self.client.submit(
             jobs.suggest_style_job(self._checked, settings, language), kind="call")
 
     def stop(self) -> None:
         if self.request_id is not None:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
 
     def clear(self) -> None:
         self.entries = []
         self._snapshotted = False
         self._refresh()
 
-    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+    def _on_finished(self, request_id: int, result: object, stats: Stats) -> None:
         if request_id != self.request_id:
             return
         self.request_id = None
@@ -208,7 +219,7 @@ class StyleSuggestions(QObject):
             return
         document = self.editor.document()
         entries = []
-        for suggestion in result or []:
+        for suggestion in result if isinstance(result, list) else []:
             if not suggestion.applies_to(self._checked) or suggestion.end <= suggestion.start:
                 continue
             start = index_to_utf16(full, self._base + suggestion.start)
@@ -236,9 +247,9 @@ class StyleSuggestions(QObject):
             self.dismiss(index)
             self.panel.status.setText("Those words changed since the check; the suggestion was dropped.")
             return False
-        self.assistant.continuation.cancel()
+        self.host.discard_continuation()
         if not self._snapshotted:
-            snapshot_before_ai_edit(self.assistant.window)
+            snapshot_before_ai_edit(self.window)
             self._snapshotted = True
         cursor = entry.span.cursor()
         self.entries.pop(index)
@@ -281,7 +292,7 @@ class StyleSuggestions(QObject):
         return selections
 
     def _refresh(self) -> None:
-        self.assistant.refresh_decorations()
+        self.underlinesChanged.emit()
         self.panel.show_suggestions(self.entries)
 
     def _reveal_selected(self) -> None:

@@ -8,38 +8,44 @@ stops it between (and inside) documents and what was done is kept.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from writer_app.ui.assistant import jobs
+import writer_app.ui.assistant.jobs as jobs
 from writer_app.ui.assistant.context import STORY_KINDS, run_db
+from writer_app.ui.assistant.ports import AssistantPort, Stats
 
 if TYPE_CHECKING:
-    from writer_app.ui.assistant.controller import Assistant
+    from writer_app.storage.library import Library
+    from writer_app.ui.assistant.assistant_panel import AssistantPanel
+    from writer_app.ui.assistant.inference_worker import InferenceClient
+    from writer_app.ui.main_window import MainWindow
 
 
 class Summaries(QObject):
-    def __init__(self, assistant: Assistant) -> None:
-        super().__init__(assistant)
-        self.assistant = assistant
-        self.window = assistant.window
+    """Summarise one document or the whole book, store each summary, show the open one's in ``panel``."""
+
+    def __init__(self, host: AssistantPort, window: MainWindow, client: InferenceClient,
+                 panel: AssistantPanel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.window = window
+        self.client = client
+        self.panel = panel
         self.request_id: int | None = None
         self._node: tuple[int, str] | None = None  # (node_id, title) being summarised
         self._queue: list[tuple[int, str]] = []
-        assistant.client.finished.connect(self._on_finished)
-        assistant.client.failed.connect(self._on_failed)
-        documents = getattr(self.window, "documentOpened", None)
-        if documents is not None:
-            documents.connect(self._show_stored)
+        client.finished.connect(self._on_finished)
+        client.failed.connect(self._on_failed)
+        window.documentOpened.connect(self._show_stored)
 
     def summarise_current(self) -> None:
         node_id = self.window.current_node_id
         if node_id is None:
-            self.assistant.show_message("Open a chapter first.")
+            self.host.show_message("Open a chapter first.")
             return
-        node = getattr(self.window, "current_node", None)
-        title = getattr(node, "title", "") or "this document"
+        title = self._current_title() or "this document"
         self._queue = []
         self._summarise(node_id, title, self.window.editor.manuscript_text())
 
@@ -53,10 +59,10 @@ class Summaries(QObject):
     def summarise_book(self) -> None:
         project_id = self.window.current_project_id
         if project_id is None:
-            self.assistant.show_message("Open a project first.")
+            self.host.show_message("Open a project first.")
             return
 
-        def documents(library: Any) -> list[tuple[int, str]]:
+        def documents(library: Library) -> list[tuple[int, str]]:
             return [(n.id, n.title) for n in library.nodes(project_id) if n.kind in STORY_KINDS]
 
         def start(found: list[tuple[int, str]]) -> None:
@@ -68,7 +74,7 @@ class Summaries(QObject):
     def stop(self) -> None:
         self._queue = []
         if self.request_id is not None:
-            self.assistant.client.cancel(self.request_id)
+            self.client.cancel(self.request_id)
 
     def _next(self) -> None:
         if not self._queue:
@@ -85,12 +91,12 @@ class Summaries(QObject):
             self._next()
             return
         left = f" ({len(self._queue)} more to go)" if self._queue else ""
-        self.assistant.show_message(f"Summarising “{title}”…{left}")
+        self.host.show_message(f"Summarising “{title}”…{left}")
         self._node = (node_id, title)
-        settings = self.assistant.generation_settings()
-        self.request_id = self.assistant.client.submit(jobs.summarise_job(text, settings), kind="call")
+        settings = self.host.generation_settings()
+        self.request_id = self.client.submit(jobs.summarise_job(text, settings), kind="call")
 
-    def _on_finished(self, request_id: int, result: Any, stats: Any) -> None:
+    def _on_finished(self, request_id: int, result: object, stats: Stats) -> None:
         if request_id != self.request_id or self._node is None:
             return
         self.request_id = None
@@ -100,13 +106,11 @@ class Summaries(QObject):
             self._next()
             return
 
-        def stored(_none: Any) -> None:
+        def stored(_none: None) -> None:
             if node_id == self.window.current_node_id:
-                self.assistant.panel.show_summary(title, summary)
-            self.assistant.show_message(f"Summary of “{title}” saved.")
-            binder = getattr(self.window, "binder", None)
-            if binder is not None and hasattr(binder, "reload"):
-                binder.reload()
+                self.panel.show_summary(title, summary)
+            self.host.show_message(f"Summary of “{title}” saved.")
+            self.window.binder.reload()  # its tooltips show the summaries
             self._next()
 
         run_db(self.window, lambda library: library.set_summary(node_id, summary), stored)
@@ -115,10 +119,13 @@ class Summaries(QObject):
         if request_id == self.request_id:
             self.request_id = None
             self._queue = []
-            self.assistant.show_message(f"Summary stopped: {message}")
+            self.host.show_message(f"Summary stopped: {message}")
+
+    def _current_title(self) -> str:
+        node = self.window.current_node
+        return node.title if node is not None else ""
 
     def _show_stored(self, node_id: int) -> None:
-        node = getattr(self.window, "current_node", None)
-        title = getattr(node, "title", "")
+        title = self._current_title()
         run_db(self.window, lambda library: library.get_summary(node_id),
-               lambda text: self.assistant.panel.show_summary(title, text or ""))
+               lambda text: self.panel.show_summary(title, text or ""))
