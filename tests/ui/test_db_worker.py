@@ -7,7 +7,7 @@ import threading
 from PySide6.QtCore import QThread
 
 from writer_app.storage import Library
-from writer_app.ui.db_worker import DatabaseWorker
+from writer_app.ui.background import DatabaseWorker
 
 
 def test_operations_run_in_order_off_the_gui_thread_and_call_back_on_it(qtbot, tmp_path):

@@ -248,9 +248,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
 from writer_app.llm.diagnostics import gpu_memory_gb
-from writer_app.ui.diagnostics_dialog import run_in_background
+from writer_app.ui.background import run_in_background
 assert "torch" not in sys.modules
-run_in_background(gpu_memory_gb, lambda gb: (print("probe:", gb), app.quit()))
+run_in_background(lambda _task: gpu_memory_gb(), lambda gb: (print("probe:", gb), app.quit()))
 QTimer.singleShot(90_000, app.quit)
 app.exec()
 """

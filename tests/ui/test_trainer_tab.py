@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QWidget
 
+from tests.ui.conftest import stored_text
 from writer_app.paths import profile_paths
 from writer_app.storage import Library
 from writer_app.ui.changes import Change
@@ -330,3 +331,65 @@ def test_a_cancelled_trainer_process_object_can_go_away_before_its_kill_timer(qt
     qtbot.waitUntil(lambda: not process.is_running(), timeout=30_000)
     owner.deleteLater()  # what closing the window does to the tab and its processes
     qtbot.wait(800)  # past the kill timer: it must not touch the deleted QProcess
+
+
+def test_an_autosave_does_not_wait_behind_the_model_being_prepared_for_training(qtbot, austen_window, monkeypatch):
+    """Resolving the base model can convert it (minutes); the author's save must not queue behind that."""
+    import threading
+
+    from writer_app.errors import UserError
+    from writer_app.training import model_loading
+
+    window = austen_window
+    tab = window.trainer_tab
+    qtbot.waitUntil(lambda: tab.documents.topLevelItemCount() == 7)
+    converting, finish, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_conversion(model: str, cache: Path) -> Path:
+        converting.set()
+        finish.wait(600)  # only a guard against a hang; the test sets it
+        ended.set()
+        raise UserError("the model could not be converted: no space left on the device")
+
+    monkeypatch.setattr(model_loading, "resolve_base_model", slow_conversion)
+    try:
+        tab.start_training()
+        tab.start_training()  # "Train anyway" (under the recommended amount of text)
+        qtbot.waitUntil(converting.is_set, timeout=10_000)
+        window.editor.moveCursor(QTextCursor.MoveOperation.End)
+        window.editor.insertPlainText(" Typed while the model converts.")
+        window.save_now()
+        qtbot.waitUntil(lambda: window.autosave.state == "saved", timeout=10_000)
+        assert stored_text(window.paths.data, window.current_node_id).endswith("Typed while the model converts.")
+        assert not ended.is_set()  # the conversion was still going when the text was stored
+    finally:
+        finish.set()
+    qtbot.waitUntil(lambda: "no space left" in tab.status_label.text(), timeout=10_000)
+    assert tab.train_button.isEnabled() and not tab.process.is_running()
+
+
+def test_deleting_an_adapter_forgets_it_and_removes_only_its_own_folder(qtbot, tmp_path):
+    from writer_app.ui.app import build_main_window
+
+    profile = tmp_path / "profile"
+    paths = profile_paths(profile).ensure()
+    own, elsewhere = paths.adapters / "my-voice", tmp_path / "kept-voice"
+    for folder in (own, elsewhere):
+        folder.mkdir()
+        (folder / "adapter_config.json").write_text("{}")
+    with Library.open(paths.database) as lib:
+        project = lib.create_project("Austen")
+        lib.create_node(project.id, "chapter", "One", text="It is a truth.")
+        lib.register_adapter("My voice", own, "embedded", project.id, {})
+        lib.register_adapter("Kept voice", elsewhere, "embedded", project.id, {})
+    window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
+    qtbot.addWidget(window)
+    table = window.trainer_tab.adapter_list
+    qtbot.waitUntil(lambda: table.table.rowCount() == 2, timeout=10_000)
+    for adapter in list(table.adapters):
+        with qtbot.waitSignal(window.changed, check_params_cb=lambda changes: Change.ADAPTERS in changes):
+            table.delete(adapter)
+    qtbot.waitUntil(lambda: table.table.rowCount() == 0 and not own.exists(), timeout=10_000)
+    assert (elsewhere / "adapter_config.json").exists()  # not this profile's folder: only forgotten
+    assert window.db.run_sync(lambda lib: lib.adapters()) == []
+    window.close()

@@ -63,6 +63,23 @@ def test_preview_renders_markdown(qtbot, main_window):
     assert window.preview.isReadOnly()
 
 
+def test_closing_in_focus_mode_remembers_the_layout_not_the_bare_page(qtbot, main_window, profile_dir):
+    from writer_app.ui.app import build_main_window
+
+    window = main_window
+    with qtbot.waitActive(window):
+        window.show()
+    window.focus_mode.enter()
+    qtbot.waitUntil(window.isFullScreen)
+    window.close()
+    assert not window.focus_mode.active
+    again = build_main_window(profile_dir, extensions=())
+    qtbot.addWidget(again)
+    with qtbot.waitActive(again):
+        again.show()
+    assert again.binder_dock.isVisible() and again.menuBar().isVisible() and not again.isFullScreen()
+    again.close()
+
 def test_settings_dialog_applies_and_persists(qtbot, main_window):
     window = main_window
     dialog = SettingsDialog(window)

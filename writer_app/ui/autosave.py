@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from writer_app.ui.db_worker import DatabaseWorker
+from writer_app.ui.background import DatabaseWorker
 from writer_app.ui.editor import ManuscriptEditor
 
 log = logging.getLogger(__name__)

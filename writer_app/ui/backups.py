@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from writer_app.ui.changes import Change
+
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
@@ -35,6 +37,11 @@ class BackupScheduler(QObject):
         self._timer.timeout.connect(self._tick)
         self.set_interval(window.settings.backup_interval_minutes)
         self._timer.start(CHECK_EVERY_MS)
+        window.changed.connect(self._on_changed)
+
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if Change.SETTINGS in changes:
+            self.set_interval(self.window.settings.backup_interval_minutes)
 
     def set_interval(self, minutes: int) -> None:
         self.interval_minutes = max(1, int(minutes))

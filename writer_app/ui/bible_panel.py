@@ -1,7 +1,7 @@
 """The story bible: characters, places, objects and lore for the open project.
 
 A searchable list beside a form; add, edit and delete go through the
-database worker and the list is re-read afterwards.
+database worker, then ``Change.BIBLE`` is announced and the list re-read.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from writer_app.ui.changes import Change
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
@@ -83,7 +85,12 @@ class StoryBiblePanel(QWidget):
         self.save_button.clicked.connect(self.save_entry)
         self.delete_button.clicked.connect(self.delete_entry)
         window.projectOpened.connect(lambda _pid: self.reload())
+        window.changed.connect(self._on_changed)
         self.clear_form()
+
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if Change.BIBLE in changes:
+            self.reload()
 
     def reload(self) -> None:
         project_id = self.window_.current_project_id
@@ -151,7 +158,7 @@ class StoryBiblePanel(QWidget):
 
         def done(new_id: int) -> None:
             self.current_id = new_id
-            self.reload()
+            self.window_.announce(Change.BIBLE)  # this panel reloads, and whoever else shows entries
 
         self.window_.db.submit(write, done, lambda exc: self.window_.show_error(f"Story bible: {exc}"))
 
@@ -160,5 +167,5 @@ class StoryBiblePanel(QWidget):
         if entry_id is None:
             return
         self.window_.db.submit(lambda lib: lib.delete_bible_entry(entry_id),
-                               lambda _r: (self.clear_form(), self.reload()),
+                               lambda _r: (self.clear_form(), self.window_.announce(Change.BIBLE)),
                                lambda exc: self.window_.show_error(f"Story bible: {exc}"))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.ui.db_worker import DatabaseWorker
+from writer_app.ui.background import DatabaseWorker
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -1,19 +1,15 @@
 """Help ▸ Diagnostics: what ``writer-app doctor`` prints, with a Copy button.
 
 The report imports torch (seconds on a cold start, holding the GIL), so it is
-gathered in a short-lived process (``llm.isolated``), waited for by a background
-thread, and the dialog says "Gathering…" meanwhile; the GUI thread never waits
-on it, and torch never enters the editor's process. Copy puts the plain text on
+gathered in a short-lived process (``llm.isolated``), waited for on the
+background pool (``ui.background``), and the dialog says "Gathering…"
+meanwhile; the GUI thread never waits on it, and torch never enters the
+editor's process. Copy puts the plain text on
 the clipboard for a bug report.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
-from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QTextOption
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,40 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.paths import ProfilePaths
-
-_PENDING: set[QObject] = set()
-
-
-class _Relay(QObject):
-    """Carries a background job's result to the GUI thread (queued: it lives in the GUI thread)."""
-
-    done = Signal(object)
-
-
-def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None]) -> threading.Thread:
-    """Run ``work`` in a daemon thread and hand its result to ``on_done`` on the GUI thread.
-
-    A plain daemon thread rather than a QThread: nothing waits for it (the GUI
-    thread never blocks on torch's import or a download), and quitting the app
-    while it runs cannot abort the process the way destroying a running
-    QThread does. ``on_done`` should be a bound method of a QObject, so a
-    dialog closed meanwhile simply never hears back.
-    """
-    relay = _Relay()
-    _PENDING.add(relay)  # a relay collected before delivery would take its queued result with it
-
-    def deliver(result: Any) -> None:
-        QTimer.singleShot(0, lambda: _PENDING.discard(relay))  # not from inside its own signal
-        on_done(result)
-
-    relay.done.connect(deliver)
-
-    def target() -> None:
-        relay.done.emit(work())
-
-    thread = threading.Thread(target=target, name="writer-app-background", daemon=True)
-    thread.start()
-    return thread
+from writer_app.ui.background import run_in_background
 
 
 def gather_report(paths: ProfilePaths) -> str:
@@ -101,7 +64,8 @@ class DiagnosticsDialog(QDialog):
         layout.addWidget(self.report, 1)
         layout.addWidget(buttons)
         self.text = ""
-        self.thread = run_in_background(lambda: gather_report(paths), self._show_report)
+        # A bound method of this dialog: closed before the report is ready, it never hears back.
+        self.task = run_in_background(lambda _task: gather_report(paths), self._show_report)
 
     @property
     def ready(self) -> bool:

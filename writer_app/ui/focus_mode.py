@@ -27,6 +27,7 @@ class FocusMode(QObject):
         self._hidden: list[QWidget] = []
         self._was_maximized = False
         window.editor.installEventFilter(self)
+        window.closing.connect(self.leave)  # closing in focus mode remembers the layout, not the bare page
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if (self.active and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)

@@ -1,16 +1,22 @@
 """The writing desk: binder on the left, the page in the middle, panels on the right.
 
-The window owns one :class:`DatabaseWorker`; every read and write of the
-library goes through it, so the GUI thread never waits on SQLite. Opening a
-project or a document always saves the open document first (and refuses to
+The window owns one :class:`DatabaseWorker` (``window.db``, the library pool
+of ``ui.background``); every read and write of the library goes through it, so
+the GUI thread never waits on SQLite. Work that does not touch the library goes
+to ``window.background`` instead, so that a save never waits behind it. Opening
+a project or a document always saves the open document first (and refuses to
 switch if that save failed, so no words are dropped).
+
+What changed is broadcast once on ``window.changed`` (see ``ui/changes.py``):
+``window.announce(Change.SETTINGS)`` after the settings changed, and each view
+applies what it shows.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -19,11 +25,15 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QVBo
 from writer_app.paths import ProfilePaths
 from writer_app.settings import AppSettings, save_settings
 from writer_app.ui.autosave import AutosaveController
+from writer_app.ui.background import BackgroundPool, DatabaseWorker, shared_pool
 from writer_app.ui.binder import Binder
-from writer_app.ui.db_worker import DatabaseWorker
+from writer_app.ui.changes import Change
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.find_replace import FindReplaceBar
 from writer_app.ui.status_panel import StatusPanel
+
+if TYPE_CHECKING:
+    from writer_app.storage import Library
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +43,23 @@ APP_TITLE = "Writer"
 class MainWindow(QMainWindow):
     projectOpened = Signal(int)
     documentOpened = Signal(int)
-    # Emitted after the settings changed (settings dialog, welcome, trainer); listeners such as
-    # the assistant compare what they care about (e.g. the model) and act only on a real change.
+    # Emitted after the settings changed, right after ``changed`` carried Change.SETTINGS (the
+    # assistant listens here); listeners compare what they care about (e.g. the model).
     settingsChanged = Signal()
-    # What changed in the library, as a frozenset of writer_app.ui.changes.Change (e.g. ADAPTERS
-    # when an adapter is activated, renamed, deleted or registered); see ui/changes.py.
+    # What changed, as a frozenset of writer_app.ui.changes.Change (e.g. ADAPTERS when an adapter
+    # is activated, renamed, deleted or registered); emit it through announce(); see ui/changes.py.
     changed = Signal(object)
+    # Emitted first thing in shutdown(), before the layout is remembered (focus mode leaves here).
+    closing = Signal()
 
-    def __init__(self, paths: ProfilePaths, settings: AppSettings, library: Any) -> None:
+    def __init__(self, paths: ProfilePaths, settings: AppSettings, library: Library) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.paths = paths
         self.settings = settings
         self.library = library
         self.db = DatabaseWorker(library, self)
+        self.background: BackgroundPool = shared_pool()
         self.current_project_id: int | None = None
         self.current_node_id: int | None = None
         self.current_project: Any = None
@@ -89,9 +102,30 @@ class MainWindow(QMainWindow):
         self.binder.documentActivated.connect(self.open_document)
         self.binder.projectChosen.connect(self.open_project)
         self.binder.errorOccurred.connect(self.show_error)
-        self.binder.nodesChanged.connect(self._on_nodes_changed)
+        self.binder.nodesChanged.connect(lambda: self.announce(Change.TREE))
+        self.changed.connect(self._on_changed)
         self.resize(1280, 820)
         self._update_title()
+
+    # -- what changed ------------------------------------------------------------------------
+    def announce(self, *changes: Change) -> None:
+        """Tell every view what changed (once); each decides whether what it shows is affected."""
+        if changes:
+            self.changed.emit(frozenset(changes))
+
+    def _on_changed(self, changes: frozenset[Change]) -> None:
+        if Change.TREE in changes:
+            self._on_nodes_changed()
+        if Change.TEXT in changes:  # stored from outside the editor (a revision restored): show it
+            self.reload_current_document()
+        if Change.SUMMARIES in changes:
+            self.binder.reload()  # its tooltips show the stored summaries
+        if Change.SETTINGS in changes:
+            settings = self.settings
+            self.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
+                                        settings.editor_line_width)
+            self.autosave.set_interval(settings.autosave_interval_ms)
+            self.settingsChanged.emit()
 
     # -- panels -----------------------------------------------------------------------------
     def add_panel(self, widget: QWidget, title: str,
@@ -277,8 +311,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
-        if getattr(self, "focus_mode", None) is not None and self.focus_mode.active:
-            self.focus_mode.leave()
+        self.closing.emit()
         self.autosave.save_now()
         self.remember_state()
         self.db.close()

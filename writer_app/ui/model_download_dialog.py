@@ -1,11 +1,12 @@
 """Downloading a recommended model, with progress, Cancel and Try again.
 
-The download runs in a daemon thread (``llm.download.download_model``); the GUI
-thread only receives progress signals. Cancel takes effect between files
-(``huggingface_hub`` cannot stop a file half-way), and Try again resumes:
-files already complete in the Hugging Face cache are not fetched twice and a
-partial file continues where it stopped. Without a network the lookup fails
-within seconds and the dialog says so; nothing else changes.
+The download (``llm.download.download_model``) runs on the background pool
+(``ui.background``); the GUI thread only receives progress signals. Cancel
+takes effect between files (``huggingface_hub`` cannot stop a file half-way),
+and Try again resumes: files already complete in the Hugging Face cache are
+not fetched twice and a partial file continues where it stopped. Without a
+network the lookup fails within seconds and the dialog says so; nothing else
+changes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app.ui.background import Task, TaskContext, run_in_background
+
 PROGRESS_STEPS = 1000
 
 
@@ -41,40 +44,50 @@ def _describe_failure(repo_id: str, exc: BaseException) -> str:
 
 
 class DownloadJob(QObject):
-    """One download attempt in a daemon thread; its signals arrive on the GUI thread."""
+    """One download attempt on the background pool; its signals are emitted on the GUI thread.
+
+    A child of the dialog: a dialog destroyed mid-download takes the job with it,
+    and the pool then delivers nothing to either.
+    """
 
     progressed = Signal(float, str)
     succeeded = Signal(str)  # the model's folder
     failed = Signal(str)  # a message for the author
     cancelled = Signal()
 
-    def __init__(self, repo_id: str) -> None:
-        super().__init__()
+    def __init__(self, repo_id: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.repo_id = repo_id
         self.cancel_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"download {repo_id}", daemon=True)
+        self.task: Task[str] | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        self.task = run_in_background(self._run, self._done, self._failed, on_progress=self.progressed.emit,
+                                      owner=self, cancel_event=self.cancel_event)
 
     def is_alive(self) -> bool:
-        return self._thread.is_alive()
+        return self.task is not None and self.task.is_alive()
 
-    def _run(self) -> None:
+    def _run(self, task: TaskContext) -> str:
         from writer_app.llm.download import DownloadCancelled, cached_model_path, download_model
 
-        try:
-            folder = cached_model_path(self.repo_id)
-            if folder is None:
-                if self.cancel_event.is_set():  # cancelled while looking in the cache: ask nobody
-                    raise DownloadCancelled(f"download of {self.repo_id} cancelled")
-                folder = download_model(self.repo_id, progress=self.progressed.emit, cancel=self.cancel_event)
-        except DownloadCancelled:
+        folder = cached_model_path(self.repo_id)
+        if folder is None:
+            if task.cancelled:  # cancelled while looking in the cache: ask nobody
+                raise DownloadCancelled(f"download of {self.repo_id} cancelled")
+            folder = download_model(self.repo_id, progress=task.report, cancel=task.cancel_event)
+        return str(folder)
+
+    def _done(self, folder: str) -> None:
+        self.succeeded.emit(folder)
+
+    def _failed(self, exc: BaseException) -> None:
+        from writer_app.llm.download import DownloadCancelled
+
+        if isinstance(exc, DownloadCancelled):
             self.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 - any failure (httpx, OS, hub) becomes one clear message
+        else:  # any failure (httpx, OS, hub) becomes one clear message
             self.failed.emit(_describe_failure(self.repo_id, exc))
-        else:
-            self.succeeded.emit(str(folder))
 
 
 class ModelDownloadDialog(QDialog):
@@ -130,10 +143,10 @@ class ModelDownloadDialog(QDialog):
         return self.thread is not None and self.thread.is_alive()
 
     def start(self) -> None:
-        """Start (or resume) the download in its own thread."""
+        """Start (or resume) the download on the background pool."""
         if self.busy:
             return
-        self.thread = DownloadJob(self.repo_id)
+        self.thread = DownloadJob(self.repo_id, self)
         self.thread.progressed.connect(self._on_progress)
         self.thread.succeeded.connect(self._on_succeeded)
         self.thread.failed.connect(lambda message: self._set_state("failed", message))
@@ -159,6 +172,6 @@ class ModelDownloadDialog(QDialog):
         self.accept()
 
     def reject(self) -> None:
-        """Closing while downloading stops the download (the thread ends on its own, never awaited)."""
+        """Closing while downloading stops the download (the job ends on its own, never awaited)."""
         self.cancel()
         super().reject()

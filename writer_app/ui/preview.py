@@ -5,8 +5,9 @@ author previews is what the exported page shows.
 
 Rendering waits for a pause in typing and only happens while the pane is
 visible, so a long chapter costs nothing when the preview is closed. The
-Markdown conversion (pure Python: 2 s for a 200,000-word chapter) runs on a
-background thread with a snapshot of the text, and only the newest result is
+Markdown conversion (pure Python: 2 s for a 200,000-word chapter) runs on the
+background pool (``ui.background``) with a snapshot of the text, a request
+already outdated when its turn comes is skipped, and only the newest result is
 shown; the GUI thread does nothing but ``setHtml``. A document longer than
 ``PREVIEW_MAX_CHARS`` is previewed around the cursor (whole paragraphs), so
 that ``setHtml`` stays a few milliseconds too.
@@ -15,12 +16,12 @@ that ``setHtml`` stays a few milliseconds too.
 from __future__ import annotations
 
 import html
-from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from writer_app.storage.html_render import render_manuscript
+from writer_app.ui.background import TaskContext, shared_pool
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.text_positions import cursor_index
 
@@ -61,18 +62,13 @@ def excerpt_around(text: str, position: int, limit: int = PREVIEW_MAX_CHARS) -> 
 
 
 class PreviewPane(QTextBrowser):
-    rendered = Signal(int, str)  # (request number, html), from the render thread
-
     def __init__(self, editor: ManuscriptEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preview")
         self.setOpenExternalLinks(False)
         self.setOpenLinks(False)
         self.editor = editor
-        self._requests = 0
-        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer-preview")
-        self.rendered.connect(self._show)
-        self.destroyed.connect(lambda *_: self._renderer.shutdown(wait=False, cancel_futures=True))
+        self._newest = [0]  # the newest request; the render job reads it to skip an outdated one
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(RENDER_DELAY_MS)
@@ -89,22 +85,20 @@ class PreviewPane(QTextBrowser):
 
     def render_now(self) -> None:
         """Render a snapshot of the document off the GUI thread; the newest request wins."""
-        self._requests += 1
-        request = self._requests
+        newest = self._newest
+        newest[0] += 1
+        request = newest[0]
         manuscript = self.editor.manuscript_text()
         text, note = excerpt_around(manuscript, cursor_index(self.editor.textCursor(), manuscript))
 
-        def render() -> None:
-            page = render_markdown(text, note)
-            try:
-                self.rendered.emit(request, page)
-            except RuntimeError:  # the pane was deleted while this rendered
-                pass
+        def render(_task: TaskContext) -> str | None:
+            return render_markdown(text, note) if newest[0] == request else None
 
-        self._renderer.submit(render)
+        # On the background pool; a pane deleted meanwhile hears nothing (owner=self).
+        shared_pool().run(render, lambda page: self._show(request, page), owner=self)
 
-    def _show(self, request: int, page: str) -> None:
-        if request != self._requests:  # a newer render is on its way
+    def _show(self, request: int, page: str | None) -> None:
+        if page is None or request != self._newest[0]:  # a newer render is on its way
             return
         scroll = self.verticalScrollBar().value()
         self.setHtml(page)

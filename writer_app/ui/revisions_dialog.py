@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app.ui.changes import Change
+
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
@@ -161,7 +163,7 @@ class RevisionsDialog(QDialog):
         window = self.window_
 
         def restored(_result: Any) -> None:
-            window.reload_current_document()
+            window.announce(Change.TEXT)  # the window shows the restored text
             window.status.show_message("Restored; your previous text is kept as a snapshot.", 5000)
             self.reload()
 

@@ -2,8 +2,10 @@
 
 Changes apply to the open window at once and are written to the profile's
 settings file (``writer_app.settings``), never to the global QSettings. The
-window's ``settingsChanged`` signal then tells the listeners (the assistant
-reloads its model only when the model, device or quantization changed).
+dialog does not reach into the views: ``window.announce(Change.SETTINGS)``
+tells them, and each applies its part (the editor's font, the autosave and
+backup intervals; the assistant reloads its model only when the model, device
+or quantization changed).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.settings import save_settings
+from writer_app.ui.changes import Change
 from writer_app.ui.themes import THEMES
 
 # Kept here (not imported from writer_app.llm.runtime) so opening the dialog never imports torch.
@@ -113,13 +116,9 @@ class SettingsDialog(QDialog):
         settings.model = self.model_edit.text().strip() or settings.model
         settings.device = self.device_box.currentText()
         settings.quantization = self.quantization_box.currentText()
-        window.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
-                                      settings.editor_line_width)
-        window.autosave.set_interval(settings.autosave_interval_ms)
-        window.backups.set_interval(settings.backup_interval_minutes)
         set_theme(window, self.theme_box.currentData())
+        window.announce(Change.SETTINGS)  # the editor, autosave, backups and assistant apply theirs
         save_settings(window.paths, settings)
-        window.settingsChanged.emit()
 
 
 def open_settings(window: MainWindow) -> SettingsDialog:

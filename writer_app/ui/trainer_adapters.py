@@ -15,7 +15,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QProcess, Qt, Signal
 from PySide6.QtWidgets import (
@@ -35,7 +35,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from writer_app.ui.changes import Change, announce
+from writer_app.ui.changes import Change
+
+if TYPE_CHECKING:
+    from writer_app.ui.main_window import MainWindow
 
 
 def _ppl(metrics: dict[str, Any]) -> str:
@@ -50,7 +53,7 @@ class AdapterList(QGroupBox):
 
     adaptersChanged = Signal()
 
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__("My style adapters", parent)
         self.window = window
         self.adapters: list[Any] = []
@@ -148,7 +151,7 @@ class AdapterList(QGroupBox):
     def _changed(self, _result: Any = None) -> None:
         """After a change in the library: redraw, and tell whoever cares (the assistant reloads if needed)."""
         self.refresh()
-        announce(self.window, Change.ADAPTERS)
+        self.window.announce(Change.ADAPTERS)
 
     def _set_active(self, adapter: Any | None) -> None:
         self.window.db.submit(lambda lib: lib.set_active_adapter(adapter.id if adapter else None), self._changed)
@@ -182,15 +185,19 @@ class AdapterList(QGroupBox):
 
         paths = self.window.paths
 
-        def delete(lib: Any) -> None:
+        def forget(lib: Any) -> Path | None:
             if adapter.active:
                 lib.set_active_adapter(None)
             lib.delete_adapter(adapter.id)
             folder = Path(adapter.path)
-            if folder.is_dir() and not folder.is_symlink() and inside_adapters(paths, folder):
-                shutil.rmtree(folder, ignore_errors=True)
+            return folder if folder.is_dir() and not folder.is_symlink() and inside_adapters(paths, folder) else None
 
-        self.window.db.submit(delete, self._changed)
+        def remove_files(folder: Path | None) -> None:
+            self._changed()
+            if folder is not None:  # once the library no longer knows it; files are not the library's work
+                self.window.background.run(lambda _task: shutil.rmtree(folder, ignore_errors=True))
+
+        self.window.db.submit(forget, remove_files)
 
     # -- side by side -----------------------------------------------------------------------
     def compare_selected(self) -> None:

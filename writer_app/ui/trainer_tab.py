@@ -3,14 +3,15 @@
 The run itself is a separate process (:class:`TrainerProcess`); this tab only
 reads its JSON lines, so the editor stays fully usable while it trains. The
 library is read and the finished adapter registered through the window's
-database worker (the one database writer). The main window calls
-:func:`install`.
+database worker (the one database writer); resolving the model, writing the
+job and checking the GPU run on the background pool, so an autosave never
+waits behind them. The main window calls :func:`install`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -31,12 +32,19 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.errors import UserError
+from writer_app.training import runs
 from writer_app.training.config import TrainingConfig, field_help, suggest_config
 from writer_app.training.dataset import estimate
-from writer_app.ui.changes import Change, announce
+from writer_app.ui.background import TaskContext
+from writer_app.ui.changes import Change
 from writer_app.ui.loss_chart import LossChart
 from writer_app.ui.trainer_adapters import AdapterList
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
+
+if TYPE_CHECKING:
+    from writer_app.storage import Library
+    from writer_app.training.dataset import SourceDocument
+    from writer_app.ui.main_window import MainWindow
 
 ADVANCED_FIELDS = {
     "rank": "LoRA rank", "alpha": "LoRA alpha", "learning_rate": "Learning rate", "epochs": "Epochs",
@@ -62,7 +70,7 @@ class TrainerTab(QWidget):
     unloadInferenceRequested = Signal()
     adapterRegistered = Signal(str)
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("trainerTab")
         self.window = window
@@ -271,33 +279,36 @@ class TrainerTab(QWidget):
         self.train_button.setEnabled(False)
         self.status_label.setText("Preparing the documents…")
 
-        def prepare(lib: Any) -> Path:
+        def read(lib: Library) -> tuple[str, list[SourceDocument]]:
             from writer_app.storage.adapters import clean_name
-            from writer_app.training import runs
-            from writer_app.training.model_loading import resolve_base_model
 
             name = runs.unique_adapter_name(lib, title)
             if typed_name.strip():  # checked now, not after an hour of training
                 name = clean_name(typed_name)
                 if lib.get_adapter_by_name(name) is not None:
                     raise UserError(f"an adapter named “{name}” already exists; choose another name")
-            documents = runs.documents_from_library(lib, project_id, node_ids)
+            return name, runs.documents_from_library(lib, project_id, node_ids)
+
+        def prepare(name: str, documents: list[SourceDocument]) -> Path:
+            """Off the library's thread: resolving the model may convert it (minutes); saves must not wait."""
+            from writer_app.training.model_loading import resolve_base_model
+
             model_path = resolve_base_model(settings.model, paths.model_cache)
             return runs.prepare_job(paths, documents, base_model=settings.model, base_model_path=model_path,
                                     config=config, adapter_name=name, project_title=title,
                                     device=settings.device)
 
-        self.window.db.submit(prepare, self._launch, self._failed_to_start)
+        self.window.db.submit(read, lambda chosen: self.window.background.run(
+            lambda _task: prepare(*chosen), self._launch, self._failed_to_start, owner=self),
+            self._failed_to_start, owner=self)
 
     def _launch(self, job_path: Path) -> None:
         """Check the GPU's room off the GUI thread (nvidia-smi can take seconds), then start."""
-        from writer_app.ui.diagnostics_dialog import run_in_background
-
         assistant = getattr(self.window, "assistant", None)
         assistant_loaded = getattr(assistant, "model_loaded", assistant is not None)
         self.train_button.setEnabled(False)
 
-        def budget() -> tuple[int | None, int]:
+        def budget(_task: TaskContext) -> tuple[int | None, int]:
             free = cuda_free_memory_mb()
             if free is None or not assistant_loaded:
                 return None, 0
@@ -305,12 +316,11 @@ class TrainerTab(QWidget):
 
             return free, training_memory_needed_mb(Path(read_job(job_path).base_model_path))
 
-        run_in_background(budget, lambda result: self._start_if_room(job_path, *result))
+        self.window.background.run(budget, lambda result: self._start_if_room(job_path, *result),
+                                   self._failed_to_start, owner=self)
 
     def _start_if_room(self, job_path: Path, free: int | None, need: int) -> None:
-        import shiboken6
-
-        if not shiboken6.isValid(self) or self.process.is_running():  # the window closed meanwhile
+        if self.process.is_running():  # (a closed window's tab never hears back: owner=self)
             return
         if free is not None and free < need:
             self.unload_button.setVisible(True)
@@ -334,16 +344,14 @@ class TrainerTab(QWidget):
         what they expect) and the status bar says so. Runs whose trainer is still
         alive are left alone and looked at again until they end.
         """
-        from writer_app.training.runs import recover_runs
-
         paths = self.window.paths
         own = self.process.job_path if self.process.is_running() else None
-        self.window.db.submit(lambda lib: recover_runs(lib, paths, own_job=own), self._show_recovery)
+        self.window.db.submit(lambda lib: runs.recover_runs(lib, paths, own_job=own), self._show_recovery)
 
     def _show_recovery(self, report: Any) -> None:
         if report.registered:
             self.adapter_list.refresh()
-            announce(self.window, Change.ADAPTERS)
+            self.window.announce(Change.ADAPTERS)
             names = ", ".join(f"“{a.name}”" for a in report.registered)
             message = (f"Registered the adapter {names}: its training finished while Writer was not watching. "
                        "Pick it under My style adapters to use it.")
@@ -362,12 +370,12 @@ class TrainerTab(QWidget):
         self._watching_run = bool(report.running)
         self._show_interrupted(report.interrupted)
 
-    def _show_interrupted(self, runs: list[Any]) -> None:
-        if not runs or self.process.is_running():
+    def _show_interrupted(self, interrupted: list[Any]) -> None:
+        if not interrupted or self.process.is_running():
             self.resume_button.setVisible(False)
             self._resumable = None
             return
-        run = runs[0]
+        run = interrupted[0]
         job_path, step, total = run.job_path, run.step, run.max_steps
         self._resumable = job_path
         self.resume_button.setText(f"Resume the interrupted run (step {step}"
@@ -441,9 +449,8 @@ class TrainerTab(QWidget):
 
             def register(lib: Any) -> Any:
                 from writer_app.training.job import read_job
-                from writer_app.training.runs import register_finished
 
-                return register_finished(lib, read_job(job_path), project_id)
+                return runs.register_finished(lib, read_job(job_path), project_id)
 
             self.window.db.submit(register, self._registered, self._failed_to_start)
             return
@@ -459,7 +466,7 @@ class TrainerTab(QWidget):
             f"(base) → {metrics.get('adapter_perplexity', 0):.1f} (yours). Use it for the assistant below.")
         self.name_edit.clear()  # that name is taken now
         self.adapter_list.refresh()
-        announce(self.window, Change.ADAPTERS)
+        self.window.announce(Change.ADAPTERS)
         self.adapterRegistered.emit(adapter.name)
 
 
@@ -476,14 +483,13 @@ class _CloseGuard(QObject):
         return False
 
 
-def install(window: Any) -> TrainerTab:
+def install(window: MainWindow) -> TrainerTab:
     tab = TrainerTab(window)
     window.trainer_tab = tab
-    if hasattr(window, "add_panel"):
-        window.add_panel(tab, "Trainer")
+    window.add_panel(tab, "Trainer")
     window.projectOpened.connect(tab.load_project)
     window.installEventFilter(_CloseGuard(tab))
-    if getattr(window, "current_project_id", None) is not None:
+    if window.current_project_id is not None:
         tab.load_project(window.current_project_id)
     tab.adapter_list.refresh()
     tab.recover_runs()  # also removes what killed trainers left behind

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 from writer_app.errors import UserError
 from writer_app.llm.diagnostics import probe_gpu_memory_gb
 from writer_app.settings import EMBEDDED_MODEL_SETTING, save_settings
-from writer_app.ui.diagnostics_dialog import run_in_background
+from writer_app.ui.background import run_in_background
+from writer_app.ui.changes import Change
 from writer_app.ui.file_ops import IMPORT_FILTER
 from writer_app.ui.guide_dialog import open_guide
 
@@ -95,7 +96,8 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(620)
-        self.probe = run_in_background(probe_gpu_memory_gb, self._on_gpu)  # torch in its own process
+        # torch in its own process; a bound method, so a welcome closed meanwhile never hears back
+        self.probe = run_in_background(lambda _task: probe_gpu_memory_gb(), self._on_gpu)
 
     # -- building -----------------------------------------------------------------------------
     def _manuscript_box(self) -> QGroupBox:
@@ -299,7 +301,7 @@ def apply_model(window: MainWindow, setting: str) -> None:
         save_settings(window.paths, window.settings)
     except OSError as exc:
         window.show_error(f"Could not save the settings: {exc}")
-    window.settingsChanged.emit()
+    window.announce(Change.SETTINGS)
 
 
 def start_download(window: MainWindow, repo_id: str) -> Any:
