@@ -128,10 +128,11 @@ def _resolve_adapter(args: argparse.Namespace, value: str) -> Path:
 
 def _check_model_folder(value: str, allow_pickle: bool) -> None:
     """``--model`` naming a path (even a broken link or a loop): say what is wrong with it before loading."""
+    from writer_app.llm import catalogue, model_files
+
     path = Path(value).expanduser()
-    if value == "embedded" or not os.path.lexists(path):
+    if value.strip() == catalogue.EMBEDDED_SETTING or not os.path.lexists(path):
         return  # "embedded" or a Hugging Face id: ModelRuntime.load resolves those
-    from writer_app.llm import model_files
 
     folder = require_dir(path, "the model folder")
     model_files.read_config(folder)

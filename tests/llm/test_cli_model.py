@@ -87,7 +87,7 @@ def test_doctor_reports_the_machine_and_the_model(tmp_path, embedded_model_dir, 
     for label in ("python", "torch", "CPU decoding", "bitsandbytes", "embedded", "model setting", "memory", "disk"):
         assert label in out
     assert "converted" in out
-    from writer_app.llm.runtime import cpu_has_bf16
+    from writer_app.llm.weights import cpu_has_bf16
 
     # What the CPU decodes with, so a slow machine can tell why.
     assert ("int4 weights" in out or "int8 weights" in out) if cpu_has_bf16() else "no bf16 instructions" in out

@@ -154,7 +154,7 @@ def test_huge_but_finite_weights_load_and_an_overflow_while_writing_is_one_sente
         with pytest.raises(UserError, match=r"^model produced invalid numbers \(NaN or infinity\) while writing; "
                                             r"download the model again if its files may be damaged$"):
             runtime.generate("Once upon a time", GenerationSettings(max_new_tokens=4, temperature=0.8, seed=1))
-        assert runtime._cache is None  # the broken cache is not reused by the next request
+        assert runtime._kept.empty  # the broken cache is not reused by the next request
     finally:
         runtime.close()
 

@@ -36,7 +36,8 @@ def test_default_cpu_load_picks_the_fastest_dtype_and_writes_text(embedded_model
     import os
     from pathlib import Path
 
-    from writer_app.llm.runtime import ModelRuntime, cpu_has_bf16
+    from writer_app.llm.runtime import ModelRuntime
+    from writer_app.llm.weights import cpu_has_bf16
 
     rt = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]))
     try:

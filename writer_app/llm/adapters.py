@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from writer_app.errors import UserError, one_line
 from writer_app.llm.model_files import safetensors_header
@@ -28,7 +28,10 @@ SAFETENSORS_WEIGHTS = "adapter_model.safetensors"
 PICKLE_WEIGHTS = "adapter_model.bin"
 
 if TYPE_CHECKING:
-    from writer_app.llm.runtime import ModelRuntime
+    from collections.abc import Iterable
+
+    from peft import PeftModel
+    from transformers import PreTrainedModel
 
 
 def _normalise(name: str) -> str:
@@ -71,26 +74,35 @@ def adapter_weights_file(folder: Path, allow_pickle: bool = False) -> Path:
     raise UserError(f"adapter '{name}' has no weights ({SAFETENSORS_WEIGHTS} is missing)")
 
 
-def check_adapter(runtime: ModelRuntime, folder: Path, allow_pickle: bool = False) -> dict:
-    """Raise UserError unless the adapter in ``folder`` fits the loaded model; return its config."""
+def check_adapter(
+    folder: Path,
+    base_model: PreTrainedModel,
+    model_name: str,
+    identities: Iterable[str],
+    allow_pickle: bool = False,
+) -> dict:
+    """Raise UserError unless the adapter in ``folder`` fits ``base_model``; return its config.
+
+    ``model_name`` is how the model is named to the author; ``identities`` are the
+    names under which it may be recorded as an adapter's base (see ``ModelRuntime.identities``).
+    """
     config = read_adapter_config(folder)
     name = display_path(folder.name)
     if config.get("peft_type", "LORA") != "LORA":
         raise UserError(f"{name} is a {config.get('peft_type')} adapter; only LoRA adapters are supported")
     weights = adapter_weights_file(folder, allow_pickle)
     base = str(config.get("base_model_name_or_path") or "")
-    if base and _normalise(base) not in {_normalise(n) for n in runtime.identities()}:
+    if base and _normalise(base) not in {_normalise(n) for n in identities}:
         raise UserError(
-            f"adapter '{name}' was trained for {base}, but the loaded model is {runtime.info.name}; "
+            f"adapter '{name}' was trained for {base}, but the loaded model is {model_name}; "
             "load that model or pick an adapter made for this one"
         )
     if weights.suffix == ".safetensors":
-        _check_shapes(runtime, name, safetensors_header(weights))
+        _check_shapes(base_model, model_name, name, safetensors_header(weights))
     return config
 
 
-def _check_shapes(runtime: ModelRuntime, name: str, header: dict) -> None:
-    model = runtime._base_model
+def _check_shapes(model: PreTrainedModel, model_name: str, name: str, header: dict) -> None:
     for key, entry in header.items():
         if key == "__metadata__" or ".lora_" not in key:
             continue
@@ -101,7 +113,7 @@ def _check_shapes(runtime: ModelRuntime, name: str, header: dict) -> None:
         except AttributeError:
             raise UserError(
                 f"adapter '{name}' targets a layer ({module_path}) that the loaded model "
-                f"{runtime.info.name} does not have; it was made for another model"
+                f"{model_name} does not have; it was made for another model"
             ) from None
         shape = entry.get("shape", [])
         in_features = getattr(module, "in_features", None)
@@ -110,12 +122,12 @@ def _check_shapes(runtime: ModelRuntime, name: str, header: dict) -> None:
             continue
         if rest.startswith("A") and shape[1] != in_features or rest.startswith("B") and shape[0] != out_features:
             raise UserError(
-                f"adapter '{name}' does not fit {runtime.info.name}: layer {module_path} has other "
+                f"adapter '{name}' does not fit {model_name}: layer {module_path} has other "
                 "dimensions; it was made for another model"
             )
 
 
-def load_peft(base_model: Any, folder: Path) -> Any:
+def load_peft(base_model: PreTrainedModel, folder: Path) -> PeftModel:
     """Wrap ``base_model`` with the adapter (inference only)."""
     from peft import PeftModel
 

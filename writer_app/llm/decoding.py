@@ -1,6 +1,9 @@
 """The decode loop: prefill (reusing the kept KV cache), then one forward per token.
 
-Kept apart from ``runtime`` so the loop reads top to bottom. Sampling follows
+Kept apart from ``runtime`` so the loop reads top to bottom; it gets what it
+works on as arguments (the model, the kept cache, the step decoder, the stop
+tokens) and writes its figures into a ``DecodeStats``, so it knows nothing of
+the runtime and the runtime's state has one owner. Sampling follows
 llama.cpp's choices where transformers' defaults hurt prose: the repetition
 penalty looks at the last ``REPEAT_WINDOW`` tokens only (penalising every
 token of a 2,000-token chapter would suppress "the" and "she").
@@ -14,24 +17,30 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.kv_cache import KeptCache, growable_layers
 
 if TYPE_CHECKING:
-    from writer_app.llm.runtime import ModelRuntime
+    from peft import PeftModel
+    from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
+
+    from writer_app.llm.step_decoder import StepDecoder
 
 REPEAT_WINDOW = 64
 NUCLEUS_CANDIDATES = (256, 4096)  # tokens ranked before top-p sampling falls back to a full sort
 
 
-def common_prefix_length(a: list[int], b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+@dataclass
+class DecodeStats:
+    """How the last stream went, as the status bar, the CLI and the benchmarks report it."""
+
+    tokens_per_second: float | None = None  # decode speed after the first token
+    time_to_first_token: float | None = None  # seconds from the call to the first sampled token
+    prefill_tokens: int = 0  # prompt tokens the model had to read (the rest came from the kept cache)
 
 
 def _most_likely_first(probs: Any, top_p: float) -> tuple[Any, Any]:
@@ -79,36 +88,9 @@ def sample_token(logits: Any, recent: deque[int], settings: GenerationSettings, 
     return int(torch.multinomial(probs, 1, generator=generator))
 
 
-def _prepare_cache(runtime: ModelRuntime, ids: list[int]) -> tuple[Any, int]:
-    """Return (cache, tokens already in it) reusing the runtime's kept cache where it matches."""
-    from writer_app.llm.kv_cache import make_growable_cache
-
-    cache, cached_ids = runtime._cache, runtime._cache_ids
-    runtime._cache, runtime._cache_ids = None, []
-    keep = min(common_prefix_length(cached_ids, ids), len(ids) - 1)
-    if cache is None or keep <= 0:
-        return make_growable_cache(runtime._model.config), 0
-    remove = cache.get_seq_length() - keep
-    if remove > 0:
-        cache.crop(-remove)
-    return cache, keep
-
-
-def _use_fast_attention(runtime: ModelRuntime, device: Any) -> None:
-    """Switch a CPU model to the packed-GQA decode attention once (see ``fast_decode``)."""
-    if device.type != "cpu" or getattr(runtime, "_fast_attention_checked", False):
-        return
-    from writer_app.llm import fast_decode
-
-    runtime.fast_attention = fast_decode.install(runtime._base_model)
-    runtime._fast_attention_checked = True
-
-
-def _step_decoder_layers(runtime: ModelRuntime, cache: Any, total: int) -> list[Any] | None:
-    """The cache layers for ``step_decoder`` with room for ``total`` tokens, or None to decode through transformers."""
-    from writer_app.llm.kv_cache import growable_layers
-
-    if runtime._decoder is None:
+def _step_decoder_layers(decoder: StepDecoder | None, cache: DynamicCache, total: int) -> list[Any] | None:
+    """The cache layers for ``decoder`` with room for ``total`` tokens, or None to decode through transformers."""
+    if decoder is None:
         return None
     layers = growable_layers(cache)
     if layers is not None:
@@ -118,25 +100,32 @@ def _step_decoder_layers(runtime: ModelRuntime, cache: Any, total: int) -> list[
 
 
 def decode_stream(
-    runtime: ModelRuntime,
+    model: PreTrainedModel | PeftModel,
+    tokenizer: PreTrainedTokenizerBase,
     ids: list[int],
     settings: GenerationSettings,
+    *,
+    kept: KeptCache,
+    decoder: StepDecoder | None,
+    stop_ids: set[int],
+    stats: DecodeStats,
     cancel: threading.Event | None,
 ) -> Iterator[str]:
+    """Yield the text that follows ``ids``, reusing and then refilling ``kept``.
+
+    ``decoder`` (the CPU step decoder, or None) computes the decode steps after a
+    transformers prefill; ``stats`` is reset at the start and filled as the stream goes.
+    """
     import torch
 
-    model = runtime._model
-    tokenizer = runtime.tokenizer
     device = next(model.parameters()).device
-    _use_fast_attention(runtime, device)
     generator = torch.Generator(device="cpu")
     generator.manual_seed(settings.seed if settings.seed is not None else random.randrange(2**31))
-    stop_ids = runtime._stop_ids
-    runtime.last_tokens_per_second = None
-    runtime.last_time_to_first_token = None
+    stats.tokens_per_second = None
+    stats.time_to_first_token = None
 
     started = time.perf_counter()
-    cache, reused = _prepare_cache(runtime, ids)
+    cache, reused = kept.take(ids, model.config)
     fed: list[int] = list(ids[:reused])
     kept_cache = False
     generated: list[int] = []
@@ -144,15 +133,15 @@ def decode_stream(
     first_token_at = None
     try:
         if cancel is not None and cancel.is_set():
-            runtime._cache, runtime._cache_ids = cache, fed
+            kept.keep(cache, fed)
             kept_cache = True
             return
         new = torch.tensor([ids[reused:]], dtype=torch.long, device=device)
         with torch.inference_mode():
             out = model(input_ids=new, past_key_values=cache, use_cache=True, logits_to_keep=1)
         fed = list(ids)
-        runtime.last_prefill_tokens = len(ids) - reused
-        layers = _step_decoder_layers(runtime, cache, len(ids) + settings.max_new_tokens)
+        stats.prefill_tokens = len(ids) - reused
+        layers = _step_decoder_layers(decoder, cache, len(ids) + settings.max_new_tokens)
         logits = out.logits[0, -1].to("cpu", torch.float32, copy=True)
         recent: deque[int] = deque(ids[-REPEAT_WINDOW:], maxlen=REPEAT_WINDOW)
         for step in range(settings.max_new_tokens):
@@ -161,7 +150,7 @@ def decode_stream(
             token = sample_token(logits, recent, settings, generator)
             if first_token_at is None:
                 first_token_at = time.perf_counter()
-                runtime.last_time_to_first_token = first_token_at - started
+                stats.time_to_first_token = first_token_at - started
             if token in stop_ids:
                 break
             generated.append(token)
@@ -170,15 +159,15 @@ def decode_stream(
             if not text.endswith("\ufffd") and len(text) > len(emitted):
                 delta, emitted = text[len(emitted):], text
                 # State is consistent here, so a consumer that stops iterating leaves a usable cache.
-                runtime._cache, runtime._cache_ids = cache, fed
+                kept.keep(cache, fed)
                 kept_cache = True
                 yield delta
-                runtime._cache, runtime._cache_ids = None, []
+                kept.clear()
                 kept_cache = False
             if step == settings.max_new_tokens - 1 or (cancel is not None and cancel.is_set()):
                 break
             if layers is not None:
-                logits = runtime._decoder.step(token, layers)
+                logits = decoder.step(token, layers)
             else:
                 with torch.inference_mode():
                     out = model(
@@ -188,16 +177,16 @@ def decode_stream(
                     )
                 logits = out.logits[0, -1].to("cpu", torch.float32, copy=True)
             fed.append(token)
-        runtime._cache, runtime._cache_ids = cache, fed
+        kept.keep(cache, fed)
         kept_cache = True
     except torch.OutOfMemoryError as exc:
-        runtime.reset_cache()
+        kept.clear()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         raise UserError("the GPU ran out of memory while generating; use a shorter text or a smaller model") from exc
     finally:
         if not kept_cache:
-            runtime.reset_cache()
+            kept.clear()
         if first_token_at is not None and len(generated) > 1:
             elapsed = time.perf_counter() - first_token_at
-            runtime.last_tokens_per_second = (len(generated) - 1) / elapsed if elapsed > 0 else None
+            stats.tokens_per_second = (len(generated) - 1) / elapsed if elapsed > 0 else None

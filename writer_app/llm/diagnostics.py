@@ -75,8 +75,8 @@ def isolated_doctor_report(paths: ProfilePaths) -> str:
 
 def _cpu_decoding() -> str:
     """What a CPU model decodes with under quantization "auto" (why a CPU is fast or slow)."""
-    from writer_app.llm.runtime import cpu_has_bf16
     from writer_app.llm.step_decoder import int4_available
+    from writer_app.llm.weights import cpu_has_bf16
 
     if not cpu_has_bf16():
         return "fp32 through transformers (this CPU has no bf16 instructions)"
@@ -105,6 +105,7 @@ def _torch_lines() -> tuple[list[str], float | None]:
 def doctor_report(paths: ProfilePaths) -> str:
     """Python, torch, GPU, bitsandbytes, the embedded model, the model setting, memory and disk."""
     from writer_app.llm import catalogue, embedded
+    from writer_app.llm.download import cached_model_path, looks_like_hub_id
     from writer_app.settings import load_settings
 
     app = load_settings(paths)
@@ -117,16 +118,14 @@ def doctor_report(paths: ProfilePaths) -> str:
         lines.append("bitsandbytes  not installed")
     try:
         gguf = embedded.embedded_gguf_path()
-        converted = embedded._is_complete(embedded.converted_model_dir(paths.model_cache))
+        converted = embedded.is_converted(paths.model_cache)
         lines.append(f"embedded      installed ({gguf.stat().st_size / 2**20:.0f} MiB GGUF); "
                      f"{'converted' if converted else 'not converted yet (done on first use)'} in {paths.model_cache}")
     except embedded.EmbeddedModelMissing as exc:
         lines.append(f"embedded      missing: {exc}")
     lines.append(f"model setting {catalogue.describe_setting(app.model)}; quantization {app.quantization}; "
                  f"device {app.device}")
-    if catalogue.looks_like_hub_id(app.model):
-        from writer_app.llm.download import cached_model_path
-
+    if looks_like_hub_id(app.model):
         cached = cached_model_path(app.model)
         lines.append(f"              {'downloaded: ' + str(cached) if cached else 'not downloaded yet'}")
     try:

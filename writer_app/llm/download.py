@@ -8,6 +8,7 @@ an offline machine loads what it has and names what it lacks.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,10 +29,16 @@ ALLOW_PATTERNS = [
     "vocab.*",
     "merges.txt",
 ]
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
 class DownloadCancelled(UserError):
     """The author stopped a download."""
+
+
+def looks_like_hub_id(setting: str) -> bool:
+    """``owner/name``, and not a path that exists here (a folder named like that is a folder)."""
+    return bool(_HUB_ID.match(setting)) and not Path(setting).expanduser().exists()
 
 
 def cached_model_path(repo_id: str) -> Path | None:
@@ -59,8 +66,6 @@ def download_model(
         HFValidationError,
         RepositoryNotFoundError,
     )
-
-    from writer_app.llm.catalogue import looks_like_hub_id
 
     def report(fraction: float, message: str) -> None:
         if progress:

@@ -9,12 +9,15 @@ geometrically) and hands attention a view of the filled part. It stays a
 ``step_decoder`` writes into the same buffers directly (``reserve`` first, so
 that no buffer moves while it decodes), so a prefill done by transformers and
 the decode steps done without it share one cache, which is kept between
-requests either way.
+requests either way (``KeptCache``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transformers import DynamicCache, PretrainedConfig
 
 GROW_STEP = 256
 _LAYER_CLASS: Any = None
@@ -80,7 +83,7 @@ def growable_layer_class() -> Any:
     return _LAYER_CLASS
 
 
-def make_growable_cache(config: Any) -> Any:
+def make_growable_cache(config: PretrainedConfig) -> DynamicCache:
     """A DynamicCache whose full-attention layers grow in place (sliding layers unchanged)."""
     from transformers import DynamicCache
     from transformers.cache_utils import DynamicLayer
@@ -92,7 +95,7 @@ def make_growable_cache(config: Any) -> Any:
     return cache
 
 
-def growable_layers(cache: Any) -> list[Any] | None:
+def growable_layers(cache: DynamicCache) -> list[Any] | None:
     """The cache's layers when every one is a filled growable layer (what ``step_decoder`` needs), else None."""
     layers = list(getattr(cache, "layers", []) or [])
     layer_class = _LAYER_CLASS
@@ -101,3 +104,57 @@ def growable_layers(cache: Any) -> list[Any] | None:
     if not all(type(layer) is layer_class and layer.is_initialized for layer in layers):
         return None
     return layers
+
+
+def common_prefix_length(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class KeptCache:
+    """The KV cache of the last stream and the tokens whose keys and values it holds.
+
+    Why an owner of its own: a repeated Continue on the same document only
+    prefills what changed, so the cache outlives a stream; but a cache whose
+    tokens are not known exactly would make the model attend to the wrong
+    keys. Only ``keep`` pairs a cache with its tokens, and ``take`` empties
+    the owner while a stream writes into the cache, so a stream that fails
+    half way leaves nothing to reuse.
+    """
+
+    __slots__ = ("_cache", "_ids")
+
+    def __init__(self) -> None:
+        self._cache: DynamicCache | None = None
+        self._ids: list[int] = []
+
+    @property
+    def empty(self) -> bool:
+        return self._cache is None
+
+    def keep(self, cache: DynamicCache, ids: list[int]) -> None:
+        """Keep ``cache``, which holds the keys and values of exactly ``ids`` (the list is not copied)."""
+        self._cache, self._ids = cache, ids
+
+    def clear(self) -> None:
+        self._cache, self._ids = None, []
+
+    def take(self, ids: list[int], config: PretrainedConfig) -> tuple[DynamicCache, int]:
+        """(cache, tokens of ``ids`` already in it) for a stream of ``ids``; the owner is left empty.
+
+        The kept cache is cropped to the prefix it shares with ``ids``, less one token
+        at least (the model needs one new token to compute the next one's logits); a
+        fresh growable cache is made when nothing matches.
+        """
+        cache, kept_ids = self._cache, self._ids
+        self.clear()
+        reuse = min(common_prefix_length(kept_ids, ids), len(ids) - 1)
+        if cache is None or reuse <= 0:
+            return make_growable_cache(config), 0
+        remove = cache.get_seq_length() - reuse
+        if remove > 0:
+            cache.crop(-remove)
+        return cache, reuse

@@ -23,11 +23,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
-from writer_app.llm import catalogue, import_ml_stack, model_files
+from writer_app.llm import adapters, catalogue, import_ml_stack, model_files, weights
+from writer_app.llm.decoding import DecodeStats, decode_stream
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.kv_cache import KeptCache
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from writer_app.llm.step_decoder import StepDecoder
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[float, str], None]
@@ -68,31 +76,6 @@ class Prompt:
     truncated: bool = False  # True when older text was left out to fit the context window
 
 
-def _resolve(setting: str, model_cache: Path, progress: ProgressCallback | None) -> tuple[str, Path]:
-    """Map the model setting to (display name, folder with the files)."""
-    from writer_app.llm import embedded
-
-    setting = catalogue.validate_setting(setting)
-    if setting == catalogue.EMBEDDED_SETTING:
-        try:
-            folder = embedded.ensure_embedded_model(Path(model_cache), progress)
-        except embedded.EmbeddedModelMissing as exc:
-            raise UserError(str(exc)) from exc
-        return embedded.EMBEDDED_MODEL_NAME, folder
-    folder = Path(setting).expanduser()
-    if folder.is_dir():
-        return folder.name, folder.resolve()
-    from writer_app.llm.download import cached_model_path
-
-    cached = cached_model_path(setting)
-    if cached is None:
-        raise UserError(
-            f"model {setting} is not downloaded yet; download it first "
-            f"(Settings > Model > Download, or: writer-app download-model {setting})"
-        )
-    return setting, cached
-
-
 def _pick_device(device: str) -> str:
     import torch
 
@@ -113,88 +96,36 @@ def set_cpu_threads(count: int) -> None:
     torch.set_num_threads(max(1, int(count)))
 
 
-def cpu_has_bf16() -> bool:
-    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
-            flags = next((line for line in handle if line.startswith("flags")), "")
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
-
-
-def _build_on_meta(folder: Path, dtype: Any) -> Any | None:
-    """Construct the model without initialising weights, then assign the safetensors tensors.
-
-    ``from_pretrained`` spends most of its second on bookkeeping for a model
-    this small; building on the meta device and assigning the loaded tensors
-    takes ~0.1 s. Returns None when the folder needs the general loader
-    (sharded weights, unknown leftovers), so the caller falls back.
-    """
-    import torch
-    from safetensors.torch import load_file
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    shards = sorted(folder.glob("*.safetensors"))
-    if len(shards) != 1:
-        return None
-    config = AutoConfig.from_pretrained(folder)
-    with torch.device("meta"):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype)
-    state = load_file(str(shards[0]))
-    state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}
-    missing, unexpected = model.load_state_dict(state, strict=False, assign=True)
-    model.tie_weights()
-    # Non-persistent buffers (rotary inverse frequencies) were never in the file: rebuild them.
-    for name, module in list(model.named_modules()):
-        if any(b.is_meta for b in module.buffers(recurse=False)):
-            if hasattr(module, "rope_type") or name.endswith("rotary_emb"):
-                try:
-                    rebuilt = type(module)(config=getattr(module, "config", config))
-                except TypeError:
-                    return None
-                parent_name, _, child = name.rpartition(".")
-                setattr(model.get_submodule(parent_name) if parent_name else model, child, rebuilt)
-    if any(p.is_meta for p in model.parameters()) or any(b.is_meta for b in model.buffers()):
-        log.info("fast load left meta tensors (missing %s); using from_pretrained", missing[:3])
-        return None
-    if unexpected:
-        log.info("fast load: unexpected keys %s; using from_pretrained", unexpected[:3])
-        return None
-    return model.eval()
-
-
-def _refuse_missing_weights(folder: Path, loading: dict) -> None:
-    """Weights that do not match the architecture would load as random numbers: refuse instead."""
-    missing = [k for k in loading.get("missing_keys", []) if not k.endswith("lm_head.weight")]
-    if missing:
-        raise UserError(
-            f"the weights in {folder} do not match its config ({len(missing)} tensors missing, e.g. "
-            f"{missing[0]}); the folder is damaged or mixes two models"
-        )
-
-
 class ModelRuntime:
     """A loaded model and tokenizer; see the module docstring."""
 
-    def __init__(self, model: Any, tokenizer: Any, info: ModelInfo, allow_pickle: bool) -> None:
-        self._base_model = model
-        self._model = model  # the base model or a PeftModel wrapping it
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        info: ModelInfo,
+        *,
+        allow_pickle: bool = False,
+        setting: str = "",
+        decode_format: str | None = None,
+    ) -> None:
+        """``decode_format`` ("int4"/"int8"): CPU decode steps run in a step decoder of that format."""
+        self._base_model: PreTrainedModel | None = model
+        self._model: PreTrainedModel | PeftModel | None = model  # the base model or a PeftModel wrapping it
         self.tokenizer = tokenizer
         self._info = info
         self._allow_pickle = allow_pickle
+        self._setting = setting  # the model setting it was loaded from (an adapter may record it as its base)
         self._adapter_path: Path | None = None
-        self._cache: Any = None  # the KV cache of the last stream
-        self._cache_ids: list[int] = []  # tokens whose keys/values are in _cache
+        self._kept = KeptCache()  # the KV cache of the last stream, reused by the next
+        self._stats = DecodeStats()
         self._stop_ids = self._find_stop_ids()
-        self.last_tokens_per_second: float | None = None
-        self.last_time_to_first_token: float | None = None
-        self.last_prefill_tokens: int = 0
         self.fast_attention = False  # True once CPU decoding uses fast_decode's attention (first stream)
         self._fast_attention_checked = False
-        self._decode_format: str | None = None  # "int4"/"int8": CPU decode steps run in step_decoder
-        self._decoder: Any = None  # step_decoder.StepDecoder, rebuilt when an adapter comes or goes
+        self._decode_format = decode_format
+        self._decoder: StepDecoder | None = None  # rebuilt when an adapter comes or goes
         self._weights_bytes = info.memory_bytes  # the model's own weights, without the decoder's copy
+        self._build_decoder()
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -214,7 +145,8 @@ class ModelRuntime:
             raise UserError(f"unknown quantization '{quantization}'; use one of {', '.join(QUANTIZATIONS)}")
         started = time.perf_counter()
         import_ml_stack()
-        name, folder = _resolve(setting, model_cache, progress)
+        resolved = catalogue.resolve_model(setting, model_cache, progress)
+        name, folder = resolved.name, resolved.folder
         config = model_files.read_config(folder)
         model_files.weight_files(folder, allow_pickle)
         model_files.check_supported_architecture(config, trust_remote_code)
@@ -230,7 +162,7 @@ class ModelRuntime:
         except (OSError, ValueError) as exc:
             raise UserError(f"the tokenizer in {folder} cannot be read ({exc}); download the model again") from exc
         try:
-            model, quant_label, dtype = cls._load_weights(
+            model, quant_label, dtype = weights.load_weights(
                 folder, chosen_device, quantization, allow_pickle, trust_remote_code
             )
         except torch.OutOfMemoryError as exc:
@@ -249,9 +181,9 @@ class ModelRuntime:
         model_files.refuse_non_finite_weights(
             model, folder,
             "delete that folder and writer-app converts the built-in model again"
-            if setting == catalogue.EMBEDDED_SETTING else "download or convert the model again",
+            if resolved.embedded else "download or convert the model again",
         )
-        if setting == catalogue.EMBEDDED_SETTING:
+        if resolved.embedded:
             # Adapters trained on the embedded model record this id as their base.
             model.config._name_or_path = catalogue.EMBEDDED_CANONICAL_ID
         window = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
@@ -266,73 +198,18 @@ class ModelRuntime:
             has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
             load_seconds=time.perf_counter() - started,
         )
-        runtime = cls(model, tokenizer, info, allow_pickle)
-        runtime._setting = setting
+        decode_format = None
         if chosen_device == "cpu":
             if progress:
                 progress(0.8, "Preparing fast decoding…")
-            runtime._decode_format = cls._cpu_decode_format(quantization, dtype)
-            runtime._build_decoder()
+            decode_format = cls._cpu_decode_format(quantization, dtype)
+        runtime = cls(model, tokenizer, info, allow_pickle=allow_pickle, setting=resolved.setting,
+                      decode_format=decode_format)
+        if chosen_device == "cpu":  # building the step decoder is part of the load
             runtime._info = replace(runtime._info, load_seconds=time.perf_counter() - started)
         if progress:
             progress(1.0, f"{name} loaded")
         return runtime
-
-    @staticmethod
-    def _load_weights(
-        folder: Path, device: str, quantization: str, allow_pickle: bool, trust_remote_code: bool
-    ) -> tuple[Any, str, Any]:
-        import torch
-        from transformers import AutoModelForCausalLM
-
-        if device == "cuda":
-            if quantization in ("auto", "4bit", "8bit"):
-                from transformers import BitsAndBytesConfig
-
-                if quantization == "8bit":
-                    quant = BitsAndBytesConfig(load_in_8bit=True)
-                    label = "8bit"
-                else:
-                    quant = BitsAndBytesConfig(
-                        load_in_4bit=True,
-                        bnb_4bit_quant_type="nf4",
-                        bnb_4bit_use_double_quant=True,
-                        bnb_4bit_compute_dtype=torch.bfloat16,
-                    )
-                    label = "4bit-nf4"
-                model = AutoModelForCausalLM.from_pretrained(
-                    folder,
-                    quantization_config=quant,
-                    dtype=torch.bfloat16,
-                    device_map={"": 0},
-                    use_safetensors=not allow_pickle,
-                    trust_remote_code=trust_remote_code,
-                )
-                return model.eval(), label, torch.bfloat16
-            dtype = torch.float32 if quantization == "32bit" else torch.bfloat16
-            model = AutoModelForCausalLM.from_pretrained(
-                folder, dtype=dtype, device_map={"": 0}, use_safetensors=not allow_pickle,
-                trust_remote_code=trust_remote_code,
-            )
-            return model.eval(), "none", dtype
-        # CPU: bf16 where the CPU has bf16 instructions (prefill ~3x and decode ~1.7x faster than fp32,
-        # see benchmarks/README.md); fp32 elsewhere, where bf16 is emulated and slow. 4bit/8bit (and
-        # auto on a bf16 CPU) decode through step_decoder's quantized copy of the weights.
-        if quantization in ("4bit", "8bit"):
-            dtype = torch.bfloat16
-        elif quantization == "auto":
-            dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
-        else:
-            dtype = torch.bfloat16 if quantization == "16bit" else torch.float32
-        model = None if trust_remote_code else _build_on_meta(folder, dtype)
-        if model is None:
-            model, loading = AutoModelForCausalLM.from_pretrained(
-                folder, dtype=dtype, use_safetensors=not allow_pickle, trust_remote_code=trust_remote_code,
-                output_loading_info=True,
-            )
-            _refuse_missing_weights(folder, loading)
-            model = model.eval()
-        return model, "none", dtype
 
     @staticmethod
     def _cpu_decode_format(quantization: str, dtype: Any) -> str | None:
@@ -375,9 +252,23 @@ class ModelRuntime:
     def info(self) -> ModelInfo:
         return self._info
 
+    @property
+    def last_tokens_per_second(self) -> float | None:
+        """Decode speed of the last stream after its first token (None before one, or for one token)."""
+        return self._stats.tokens_per_second
+
+    @property
+    def last_time_to_first_token(self) -> float | None:
+        return self._stats.time_to_first_token
+
+    @property
+    def last_prefill_tokens(self) -> int:
+        """Prompt tokens the last stream fed the model (the rest came from the kept cache)."""
+        return self._stats.prefill_tokens
+
     def close(self) -> None:
         """Free the model (the object is unusable afterwards)."""
-        self._cache = None
+        self._kept.clear()
         self._model = self._base_model = self._decoder = None
         gc.collect()
 
@@ -412,8 +303,6 @@ class ModelRuntime:
         cancel: threading.Event | None = None,
     ) -> Iterator[str]:
         """Yield text as it is generated; stop at an end token, max_new_tokens or cancel."""
-        from writer_app.llm import decoding
-
         if self._model is None:
             raise UserError("the model was closed; load it again")
         settings = settings or GenerationSettings()
@@ -427,8 +316,11 @@ class ModelRuntime:
                 f"the prompt ({len(ids)} tokens) plus {settings.max_new_tokens} new tokens does not fit "
                 f"the model's context of {limit} tokens; shorten the text"
             )
+        self._use_fast_attention()
         try:
-            yield from decoding.decode_stream(self, ids, settings, cancel)
+            yield from decode_stream(self._model, self.tokenizer, ids, settings, kept=self._kept,
+                                     decoder=self._decoder, stop_ids=self._stop_ids, stats=self._stats,
+                                     cancel=cancel)
         except RuntimeError as exc:
             # torch.multinomial's "probability tensor contains either `inf`, `nan` or element < 0": the
             # weights passed the load check, so the numbers overflowed while computing (fp16/bf16).
@@ -441,6 +333,15 @@ class ModelRuntime:
                 "download the model again if its files may be damaged"
             ) from exc
 
+    def _use_fast_attention(self) -> None:
+        """Switch a CPU model to the packed-GQA decode attention once, at its first stream (see ``fast_decode``)."""
+        if self._fast_attention_checked or self._info.device != "cpu":
+            return
+        from writer_app.llm import fast_decode
+
+        self.fast_attention = fast_decode.install(self._base_model)
+        self._fast_attention_checked = True
+
     # -------------------------------------------------------------- adapters
     @property
     def adapter_path(self) -> Path | None:
@@ -448,14 +349,12 @@ class ModelRuntime:
 
     def attach_adapter(self, path: str | Path) -> str:
         """Attach a peft LoRA adapter folder without reloading the model; returns its name."""
-        from writer_app.llm.adapters import check_adapter, load_peft
-
         folder = Path(path).expanduser()
-        check_adapter(self, folder, self._allow_pickle)
+        adapters.check_adapter(folder, self._base_model, self._info.name, self.identities(), self._allow_pickle)
         if self._adapter_path is not None:
             self._unload_adapter()
         try:
-            self._model = load_peft(self._base_model, folder)
+            self._model = adapters.load_peft(self._base_model, folder)
         except BaseException:
             self._build_decoder()  # the previous adapter is gone: decode with the plain weights again
             raise
@@ -480,12 +379,11 @@ class ModelRuntime:
 
     def reset_cache(self) -> None:
         """Forget the kept KV cache (after an adapter change or an error)."""
-        self._cache = None
-        self._cache_ids = []
+        self._kept.clear()
 
     def identities(self) -> set[str]:
         """Names under which the loaded base model may be recorded in an adapter config."""
-        names = {self._info.name, self._info.path, getattr(self, "_setting", "")}
+        names = {self._info.name, self._info.path, self._setting}
         names.add(str(getattr(self._base_model.config, "_name_or_path", "")))
         return {n for n in names if n}
 

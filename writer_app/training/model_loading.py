@@ -13,39 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from writer_app.errors import UserError, one_line
-from writer_app.paths import display_path, require_dir
+from writer_app.llm.catalogue import resolve_model
+from writer_app.paths import display_path
 
 
 def resolve_base_model(setting: str, model_cache: Path) -> Path:
-    """The local folder for a model setting ("embedded", a folder, or an already downloaded hub id)."""
-    if setting in ("", "embedded"):
-        from writer_app.llm.embedded import EmbeddedModelMissing, ensure_embedded_model, is_converted
+    """The local folder for a model setting ("embedded", a folder, or an already downloaded hub id).
 
-        if not is_converted(Path(model_cache)):
-            # The one-time conversion imports torch and de-quantises in Python for seconds; the editor
-            # calls this while preparing a training job, so it runs in a process of its own.
-            from writer_app.llm import isolated
-
-            try:
-                return Path(isolated.call(ensure_embedded_model, Path(model_cache)))
-            except isolated.IsolatedCallFailed as exc:
-                raise UserError(f"the built-in model could not be prepared: {exc}") from exc
-        try:
-            return ensure_embedded_model(Path(model_cache))
-        except EmbeddedModelMissing as exc:
-            raise UserError(str(exc)) from exc
-    folder = Path(setting).expanduser()
-    if os.path.lexists(folder):  # meant as a folder: say what is wrong with it (a loop is not "not downloaded")
-        return require_dir(folder, "the model folder").resolve()
-    try:
-        from writer_app.llm.download import cached_model_path
-
-        cached = cached_model_path(setting)
-    except (ImportError, UserError):
-        cached = None
-    if cached is None:
-        raise UserError(f"the model {setting!r} is not on this computer; download it in the settings first")
-    return Path(cached)
+    ``catalogue.resolve_model``, with a one-time conversion of the embedded model run in
+    a process of its own: the editor calls this while preparing a training job, and the
+    conversion imports torch and de-quantises in Python for seconds.
+    """
+    return resolve_model(setting, model_cache, convert_in_own_process=True).folder
 
 
 def configure_cpu_threads(requested: int = 0) -> int:
