@@ -30,9 +30,15 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check writer_app tests benchmarks
 
+# The measurements in README.md, one after another, with the commands given there (many minutes;
+# close other programs first). llama.cpp, the inference comparison, comes with the `bench` extra.
 bench: $(STAMP)
 	$(BIN)/pip install -q ".[bench]"
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python benchmarks/bench_autosave.py
+	$(BIN)/python benchmarks/bench_ui_stall.py
+	$(BIN)/python benchmarks/bench_large_document.py
+	$(BIN)/python -m benchmarks.bench_inference --new-tokens 64 --rounds 5
+	$(BIN)/python -m benchmarks.bench_training --steps 8 --seq-len 128
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

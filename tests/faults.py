@@ -29,3 +29,18 @@ def writes_fail_past(nbytes: int) -> Iterator[None]:
             resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
     finally:
         signal.signal(signal.SIGXFSZ, old_handler)
+
+
+def trainer_faults_env(**faults: object) -> dict[str, str]:
+    """This process's environment plus the trainer's test faults (``writer_app.training.faults``).
+
+    For example ``trainer_faults_env(nan_loss_at_step=3)`` for a run whose
+    third step's loss is NaN, or ``sleep_per_step_s=0.5`` for one slow enough
+    to kill at a known point. Pass it as ``env=`` to the trainer's process.
+    """
+    import json
+    import os
+
+    from writer_app.training.faults import FAULTS_ENV
+
+    return {**os.environ, FAULTS_ENV: json.dumps(faults)}

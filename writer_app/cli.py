@@ -83,13 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui = subparsers.add_parser("gui", parents=[common], help="open the editor (the default)")
     gui.set_defaults(func=run_gui)
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that layer's commands are not built yet in this checkout
-            raise
-        module.register(subparsers, common)
+        importlib.import_module(name).register(subparsers, common)
     return parser
 
 

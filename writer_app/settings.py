@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_MODEL_SETTING = "embedded"
 LEGACY_ADAPTER_KEY = "adapter"  # written by older versions; see migrate_legacy_adapter
+# How much text one request may produce, in tokens, until the author says otherwise: the profile's
+# default here, and ``llm.generation.GenerationSettings``'s for callers without a profile.
+DEFAULT_MAX_NEW_TOKENS = 120
 
 
 @dataclass
@@ -37,7 +40,7 @@ class AppSettings:
     allow_pickle_weights: bool = False
     trust_remote_code: bool = False
     # Generation defaults.
-    max_new_tokens: int = 120
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.8
     top_p: float = 0.95
     repetition_penalty: float = 1.1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from writer_app.llm.answers import clean_output, parse_list
 from writer_app.llm.critique import parse_critique
-from writer_app.llm.tasks import clean_output, parse_list
 
 TEXT = "She was very very tired. It was a dark and stormy night, and she walked slowly to the door."
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import trainer_faults_env
 from writer_app.paths import profile_paths
 from writer_app.training.config import TrainingConfig
 from writer_app.training.dataset import SourceDocument
@@ -42,18 +43,18 @@ def tiny_config(**overrides) -> TrainingConfig:
 def make_job(tmp_path, embedded_model_dir):
     """Write a job for a tiny run on the first chapters; returns (job_path, paths)."""
 
-    def make(chapters: int = 6, fault_injection=None, name: str = "austen-test", **config) -> Path:
+    def make(chapters: int = 6, name: str = "austen-test", **config) -> Path:
         paths = profile_paths(tmp_path / "profile").ensure()
         return prepare_job(paths, austen_chapters(chapters), base_model="embedded",
                            base_model_path=embedded_model_dir, config=tiny_config(**config),
-                           adapter_name=name, project_title="Austen", device="cpu",
-                           fault_injection=fault_injection)
+                           adapter_name=name, project_title="Austen", device="cpu")
 
     return make
 
 
-def run_trainer(job_path: Path) -> tuple[int, list[dict]]:
+def run_trainer(job_path: Path, **faults) -> tuple[int, list[dict]]:
+    """Run the trainer process to its end; ``faults`` are its test faults (``tests.faults.trainer_faults_env``)."""
     proc = subprocess.run([sys.executable, "-m", "writer_app.training", str(job_path)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=trainer_faults_env(**faults) if faults else None)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, events

@@ -89,6 +89,15 @@ def test_an_empty_or_huge_name_is_refused_before_anything_is_written(paths, name
     assert not paths.training_runs.exists() or not any(paths.training_runs.iterdir())
 
 
+def test_a_job_carries_no_test_hooks_and_an_older_job_file_with_them_still_reads(paths):
+    job_path = prepare(paths, "voice")
+    written = json.loads(job_path.read_text(encoding="utf-8"))
+    assert "fault_injection" not in written  # a test seam now (training.faults), not the job format
+    older = {**written, "fault_injection": {"nan_loss_at_step": 3}}  # what earlier versions wrote
+    job_path.write_text(json.dumps(older), encoding="utf-8")
+    assert read_job(job_path).to_dict() == written
+
+
 def test_a_live_trainer_lock_is_seen_and_a_killed_one_is_not(paths):
     run_dir = prepare(paths, "voice").parent
     assert not recovery.is_live(run_dir)

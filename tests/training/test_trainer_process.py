@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults import trainer_faults_env
 from writer_app.training.checkpoint import checkpoint_dirs
 from writer_app.training.job import read_job
 
@@ -20,10 +21,10 @@ from .conftest import run_trainer
 @pytest.mark.slow
 @pytest.mark.model
 def test_killed_run_resumes_from_its_last_complete_checkpoint(make_job):
-    job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"sleep_per_step_s": 0.5})
+    job_path = make_job(max_steps=6, checkpoint_every=2)
     job = read_job(job_path)
     proc = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, env=trainer_faults_env(sleep_per_step_s=0.5))
     first_steps = []
     for line in proc.stdout:
         event = json.loads(line)
@@ -63,9 +64,9 @@ def test_killed_run_resumes_from_its_last_complete_checkpoint(make_job):
 @pytest.mark.slow
 @pytest.mark.model
 def test_nan_loss_stops_within_the_step_and_keeps_the_good_checkpoint(make_job):
-    job_path = make_job(max_steps=6, checkpoint_every=2, fault_injection={"nan_loss_at_step": 3})
+    job_path = make_job(max_steps=6, checkpoint_every=2)
     job = read_job(job_path)
-    code, events = run_trainer(job_path)
+    code, events = run_trainer(job_path, nan_loss_at_step=3)
     assert code == 1
     error = events[-1]
     assert error["event"] == "error" and error["reason"] == "nan"
@@ -118,10 +119,11 @@ def test_a_run_that_finished_unwatched_is_registered_once_and_never_while_its_tr
 @pytest.mark.model
 def test_the_trainer_finishes_its_adapter_when_the_app_reading_it_dies(make_job):
     """The editor (or the CLI) that reads the trainer's JSON lines is gone: the trainer keeps going."""
-    job_path = make_job(max_steps=4, checkpoint_every=2, eval_every=2, fault_injection={"sleep_per_step_s": 0.5})
+    job_path = make_job(max_steps=4, checkpoint_every=2, eval_every=2)
     job = read_job(job_path)
     proc = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=trainer_faults_env(sleep_per_step_s=0.5))
     for line in proc.stdout:
         if json.loads(line)["event"] == "progress":
             break

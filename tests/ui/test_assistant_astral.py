@@ -8,6 +8,8 @@ What the model was asked is read with a pass-through spy on ``jobs.stream_task``
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -56,9 +58,9 @@ def asked(monkeypatch) -> list[dict]:
     calls: list[dict] = []
     real = jobs.stream_task
 
-    def spy(task, settings, **kwargs):
-        calls.append({"task": task, **kwargs})
-        return real(task, settings, **kwargs)
+    def spy(request, settings):
+        calls.append(dataclasses.asdict(request))
+        return real(request, settings)
 
     monkeypatch.setattr(jobs, "stream_task", spy)
     return calls

@@ -136,9 +136,9 @@ def test_interrupted_run_is_offered_and_resumes_to_a_registered_adapter(qtbot, t
     import subprocess
     import sys
 
+    from tests.faults import trainer_faults_env
     from writer_app.training.config import TrainingConfig
     from writer_app.training.dataset import SourceDocument
-    from writer_app.training.job import read_job, write_job
     from writer_app.training.runs import prepare_job
     from writer_app.ui.app import build_main_window
 
@@ -151,12 +151,9 @@ def test_interrupted_run_is_offered_and_resumes_to_a_registered_adapter(qtbot, t
                             early_stopping_patience=0, style_samples=0)
     docs = [SourceDocument(title, text) for title, text in austen_chapters(6)]
     job_path = prepare_job(paths, docs, base_model="embedded", base_model_path=embedded_model_dir, config=config,
-                           adapter_name="resumed-style", project_title="Austen", device="cpu",
-                           fault_injection={"nan_loss_at_step": 3})  # stops after the step-2 checkpoint
-    subprocess.run([sys.executable, "-m", "writer_app.training", str(job_path)], capture_output=True)
-    job = read_job(job_path)
-    job.fault_injection = {}
-    write_job(job_path, job)
+                           adapter_name="resumed-style", project_title="Austen", device="cpu")
+    subprocess.run([sys.executable, "-m", "writer_app.training", str(job_path)], capture_output=True,
+                   env=trainer_faults_env(nan_loss_at_step=3))  # stops after the step-2 checkpoint
 
     window = build_main_window(profile, extensions=("writer_app.ui.trainer_tab",))
     qtbot.addWidget(window)
@@ -177,15 +174,13 @@ def _tiny_job(paths, embedded_model_dir, name, **overrides):
     from writer_app.training.dataset import SourceDocument
     from writer_app.training.runs import prepare_job
 
-    fault_injection = overrides.pop("fault_injection", None)
     values = dict(rank=4, alpha=8, seq_len=32, overlap_tokens=4, batch_size=1, grad_accum=1, max_steps=2,
                   warmup_steps=1, eval_every=2, eval_max_sequences=2, checkpoint_every=2, early_stopping_patience=0,
                   style_samples=0)
     values.update(overrides)
     docs = [SourceDocument(title, text) for title, text in austen_chapters(6)]
     return prepare_job(paths, docs, base_model="embedded", base_model_path=embedded_model_dir,
-                       config=TrainingConfig(**values), adapter_name=name, project_title="Austen", device="cpu",
-                       fault_injection=fault_injection)
+                       config=TrainingConfig(**values), adapter_name=name, project_title="Austen", device="cpu")
 
 
 def _austen_profile(tmp_path):
@@ -236,13 +231,14 @@ def test_a_run_that_finished_while_the_editor_was_closed_is_registered_on_the_ne
 @pytest.mark.model
 def test_a_run_still_training_in_another_process_is_neither_offered_nor_registered(
         qtbot, tmp_path, embedded_model_dir):
+    from tests.faults import trainer_faults_env
     from writer_app.ui.app import build_main_window
 
     profile, paths, _ = _austen_profile(tmp_path)
-    job_path = _tiny_job(paths, embedded_model_dir, "Still going", max_steps=200, eval_every=100,
-                         fault_injection={"sleep_per_step_s": 1.0})
+    job_path = _tiny_job(paths, embedded_model_dir, "Still going", max_steps=200, eval_every=100)
     trainer = subprocess.Popen([sys.executable, "-m", "writer_app.training", str(job_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=trainer_faults_env(sleep_per_step_s=1.0))
     try:
         for line in trainer.stdout:  # wait until it has a checkpoint, i.e. would look resumable
             if json.loads(line)["event"] == "checkpoint":

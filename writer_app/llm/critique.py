@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from writer_app.llm import context
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.prompts import SYSTEM_LINE_EDITOR, chat
 from writer_app.llm.runtime import Prompt
+from writer_app.text.prose_checks import check_prose
 from writer_app.text.suggestions import Suggestion
 
 if TYPE_CHECKING:
@@ -72,24 +74,17 @@ def _locate(phrase: str, text: str, used: set[tuple[int, int]]) -> tuple[int, in
 
 
 def _critique_prompt(runtime: ModelRuntime, chunk: str) -> Prompt:
-    from writer_app.llm.tasks import _chat
-
-    system = "You are a strict line editor of fiction."
     user = (
         f'Text:\n"""\n{chunk}\n"""\n\nFind up to five weak, wordy or clichéd phrases in the text and give '
         "a better phrase for each. Quote each phrase exactly as it appears. One per line, in this format:\n"
         '"weak phrase" -> "better phrase" : reason'
     )
-    prompt = _chat(runtime, system, user)
+    prompt = chat(runtime, SYSTEM_LINE_EDITOR, user)
     return Prompt(prompt, "suggest", runtime.count_tokens(prompt))
 
 
 def rule_suggestions(text: str, language: str) -> list[Suggestion]:
-    """The deterministic checks from ``text.prose_checks`` (empty until that module exists)."""
-    try:
-        from writer_app.text.prose_checks import check_prose
-    except ImportError:
-        return []
+    """The deterministic checks from ``text.prose_checks``."""
     return list(check_prose(text, language))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from writer_app.errors import UserError
+from writer_app.settings import DEFAULT_MAX_NEW_TOKENS, AppSettings
 
 # No model this app loads has a longer window (runtime.MAX_PRACTICAL_CONTEXT), so asking for more
 # new tokens can never succeed; refused here, before a model is loaded for nothing.
@@ -21,7 +22,7 @@ MAX_SEED = 2**63 - 1  # torch seeds are 64-bit
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    max_new_tokens: int = 120  # how much text one request may produce, in tokens
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS  # how much text one request may produce, in tokens
     temperature: float = 0.8  # 0 means greedy (deterministic) decoding
     top_p: float = 0.95  # nucleus sampling: keep the smallest set of tokens with this much probability
     repetition_penalty: float = 1.1  # >1 discourages tokens already in the prompt or the output
@@ -44,12 +45,12 @@ class GenerationSettings:
             raise UserError(f"seed must be between -{MAX_SEED:,} and {MAX_SEED:,}, not {self.seed}")
 
     @classmethod
-    def from_app_settings(cls, app_settings: Any, **overrides: Any) -> GenerationSettings:
-        """Build from ``writer_app.settings.AppSettings`` (same field names)."""
-        values = {
-            name: getattr(app_settings, name)
-            for name in ("max_new_tokens", "temperature", "top_p", "repetition_penalty", "variants", "seed")
-            if hasattr(app_settings, name)
+    def from_app_settings(cls, app_settings: AppSettings, **overrides: Any) -> GenerationSettings:
+        """The profile's generation defaults, with ``overrides`` that are not None on top."""
+        values: dict[str, Any] = {
+            "max_new_tokens": app_settings.max_new_tokens, "temperature": app_settings.temperature,
+            "top_p": app_settings.top_p, "repetition_penalty": app_settings.repetition_penalty,
+            "variants": app_settings.variants, "seed": app_settings.seed,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

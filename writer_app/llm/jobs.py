@@ -13,34 +13,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
+from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
 
+if TYPE_CHECKING:
+    from writer_app.llm.runtime import ModelRuntime
+    from writer_app.text.suggestions import Suggestion
 
-def stream_task(request: Any, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> Iterator[str]:
-    """Stream one writing task (``request`` is an ``llm.tasks.TaskRequest``)."""
-    from writer_app.llm import tasks
 
+def stream_task(request: tasks.TaskRequest, settings: GenerationSettings, runtime: ModelRuntime,
+                cancel: threading.Event) -> Iterator[str]:
+    """Stream one writing task (continue, rewrite, expand, ...): the raw pieces, cleaned by the editor."""
     prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
     return runtime.stream(prompt, settings, cancel)
 
 
-def run_task_text(request: Any, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> str:
+def run_task_text(request: tasks.TaskRequest, settings: GenerationSettings, runtime: ModelRuntime,
+                  cancel: threading.Event) -> str:
     """Run a task to the end and return its text (summaries)."""
-    from writer_app.llm import tasks
-
     return tasks.run_task(runtime, request, settings, cancel=cancel).text
 
 
-def run_task_suggestions(request: Any, settings: GenerationSettings, runtime: Any,
-                         cancel: threading.Event) -> list[Any]:
+def run_task_suggestions(request: tasks.TaskRequest, settings: GenerationSettings, runtime: ModelRuntime,
+                         cancel: threading.Event) -> list[Suggestion]:
     """Run the style check and return its ``text.suggestions.Suggestion`` list."""
-    from writer_app.llm import tasks
-
     return list(tasks.run_task(runtime, request, settings, cancel=cancel).suggestions)
 
 
-def raw_stream(prompt: str, settings: GenerationSettings, runtime: Any, cancel: threading.Event) -> Iterator[str]:
+def raw_stream(prompt: str, settings: GenerationSettings, runtime: ModelRuntime,
+               cancel: threading.Event) -> Iterator[str]:
     """Stream from a prompt used as it is (no task template): tests and benchmarks."""
     return runtime.stream(prompt, settings, cancel)

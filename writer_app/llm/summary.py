@@ -11,11 +11,17 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from writer_app.errors import UserError
 from writer_app.llm import context
+from writer_app.llm.answers import clean_output
 from writer_app.llm.generation import GenerationSettings
-from writer_app.llm.runtime import ModelRuntime, Prompt
+from writer_app.llm.prompts import SYSTEM_WRITER, chat
+from writer_app.llm.runtime import Prompt
+
+if TYPE_CHECKING:
+    from writer_app.llm.runtime import ModelRuntime
 
 ProgressCallback = Callable[[float, str], None]
 # Small models summarise short pieces better, and a CPU prefills them faster.
@@ -24,12 +30,10 @@ SUMMARY_TOKENS = 150
 
 
 def _summary_prompt(runtime: ModelRuntime, text: str, partial: bool) -> Prompt:
-    from writer_app.llm.tasks import SYSTEM_WRITER, _chat
-
     what = "these summaries of consecutive parts of a story" if partial else "this passage of a story"
     user = (f'Text:\n"""\n{text}\n"""\n\nSummarise {what} in a few sentences: who does what, '
             "and what changes. Plain prose, no preamble.")
-    prompt = _chat(runtime, SYSTEM_WRITER, user)
+    prompt = chat(runtime, SYSTEM_WRITER, user)
     return Prompt(prompt, "summarise", runtime.count_tokens(prompt))
 
 
@@ -42,8 +46,6 @@ def summarise(
     chunk_tokens: int | None = None,
 ) -> str:
     """Summarise ``text``; ``chunk_tokens`` overrides the piece size (smaller pieces, more levels)."""
-    from writer_app.llm.tasks import clean_output
-
     if not text or not text.strip():
         raise UserError("there is no text to summarise")
     settings = settings or GenerationSettings()

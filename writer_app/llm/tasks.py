@@ -4,13 +4,15 @@ Small instruct models answer a request to "continue this story" with chatty
 commentary, so Continue puts the author's text at the start of the
 assistant's turn and lets the model carry on writing it, as a completion
 model would. The other tasks are ordinary instructions whose answers are
-cleaned (preambles such as "Here is the rewritten text:", quotes, chat
-tokens) so that only the replacement text reaches the manuscript.
+cleaned (``answers.clean_output``: preambles such as "Here is the rewritten
+text:", quotes, chat tokens) so that only the replacement text reaches the
+manuscript. The chat layout and the system prompts live in ``prompts``;
+summaries and style suggestions, which take several prompts each, in
+``summary`` and ``critique``, which ``run_task`` dispatches to.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
 from writer_app.llm import context
+from writer_app.llm.answers import clean_output, parse_list
+from writer_app.llm.critique import suggest_style
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.prompts import SYSTEM_WRITER, chat
 from writer_app.llm.runtime import Prompt
+from writer_app.llm.summary import summarise
+from writer_app.settings import DEFAULT_MAX_NEW_TOKENS
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -35,13 +42,8 @@ REWRITE_PRESETS: dict[str, str] = {
     "show-dont-tell": "Rewrite the text to show through action, senses and dialogue instead of telling",
     "grammar": "Fix the grammar, spelling and punctuation of the text, changing nothing else",
 }
-SYSTEM_WRITER = (
-    "You are a novelist's co-writer. You write fluent English fiction prose in the author's own voice, "
-    "tense and point of view, and reply with the text only."
-)
 CONTEXT_NOTE_TOKENS = 400  # room for bible notes and the story so far
 SIDE_CONTEXT_TOKENS = 300  # context shown around a selection
-CHAT_ARTEFACT = re.compile(r"<\|[^|>]{1,30}\|>|</?s>|<(?:start|end)_of_turn>")
 
 
 @dataclass
@@ -63,18 +65,6 @@ class TaskResult:
     items: list[str] = field(default_factory=list)  # brainstorm ideas
     suggestions: list[Suggestion] = field(default_factory=list)  # style suggestions
     truncated: bool = False
-
-
-def _chat(runtime: ModelRuntime, system: str, user: str, assistant_prefix: str = "") -> str:
-    tokenizer = runtime.tokenizer
-    if getattr(tokenizer, "chat_template", None):
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return str(text) + assistant_prefix
-    # A base model without a chat template: a plain document-style prompt.
-    if assistant_prefix:
-        return f"{user}\n\n{assistant_prefix}"
-    return f"{system}\n\n{user}\n\nAnswer:\n"
 
 
 def _notes_block(request: TaskRequest, nearby: str, runtime: ModelRuntime) -> str:
@@ -114,7 +104,8 @@ def _instruction(request: TaskRequest) -> str:
     raise UserError(f"unknown task '{task}'; use one of {', '.join(TASKS)}")
 
 
-def build_prompt(runtime: ModelRuntime, request: TaskRequest, max_new_tokens: int = 120) -> Prompt:
+def build_prompt(runtime: ModelRuntime, request: TaskRequest,
+                 max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> Prompt:
     """The prompt for ``request``, fitted to the context window (counted in tokens)."""
     task = request.task
     if task not in TASKS:
@@ -130,11 +121,11 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest, max_new_tokens: in
         user = "Continue the story from where it stops."
         if notes:
             user = f"{notes}\n\n{user}"
-        overhead = runtime.count_tokens(_chat(runtime, SYSTEM_WRITER, user)) + 8
+        overhead = runtime.count_tokens(chat(runtime, SYSTEM_WRITER, user)) + 8
         kept, truncated = context.keep_recent(before.rstrip(), budget - overhead, runtime.count_tokens)
         if not kept.strip():
             raise UserError("the model's context window is too small for this request")
-        text = _chat(runtime, SYSTEM_WRITER, user, assistant_prefix=kept)
+        text = chat(runtime, SYSTEM_WRITER, user, assistant_prefix=kept)
         return Prompt(text, task, runtime.count_tokens(text), truncated)
 
     selection = request.text.strip()
@@ -154,7 +145,7 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest, max_new_tokens: in
         parts.append(f'Text:\n"""\n{selection}\n"""')
     parts.append(instruction + ".")
     user = "\n\n".join(parts)
-    text = _chat(runtime, SYSTEM_WRITER, user)
+    text = chat(runtime, SYSTEM_WRITER, user)
     tokens = runtime.count_tokens(text)
     if tokens > budget:
         raise UserError(
@@ -162,89 +153,6 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest, max_new_tokens: in
             "select less text, or summarise it first"
         )
     return Prompt(text, task, tokens, False)
-
-
-_PREAMBLE = re.compile(
-    r"^\s*(?:(?:sure|certainly|of course|okay|ok|absolutely)[!,.]?\s*)?"
-    r"(?:here(?:'s| is| are)|below is|this is)\b[^\n:]{0,80}:\s*",
-    re.IGNORECASE,
-)
-_LABEL = re.compile(
-    r"^\s*(?:\*\*)?(?:rewritten|revised|edited|expanded|shortened|improved|new|corrected)?\s*"
-    r"(?:text|version|passage|description|summary|answer)(?:\*\*)?\s*:\s*",
-    re.IGNORECASE,
-)
-_PREAMBLE_LINE = re.compile(
-    r"^[^\n]{0,120}\b(?:here(?:'s| is| are)|below is|revised version|rewritten (?:text|version))\b[^\n]{0,80}[:\-–—]\s*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_TRAILER = re.compile(r"\n\s*(?:note|explanation|changes made|i hope|let me know)\b.*\Z", re.IGNORECASE | re.DOTALL)
-_QUOTES = {'"': '"', "“": "”", "'": "'", "«": "»", "„": "“"}
-
-
-def strip_chat_artefacts(text: str) -> str:
-    """Cut at a new chat turn and drop special tokens the model may print."""
-    for marker in ("<|im_start|>", "<|start_header_id|>", "<start_of_turn>", "[INST]"):
-        cut = text.find(marker)
-        if cut >= 0:
-            text = text[:cut]
-    return CHAT_ARTEFACT.sub("", text)
-
-
-def clean_output(task: str, raw: str) -> str:
-    """The part of the model's answer that belongs in the manuscript."""
-    text = strip_chat_artefacts(raw)
-    if task == "continue":
-        return _trim_to_sentence(text.rstrip())
-    text = text.strip()
-    text = re.sub(r"^```[a-z]*\n|\n?```\s*\Z", "", text).strip()
-    for _ in range(2):
-        text = _LABEL.sub("", _PREAMBLE.sub("", text, count=1), count=1).strip()
-    line = _PREAMBLE_LINE.search(text[:300])
-    if line and text[line.end():].strip():
-        text = text[line.end():].strip()
-    text = _TRAILER.sub("", text).strip()
-    text = _leading_quoted_block(text)
-    text = text.strip('"\n ').strip() if text.startswith('"""') else text
-    if len(text) >= 2 and text[0] in _QUOTES and text[-1] == _QUOTES[text[0]] and text.count(text[0]) <= 2:
-        text = text[1:-1].strip()
-    elif text[:1] in ('"', "“") and text.count(text[0]) == 1 and _QUOTES[text[0]] not in text[1:]:
-        text = text[1:].strip()  # an opening quote whose closing one was cut off by the length limit
-    return text if task == "brainstorm" else _trim_to_sentence(text)
-
-
-def _leading_quoted_block(text: str) -> str:
-    """When the answer opens with a quoted passage followed by commentary, keep the passage."""
-    if len(text) < 2 or text[0] not in _QUOTES:
-        return text
-    close = text.find(_QUOTES[text[0]], 1)
-    if close > 0 and text[close + 1 : close + 3].strip(" ") .startswith("\n"):
-        return text[1:close].strip()
-    return text
-
-
-def _trim_to_sentence(text: str) -> str:
-    """Drop a dangling half sentence at the end of a continuation, when a full one precedes it."""
-    if not text or text[-1] in ".!?…\"”’*)":
-        return text
-    ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)", text)]
-    if ends and ends[-1] >= len(text) * 0.4:
-        return text[: ends[-1]]
-    return text
-
-
-def parse_list(raw: str) -> list[str]:
-    """Brainstorm items from a numbered or bulleted answer (one per line); never raises."""
-    items: list[str] = []
-    for line in strip_chat_artefacts(str(raw)).splitlines():
-        line = line.strip()
-        stripped = re.sub(r"^(?:[-*•·]+|\(?\d{1,2}[.):]|[a-e][.)])\s*", "", line).strip()
-        stripped = stripped.strip("*").strip()
-        if not stripped or (stripped.endswith(":") and len(stripped) < 80 and stripped == line):
-            continue
-        if stripped.lower() not in {i.lower() for i in items}:
-            items.append(stripped)
-    return items
 
 
 def run_task(
@@ -256,9 +164,6 @@ def run_task(
     progress: Callable[[float, str], None] | None = None,
 ) -> TaskResult:
     """Run any task to completion (streaming deltas to ``on_delta``) and return the cleaned result."""
-    from writer_app.llm.critique import suggest_style
-    from writer_app.llm.summary import summarise
-
     settings = settings or GenerationSettings()
     if request.task == "summarise":
         text = summarise(runtime, request.text, progress=progress, cancel=cancel, settings=settings)

@@ -11,7 +11,6 @@ from typing import Any
 
 NODE_KINDS = ("folder", "chapter", "scene", "note")
 BIBLE_KINDS = ("character", "place", "object", "lore", "note")
-REVISION_REASONS = ("manual", "session-start", "before-ai-edit", "before-restore", "before-import")
 
 
 @dataclass(frozen=True)

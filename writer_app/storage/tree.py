@@ -14,6 +14,7 @@ import sqlite3
 
 from writer_app.errors import UserError
 from writer_app.storage.db import Store, utc_now
+from writer_app.storage.documents import counts_for
 from writer_app.storage.models import NODE_KINDS, Node
 from writer_app.storage.projects import get_project, touch_project
 from writer_app.storage.textnorm import clean_line
@@ -80,8 +81,6 @@ def _check_parent(conn: sqlite3.Connection, project_id: int, parent_id: int | No
 def create_node(
     store: Store, project_id: int, kind: str, title: str, parent_id: int | None, position: int | None, text: str
 ) -> int:
-    from writer_app.storage.documents import counts_for  # documents imports tree helpers
-
     if kind not in NODE_KINDS:
         raise UserError(f"unknown kind {kind!r}; use one of {', '.join(NODE_KINDS)}")
     title = clean_line(title) or "Untitled"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 # Han ideographs (with extensions and compatibility blocks), kana, and the
 # CJK punctuation that should not count as words.
@@ -52,13 +51,6 @@ def _pieces(text: str) -> Iterator[str]:
     yield text[start:]
 
 
-@dataclass(frozen=True)
-class TextCounts:
-    words: int
-    characters: int  # user-perceived characters without whitespace
-    characters_with_spaces: int
-
-
 def count_words(text: str) -> int:
     """Words for space-separated scripts plus one per CJK character."""
     if not text:
@@ -77,14 +69,6 @@ def count_characters(text: str, *, with_spaces: bool = False) -> int:
             # Look each distinct character up once (a CJK chapter has a few thousand).
             total -= sum(piece.count(ch) for ch in set(piece) if unicodedata.combining(ch))
     return total
-
-
-def count_text(text: str) -> TextCounts:
-    return TextCounts(
-        words=count_words(text),
-        characters=count_characters(text),
-        characters_with_spaces=count_characters(text, with_spaces=True),
-    )
 
 
 def is_cjk_dominant(text: str, threshold: float = 0.3) -> bool:

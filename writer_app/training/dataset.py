@@ -24,6 +24,7 @@ import numpy as np
 
 from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
+from writer_app.text.cleaning import clean_for_training
 from writer_app.text.counts import count_words
 
 MIN_WORDS = 2_000
@@ -53,30 +54,8 @@ class PackedDataset:
 
 
 def clean_text(text: str) -> str:
-    """Markdown marks and scene separators out, paragraphs kept.
-
-    Uses the text layer's cleaner; the trainer must still work on a checkout
-    where that helper is missing, so a minimal fallback keeps plain prose.
-    """
-    try:
-        from writer_app.text.cleaning import clean_for_training
-    except ImportError:
-        return _fallback_clean(text)
+    """Markdown marks and scene separators out, paragraphs kept (the text layer's cleaner)."""
     return clean_for_training(text)
-
-
-def _fallback_clean(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\ufeff", "")
-    lines = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if re.fullmatch(r"(\*\s*){3,}|(-\s*){3,}|#+|~+|(#\s*){1,3}", stripped):
-            lines.append("")
-            continue
-        stripped = re.sub(r"^#{1,6}\s+", "", stripped)
-        stripped = re.sub(r"(\*\*|__|\*|_)(\S(?:.*?\S)?)\1", r"\2", stripped)
-        lines.append(stripped)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def paragraphs(text: str) -> list[str]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from writer_app.text.style_profile import compare_profiles, style_profile
+
 
 class EvaluationInterrupted(Exception):
     """A stop was requested while evaluating (the trainer turns this into a clean cancel)."""
@@ -77,12 +79,6 @@ def style_comparison(generate: Callable[[str, bool], str], openings: Sequence[st
         "samples": [{"opening": o[-300:], "base": b, "adapter": a}
                     for o, b, a in zip(openings, base_texts, adapter_texts, strict=True)],
     }
-    try:
-        from writer_app.text.style_profile import compare_profiles, style_profile
-    except ImportError:
-        result["profiles"] = None
-        result["note"] = "style profile helper not available"
-        return result
     author = style_profile(reference_text)
     base = style_profile("\n\n".join(base_texts))
     adapter = style_profile("\n\n".join(adapter_texts))

@@ -16,6 +16,8 @@ from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.training.config import TrainingConfig
 
+LEGACY_FAULTS_KEY = "fault_injection"
+
 
 @dataclass
 class TrainingJob:
@@ -30,10 +32,6 @@ class TrainingJob:
     device: str = "auto"
     project_title: str = ""
     config: TrainingConfig = field(default_factory=TrainingConfig)
-    # Test hooks: make a chosen step's loss NaN (proves the NaN stop without
-    # waiting for a divergent run), or sleep after each step (gives a test
-    # time to kill or cancel a run at a known point).
-    fault_injection: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -43,6 +41,9 @@ class TrainingJob:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingJob:
         data = dict(data)
+        # Test hooks that older versions kept in the job file; they are a test seam now
+        # (``training.faults``), and a run written then must still resume.
+        data.pop(LEGACY_FAULTS_KEY, None)
         data["config"] = TrainingConfig.from_dict(data.get("config") or {})
         try:
             return cls(**data)

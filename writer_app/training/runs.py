@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import unicodedata
@@ -29,6 +28,7 @@ from typing import Any
 from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
 from writer_app.paths import ProfilePaths
+from writer_app.training import events
 from writer_app.training.config import TrainingConfig
 from writer_app.training.dataset import SourceDocument, write_sources
 from writer_app.training.job import TrainingJob, write_job
@@ -43,11 +43,6 @@ from writer_app.training.recovery import (
 
 log = logging.getLogger(__name__)
 TEXT_KINDS = ("chapter", "scene", "note")
-
-
-def trainer_command(job_path: Path) -> list[str]:
-    """The trainer process's command line (same interpreter as the app)."""
-    return [sys.executable, "-m", "writer_app.training", str(job_path)]
 
 
 def documents_from_library(library: Any, project_id: int, node_ids: Sequence[int] | None = None,
@@ -125,7 +120,7 @@ def adapter_folder(paths: ProfilePaths, display_name: str) -> Path:
 
 def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, base_model: str,
                 base_model_path: Path, config: TrainingConfig, adapter_name: str, project_title: str = "",
-                device: str = "auto", fault_injection: dict[str, Any] | None = None) -> Path:
+                device: str = "auto") -> Path:
     """Write sources and job for a new run; return the job file path.
 
     ``adapter_name`` is the display name (any text, cleaned to one line); the
@@ -144,7 +139,6 @@ def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, bas
         run_id=run_id, sources=str(run_dir / "sources.json"), dataset=str(run_dir / "dataset.npz"),
         run_dir=str(run_dir), output_dir=str(output_dir), adapter_name=adapter_name, base_model=base_model,
         base_model_path=str(base_model_path), device=device, project_title=project_title, config=config,
-        fault_injection=dict(fault_injection or {}),
     )
     job_path = run_dir / "job.json"
     write_job(job_path, job)
@@ -208,8 +202,9 @@ def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
         raise UserError("this training run is already going in another process")
     log_path = Path(job_path).with_name("trainer.log")  # library chatter and tracebacks, not the terminal
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(trainer_command(job_path), stdout=subprocess.PIPE, stderr=log, text=True,
-                                bufsize=1)
+        # Bytes, parsed as the Trainer tab parses them: a line that is not UTF-8 (a native library
+        # printing on stdout) is skipped, where a text pipe raised UnicodeDecodeError and ended the run.
+        proc = subprocess.Popen(events.trainer_command(job_path), stdout=subprocess.PIPE, stderr=log)
     last: dict[str, Any] | None = None
     watcher = None
     if stop is not None:
@@ -224,19 +219,14 @@ def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
+            event = events.parse_event(line)
+            if event is None:
                 continue
             last = event
             on_event(event)
         return proc.wait(), last
     except BaseException:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        events.stop_process(proc)
         raise
 
 

@@ -1,6 +1,11 @@
 """The LoRA training loop, meant to be read top to bottom (after nanoGPT).
 
     job -> dataset -> model -> optimiser + schedule -> resume -> loop -> adapter
+           `--------------- _set_up ---------------'  _resume  _step   _finish
+                                                              _record_step
+
+``_train`` is that line; what the pieces share (the model, the optimiser, the
+counters a checkpoint saves) is one ``_Run``.
 
 Accelerate drives devices, so ``accelerate launch -m writer_app.training
 JOB.json`` runs the same code on several GPUs: each process takes its slice
@@ -8,7 +13,9 @@ of every global batch, and only the main process prints and writes files.
 Progress goes out as JSON lines through ``emit``; the loop stops cleanly on
 SIGTERM/SIGINT (``stop_requested``), on a NaN/inf loss (before the bad step
 touches the weights, so the last checkpoint stays good), and early when the
-held-out loss stops improving.
+held-out loss stops improving. Tests can make a step's loss NaN or slow each
+step down through ``training.faults`` (a test seam in the environment, not in
+the job).
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -38,6 +46,7 @@ from writer_app.training.dataset import (
     write_dataset,
 )
 from writer_app.training.evaluate import EvaluationInterrupted, evaluate_peft_model, mean_loss
+from writer_app.training.faults import InjectedFaults
 from writer_app.training.job import TrainingJob
 from writer_app.training.model_loading import (
     configure_cpu_threads,
@@ -46,6 +55,13 @@ from writer_app.training.model_loading import (
     wants_cuda,
 )
 from writer_app.training.recovery import remove_stale_staging
+
+if TYPE_CHECKING:
+    import torch
+    from accelerate import Accelerator
+    from transformers import PreTrainedTokenizerBase
+
+    from writer_app.training.config import TrainingConfig
 
 Emit = Callable[[dict[str, Any]], None]
 ADAPTER_METADATA = "writer_app_adapter.json"
@@ -134,178 +150,264 @@ def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict
 
 
 def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict[str, Any]:
-    import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
     cfg = job.config
     cuda = wants_cuda(job.device)
     if not cuda:
         configure_cpu_threads(cfg.cpu_threads)
     accelerator = Accelerator(cpu=not cuda)
-    main = accelerator.is_main_process
-    say: Emit = emit if main else (lambda _event: None)
+    say: Emit = emit if accelerator.is_main_process else (lambda _event: None)
     if (done := existing_adapter(job)) is not None:
         return {"event": "done", "adapter_path": job.output_dir, "metrics": done.get("metrics", {})}
     set_seed(cfg.seed)
+    run = _set_up(job, accelerator, cuda, say, stop_requested)
+    _resume(run)
+    # After the resume: the checkpoint holds the unwrapped model's and optimiser's state.
+    run.model, run.optimizer = accelerator.prepare(run.model, run.optimizer)
+    faults = InjectedFaults.from_environment()
+    run.model.train()
+    run.started, run.first_step = time.monotonic(), run.state["step"]
+    while run.state["step"] < run.max_steps:
+        if stop_requested.is_set():
+            run.save(run.state["step"])
+            raise _cancelled(run.state["step"])
+        step_loss = _step(run, faults.nan_loss_at_step)
+        stop_early = _record_step(run, step_loss)
+        if faults.sleep_per_step_s:
+            time.sleep(faults.sleep_per_step_s)
+        if stop_early:
+            break
+    return _finish(run)
 
-    # -- data ---------------------------------------------------------------
+
+@dataclass
+class _Run:
+    """One run while it trains: what the loop, its checkpoints and the finish share."""
+
+    job: TrainingJob
+    accelerator: Accelerator
+    say: Emit
+    stop_requested: threading.Event
+    cuda: bool
+    tokenizer: PreTrainedTokenizerBase
+    data: PackedDataset  # the whole dataset (the adapter keeps its held-out rows)
+    eval_rows: np.ndarray  # the held-out rows evaluated during training
+    max_steps: int
+    rows_per_step: int  # rows one optimiser step takes, all processes together
+    model: torch.nn.Module  # the peft model; wrapped by accelerate once prepared
+    trainable: list[torch.nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    # What a checkpoint saves besides the weights (its "state"; the keys are the checkpoint format).
+    state: dict[str, Any] = field(default_factory=lambda: {
+        "step": 0, "samples_seen": 0, "best_eval": float("inf"), "bad_evals": 0, "history": []})
+    best_weights: dict[str, torch.Tensor] | None = None  # the adapter at the best held-out loss
+    eval_loss: float | None = None  # the latest held-out loss
+    started: float = 0.0
+    first_step: int = 0
+    tokens_done: int = 0
+    permutations: dict[int, torch.Tensor] = field(default_factory=dict)  # epoch -> its shuffle
+
+    @property
+    def cfg(self) -> TrainingConfig:
+        return self.job.config
+
+    @property
+    def eval_batch(self) -> int:
+        return max(self.cfg.batch_size * 2, 8)
+
+    def save(self, step: int) -> None:
+        import torch
+        from peft import get_peft_model_state_dict
+
+        if self.accelerator.is_main_process:
+            ckpt.save_checkpoint(Path(self.job.run_dir), step, {
+                "adapter": get_peft_model_state_dict(self.accelerator.unwrap_model(self.model)),
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "rng_cpu": torch.get_rng_state(), "best_adapter": self.best_weights,
+                "rng_cuda": torch.cuda.get_rng_state_all() if self.cuda else [],
+                "state": self.state, "config": self.cfg.to_dict(),
+            }, keep=self.cfg.keep_checkpoints)
+            self.say({"event": "checkpoint", "step": step})
+        self.accelerator.wait_for_everyone()
+
+    def row_index(self, sample: int) -> int:
+        """The global sample counter -> a row; each epoch has its own seeded shuffle."""
+        import torch
+
+        epoch, offset = divmod(sample, len(self.data.train))
+        if epoch not in self.permutations:
+            self.permutations[epoch] = torch.randperm(
+                len(self.data.train), generator=torch.Generator().manual_seed(self.cfg.seed + epoch))
+        return int(self.permutations[epoch][offset])
+
+    def micro_batch(self, first_sample: int) -> torch.Tensor:
+        import torch
+
+        start = first_sample + self.accelerator.process_index * self.cfg.batch_size
+        rows = np.stack([self.data.train[self.row_index(s)] for s in range(start, start + self.cfg.batch_size)])
+        return torch.as_tensor(rows, dtype=torch.long, device=self.accelerator.device)
+
+    def held_out_loss(self) -> float:
+        import torch
+
+        device = self.accelerator.device
+        mine = self.eval_rows[self.accelerator.process_index::self.accelerator.num_processes]
+        loss = torch.tensor(mean_loss(self.model, mine, self.eval_batch, device, self.stop_requested), device=device)
+        return float(self.accelerator.reduce(loss, reduction="mean"))
+
+
+def _cancelled(step: int) -> TrainingStopped:
+    return TrainingStopped("cancelled", f"training cancelled at step {step}", step)
+
+
+def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
+            stop_requested: threading.Event) -> _Run:
+    """Data, model, optimiser and schedule for a fresh start (``_resume`` then restores a checkpoint)."""
+    import torch
+
+    cfg = job.config
     tokenizer = load_tokenizer(Path(job.base_model_path))
     data = prepare_dataset(job, tokenizer)
-    train_rows, eval_rows, meta = data.train, data.eval, data.meta
-    if cfg.eval_max_sequences:
-        eval_rows = eval_rows[: cfg.eval_max_sequences]
-    n_proc, rank = accelerator.num_processes, accelerator.process_index
-    rows_per_step = cfg.batch_size * cfg.grad_accum * n_proc
-    max_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(train_rows) / rows_per_step))
-    say({"event": "dataset", **{k: meta[k] for k in ("words", "tokens", "train_tokens", "eval_tokens",
-                                                   "train_sequences", "eval_sequences", "heldout_titles")},
-         "warning": meta.get("warning"), "max_steps": max_steps})
+    eval_rows = data.eval[: cfg.eval_max_sequences] if cfg.eval_max_sequences else data.eval
+    rows_per_step = cfg.batch_size * cfg.grad_accum * accelerator.num_processes
+    max_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(data.train) / rows_per_step))
+    say({"event": "dataset", **{k: data.meta[k] for k in ("words", "tokens", "train_tokens", "eval_tokens",
+                                                        "train_sequences", "eval_sequences", "heldout_titles")},
+         "warning": data.meta.get("warning"), "max_steps": max_steps})
 
-    # -- model, optimiser, schedule -------------------------------------------
     model = load_trainable_model(Path(job.base_model_path), cfg, cuda=cuda,
                                  device_index=accelerator.local_process_index)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: _lr_factor(s, cfg.warmup_steps, max_steps, cfg.min_lr_ratio))
+    return _Run(job=job, accelerator=accelerator, say=say, stop_requested=stop_requested, cuda=cuda,
+                tokenizer=tokenizer, data=data, eval_rows=eval_rows, max_steps=max_steps,
+                rows_per_step=rows_per_step, model=model,
+                trainable=trainable, optimizer=optimizer, scheduler=scheduler)
 
-    # -- resume ---------------------------------------------------------------
-    state = {"step": 0, "samples_seen": 0, "best_eval": float("inf"), "bad_evals": 0, "history": []}
-    best_weights: dict[str, Any] | None = None
-    latest = ckpt.latest_checkpoint(Path(job.run_dir))
-    if latest is not None:
-        saved = ckpt.load_checkpoint(latest)
-        set_peft_model_state_dict(model, saved["adapter"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        torch.set_rng_state(saved["rng_cpu"])
-        if cuda and saved.get("rng_cuda"):
-            torch.cuda.set_rng_state_all(saved["rng_cuda"])
-        best_weights = saved.get("best_adapter")
-        state = saved["state"]
-        say({"event": "resumed", "step": state["step"], "max_steps": max_steps})
-    model, optimizer = accelerator.prepare(model, optimizer)
-    device = accelerator.device
 
-    def save(step: int) -> None:
-        if main:
-            ckpt.save_checkpoint(Path(job.run_dir), step, {
-                "adapter": get_peft_model_state_dict(accelerator.unwrap_model(model)),
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "rng_cpu": torch.get_rng_state(), "best_adapter": best_weights,
-                "rng_cuda": torch.cuda.get_rng_state_all() if cuda else [],
-                "state": state, "config": cfg.to_dict(),
-            }, keep=cfg.keep_checkpoints)
-            say({"event": "checkpoint", "step": step})
-        accelerator.wait_for_everyone()
+def _resume(run: _Run) -> None:
+    """Restore the latest complete checkpoint of this run, if any: weights, optimiser, schedule, RNG, state."""
+    import torch
+    from peft import set_peft_model_state_dict
 
-    permutations: dict[int, Any] = {}
+    latest = ckpt.latest_checkpoint(Path(run.job.run_dir))
+    if latest is None:
+        return
+    saved = ckpt.load_checkpoint(latest)
+    set_peft_model_state_dict(run.model, saved["adapter"])
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.scheduler.load_state_dict(saved["scheduler"])
+    torch.set_rng_state(saved["rng_cpu"])
+    if run.cuda and saved.get("rng_cuda"):
+        torch.cuda.set_rng_state_all(saved["rng_cuda"])
+    run.best_weights = saved.get("best_adapter")
+    run.state = saved["state"]
+    run.say({"event": "resumed", "step": run.state["step"], "max_steps": run.max_steps})
 
-    def row_index(sample: int) -> int:
-        """The global sample counter -> a row; each epoch has its own seeded shuffle."""
-        epoch, offset = divmod(sample, len(train_rows))
-        if epoch not in permutations:
-            permutations[epoch] = torch.randperm(
-                len(train_rows), generator=torch.Generator().manual_seed(cfg.seed + epoch))
-        return int(permutations[epoch][offset])
 
-    def micro_batch(first_sample: int) -> Any:
-        start = first_sample + rank * cfg.batch_size
-        rows = np.stack([train_rows[row_index(s)] for s in range(start, start + cfg.batch_size)])
-        return torch.as_tensor(rows, dtype=torch.long, device=device)
+def _step(run: _Run, nan_loss_at_step: int = -1) -> float:
+    """One optimiser step over ``grad_accum`` micro-batches; its mean loss.
 
-    eval_batch = max(cfg.batch_size * 2, 8)
+    A NaN/inf loss stops the run before its backward pass, so the weights and
+    the last checkpoint stay good (``nan_loss_at_step`` is the test seam's
+    way to cause one, see ``training.faults``).
+    """
+    import torch
 
-    def held_out_loss() -> float:
-        mine = eval_rows[rank::n_proc]
-        loss = torch.tensor(mean_loss(model, mine, eval_batch, device, stop_requested), device=device)
-        return float(accelerator.reduce(loss, reduction="mean"))
+    cfg, state, accelerator = run.cfg, run.state, run.accelerator
+    step_loss = 0.0
+    for micro in range(cfg.grad_accum):
+        sample = state["samples_seen"] + micro * cfg.batch_size * accelerator.num_processes
+        batch = run.micro_batch(sample)
+        sync = accelerator.no_sync(run.model) if micro < cfg.grad_accum - 1 else nullcontext()
+        with sync:
+            loss = run.model(input_ids=batch, labels=batch).loss
+            if state["step"] + 1 == nan_loss_at_step:
+                loss = loss * float("nan")
+            if not torch.isfinite(loss):
+                last = ckpt.checkpoint_dirs(Path(run.job.run_dir))
+                kept = f"the last good checkpoint (step {last[-1][0]}) was kept" if last else \
+                    "no checkpoint had been written yet"
+                raise TrainingStopped(
+                    "nan", f"the training loss became {float(loss)} at step {state['step'] + 1}, so "
+                    f"training stopped before that step changed anything; {kept}. Try a lower "
+                    "learning rate.", state["step"])
+            accelerator.backward(loss / cfg.grad_accum)
+        step_loss += float(loss.detach()) / cfg.grad_accum
+        run.tokens_done += batch.numel() * accelerator.num_processes
+    if cfg.max_grad_norm:
+        accelerator.clip_grad_norm_(run.trainable, cfg.max_grad_norm)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    state["step"] += 1
+    state["samples_seen"] += run.rows_per_step
+    return step_loss
 
-    # -- the loop ---------------------------------------------------------------
-    nan_step = int(job.fault_injection.get("nan_loss_at_step", -1))
-    step_sleep = float(job.fault_injection.get("sleep_per_step_s", 0.0))
-    model.train()
-    started, tokens_done, eval_loss = time.monotonic(), 0, None
-    first_step = state["step"]
-    while state["step"] < max_steps:
-        if stop_requested.is_set():
-            save(state["step"])
-            raise TrainingStopped("cancelled", f"training cancelled at step {state['step']}", state["step"])
-        step_loss = 0.0
-        for micro in range(cfg.grad_accum):
-            sample = state["samples_seen"] + micro * cfg.batch_size * n_proc
-            batch = micro_batch(sample)
-            sync = accelerator.no_sync(model) if micro < cfg.grad_accum - 1 else nullcontext()
-            with sync:
-                loss = model(input_ids=batch, labels=batch).loss
-                if state["step"] + 1 == nan_step:
-                    loss = loss * float("nan")
-                if not torch.isfinite(loss):
-                    last = ckpt.checkpoint_dirs(Path(job.run_dir))
-                    kept = f"the last good checkpoint (step {last[-1][0]}) was kept" if last else \
-                        "no checkpoint had been written yet"
-                    raise TrainingStopped(
-                        "nan", f"the training loss became {float(loss)} at step {state['step'] + 1}, so "
-                        f"training stopped before that step changed anything; {kept}. Try a lower "
-                        "learning rate.", state["step"])
-                accelerator.backward(loss / cfg.grad_accum)
-            step_loss += float(loss.detach()) / cfg.grad_accum
-            tokens_done += batch.numel() * n_proc
-        if cfg.max_grad_norm:
-            accelerator.clip_grad_norm_(trainable, cfg.max_grad_norm)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        state["step"] += 1
-        state["samples_seen"] += rows_per_step
-        step = state["step"]
 
-        evaluated = step % cfg.eval_every == 0 or step == max_steps
-        if evaluated:
-            eval_loss = held_out_loss()
-            if eval_loss < state["best_eval"] - 1e-4:
-                state["best_eval"], state["bad_evals"] = eval_loss, 0
-                best_weights = {k: v.detach().clone() for k, v in
-                                get_peft_model_state_dict(accelerator.unwrap_model(model)).items()}
-            else:
-                state["bad_evals"] += 1
-        state["history"].append({"step": step, "train_loss": step_loss,
-                                 "eval_loss": eval_loss if evaluated else None})
-        elapsed = time.monotonic() - started
-        say({"event": "progress", "step": step, "max_steps": max_steps,
-             "epoch": round(state["samples_seen"] / len(train_rows), 3), "train_loss": round(step_loss, 4),
-             "eval_loss": round(eval_loss, 4) if evaluated else None,
-             "lr": scheduler.get_last_lr()[0], "tokens_per_s": round(tokens_done / max(elapsed, 1e-6), 1),
-             "eta_s": round(elapsed / max(1, step - first_step) * (max_steps - step), 1),
-             "memory_mb": round(_memory_mb(cuda), 1)})
-        if step % cfg.checkpoint_every == 0 or step == max_steps:
-            save(step)
-        if step_sleep:
-            time.sleep(step_sleep)
-        if evaluated and cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
-            say({"event": "early_stop", "step": step, "best_eval_loss": state["best_eval"]})
-            break
+def _record_step(run: _Run, step_loss: float) -> bool:
+    """After a step: evaluate when due, report progress, checkpoint when due; True to stop early
+    (the held-out loss stopped improving)."""
+    from peft import get_peft_model_state_dict
 
-    # -- the adapter ------------------------------------------------------------
-    if stop_requested.is_set():
-        raise TrainingStopped("cancelled", f"training cancelled at step {state['step']}", state["step"])
-    peft_model = accelerator.unwrap_model(model)
-    if best_weights is not None and (eval_loss is None or state["best_eval"] < eval_loss):
-        set_peft_model_state_dict(peft_model, best_weights)
+    cfg, state = run.cfg, run.state
+    step = state["step"]
+    evaluated = step % cfg.eval_every == 0 or step == run.max_steps
+    if evaluated:
+        run.eval_loss = run.held_out_loss()
+        if run.eval_loss < state["best_eval"] - 1e-4:
+            state["best_eval"], state["bad_evals"] = run.eval_loss, 0
+            run.best_weights = {k: v.detach().clone() for k, v in
+                                get_peft_model_state_dict(run.accelerator.unwrap_model(run.model)).items()}
+        else:
+            state["bad_evals"] += 1
+    eval_loss = run.eval_loss if evaluated else None
+    state["history"].append({"step": step, "train_loss": step_loss, "eval_loss": eval_loss})
+    elapsed = time.monotonic() - run.started
+    run.say({"event": "progress", "step": step, "max_steps": run.max_steps,
+             "epoch": round(state["samples_seen"] / len(run.data.train), 3), "train_loss": round(step_loss, 4),
+             "eval_loss": round(eval_loss, 4) if eval_loss is not None else None,
+             "lr": run.scheduler.get_last_lr()[0], "tokens_per_s": round(run.tokens_done / max(elapsed, 1e-6), 1),
+             "eta_s": round(elapsed / max(1, step - run.first_step) * (run.max_steps - step), 1),
+             "memory_mb": round(_memory_mb(run.cuda), 1)})
+    if step % cfg.checkpoint_every == 0 or step == run.max_steps:
+        run.save(step)
+    if evaluated and cfg.early_stopping_patience and state["bad_evals"] >= cfg.early_stopping_patience:
+        run.say({"event": "early_stop", "step": step, "best_eval_loss": state["best_eval"]})
+        return True
+    return False
+
+
+def _finish(run: _Run) -> dict[str, Any]:
+    """The best adapter, evaluated against the base model, written into place; the done event."""
+    from peft import set_peft_model_state_dict
+
+    if run.stop_requested.is_set():
+        raise _cancelled(run.state["step"])
+    job, cfg, state, meta = run.job, run.cfg, run.state, run.data.meta
+    peft_model = run.accelerator.unwrap_model(run.model)
+    if run.best_weights is not None and (run.eval_loss is None or state["best_eval"] < run.eval_loss):
+        set_peft_model_state_dict(peft_model, run.best_weights)
     four_bit = any(type(module).__name__ == "Linear4bit" for module in peft_model.modules())
-    metrics: dict[str, Any] = {"steps": state["step"], "max_steps": max_steps,
-                               "device": "cuda" if cuda else "cpu", "quantization": "nf4" if four_bit else "none",
-                               "processes": n_proc, "memory_mb": round(_memory_mb(cuda), 1),
-                               "final_train_loss": state["history"][-1]["train_loss"] if state["history"] else None,
-                               "best_eval_loss": state["best_eval"], "seconds": round(time.monotonic() - started, 1),
-                               "tokens_per_s": round(tokens_done / max(time.monotonic() - started, 1e-6), 1)}
-    if main:
-        say({"event": "evaluating"})
+    seconds = time.monotonic() - run.started
+    metrics: dict[str, Any] = {
+        "steps": state["step"], "max_steps": run.max_steps, "device": "cuda" if run.cuda else "cpu",
+        "quantization": "nf4" if four_bit else "none", "processes": run.accelerator.num_processes,
+        "memory_mb": round(_memory_mb(run.cuda), 1),
+        "final_train_loss": state["history"][-1]["train_loss"] if state["history"] else None,
+        "best_eval_loss": state["best_eval"], "seconds": round(seconds, 1),
+        "tokens_per_s": round(run.tokens_done / max(seconds, 1e-6), 1)}
+    if run.accelerator.is_main_process:
+        run.say({"event": "evaluating"})
         metrics.update(evaluate_peft_model(
-            peft_model, tokenizer, eval_rows, meta, batch_size=eval_batch, style_samples=cfg.style_samples,
-            style_tokens=cfg.style_tokens, seed=cfg.seed, device=device, stop=stop_requested))
+            peft_model, run.tokenizer, run.eval_rows, meta, batch_size=run.eval_batch,
+            style_samples=cfg.style_samples, style_tokens=cfg.style_tokens, seed=cfg.seed,
+            device=run.accelerator.device, stop=run.stop_requested))
         summary = {k: meta.get(k) for k in ("words", "tokens", "train_tokens", "eval_tokens", "train_sequences",
                                             "eval_sequences", "documents", "heldout_titles")}
         write_adapter(peft_model, Path(job.output_dir), {
@@ -313,7 +415,6 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
             "base_model_path": job.base_model_path, "project": job.project_title, "dataset": summary,
             "hyperparameters": cfg.to_dict(), "metrics": metrics, "history": state["history"],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }, heldout=PackedDataset(data.train[:0], data.eval, meta))
-    accelerator.wait_for_everyone()
+        }, heldout=PackedDataset(run.data.train[:0], run.data.eval, meta))
+    run.accelerator.wait_for_everyone()
     return {"event": "done", "adapter_path": job.output_dir, "metrics": metrics}
-

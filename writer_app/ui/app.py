@@ -121,11 +121,7 @@ def install_extensions(window: MainWindow, names: tuple[str, ...] = EXTENSIONS) 
             if exc.name == name:  # that extension is not part of this build
                 continue
             raise
-        install = getattr(module, "install", None)
-        if install is None:  # a package still being built: no entry point yet
-            log.warning("extension %s has no install(window); skipped", name)
-            continue
-        install(window)
+        module.install(window)
         installed.append(name)
     return installed
 

@@ -24,13 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from writer_app.llm.runtime import QUANTIZATIONS  # the module only: torch stays out of the editor
 from writer_app.settings import save_settings
 from writer_app.ui.changes import Change
 from writer_app.ui.themes import THEMES
 
-# Kept here (not imported from writer_app.llm.runtime) so opening the dialog never imports torch.
 DEVICES = ("auto", "cpu", "cuda")
-QUANTIZATIONS = ("auto", "4bit", "8bit", "16bit", "32bit")
 
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow

@@ -8,7 +8,6 @@ and exits). The GUI thread only ever reads lines that are ready.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
-from writer_app.training.runs import trainer_command
+from writer_app.training import events
 
-KILL_AFTER_MS = 60_000
+KILL_AFTER_MS = int(events.KILL_AFTER_S * 1000)  # the protocol's policy, in Qt's unit
 
 
 class TrainerProcess(QObject):
@@ -28,7 +27,7 @@ class TrainerProcess(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._process: QProcess | None = None
-        self._buffer = b""
+        self._reader = events.EventReader()
         self._last: dict[str, Any] = {}
         self.job_path: Path | None = None
 
@@ -39,18 +38,18 @@ class TrainerProcess(QObject):
         if self.is_running():
             raise RuntimeError("a training run is already going")
         self.job_path = Path(job_path)
-        self._buffer, self._last = b"", {}
+        self._reader, self._last = events.EventReader(), {}
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         process.setStandardErrorFile(str(self.job_path.with_name("trainer.log")))
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._done)
-        command = trainer_command(self.job_path)
+        command = events.trainer_command(self.job_path)
         self._process = process
         process.start(command[0], command[1:])
 
     def cancel(self) -> None:
-        """Ask nicely (SIGTERM), kill if the trainer has not stopped after a minute."""
+        """Ask nicely (SIGTERM), kill if the trainer has not stopped ``KILL_AFTER_MS`` later (``training.events``)."""
         if not self.is_running():
             return
         assert self._process is not None
@@ -61,16 +60,9 @@ class TrainerProcess(QObject):
 
     def _read(self) -> None:
         assert self._process is not None
-        self._buffer += bytes(self._process.readAllStandardOutput().data())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                self._last = event
-                self.event.emit(event)
+        for event in self._reader.feed(bytes(self._process.readAllStandardOutput().data())):
+            self._last = event
+            self.event.emit(event)
 
     def _done(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read()

@@ -96,15 +96,14 @@ class Continuation(QObject):
     def _request_variant(self, into_ghost: bool) -> None:
         settings = self.host.generation_settings()
         settings = settings.for_variant(len(self.variants))
-        job = jobs.stream_task(
+        job = jobs.stream_task(jobs.TaskRequest(
             "continue",
-            settings,
             before=self._before,
             after=self._after,
-            bible=self._context.bible,
+            bible=list(self._context.bible),
             story_so_far=self._context.story_so_far,
             language=self._context.language,
-        )
+        ), settings)
         self._streaming_into_ghost = into_ghost
         if into_ghost:
             self.ghost.set_text("")

@@ -10,7 +10,7 @@ nothing here touches Qt, and nothing here imports torch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from writer_app.llm import jobs as llm_jobs
 from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
+from writer_app.llm.tasks import TaskRequest
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -59,22 +60,8 @@ def _request(task: str, **fields: Any) -> tasks.TaskRequest:
     return tasks.TaskRequest(task=task, **fields)
 
 
-def stream_task(
-    task: str,
-    settings: GenerationSettings,
-    *,
-    text: str = "",
-    before: str = "",
-    after: str = "",
-    instruction: str = "",
-    preset: str = "",
-    bible: Sequence[tuple[str, str]] = (),
-    story_so_far: str = "",
-    language: str = "en",
-) -> Job:
+def stream_task(request: TaskRequest, settings: GenerationSettings) -> Job:
     """A streaming job for one writing task (continue, rewrite, expand, ...)."""
-    request = _request(task, text=text, before=before, after=after, instruction=instruction, preset=preset,
-                       bible=list(bible), story_so_far=story_so_far, language=language)
     return partial(llm_jobs.stream_task, request, settings)
 
 

@@ -102,11 +102,11 @@ class SelectionTasks(QObject):
         start, end = self.range.index_bounds(text)
         settings = self.host.generation_settings().for_variant(self._attempt)
         task = self._task["task"]
-        job = jobs.stream_task(
-            task, settings, text=self._original, before=text[:start][-3000:], after=text[end:][:1000],
+        job = jobs.stream_task(jobs.TaskRequest(
+            task, text=self._original, before=text[:start][-3000:], after=text[end:][:1000],
             instruction=self._task["instruction"], preset=self._task["preset"],
-            bible=self._context.bible, language=self._context.language,
-        )
+            bible=list(self._context.bible), language=self._context.language,
+        ), settings)
         self.panel.result.clear()
         self.panel.set_busy(True, has_result=False)
         self.request_id = self.client.submit(job)
