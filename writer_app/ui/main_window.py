@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -34,6 +34,22 @@ from writer_app.ui.status_panel import StatusPanel
 
 if TYPE_CHECKING:
     from writer_app.storage import Library
+    from writer_app.ui.assistant.inference_worker import InferenceClient
+
+
+class AssistantHandle(Protocol):
+    """What the rest of the desk may ask of the assistant (``ui.assistant.install`` sets
+    ``window.assistant``; a build without it leaves None). A Protocol, so the window does not
+    import the assistant that imports it."""
+
+    client: InferenceClient
+
+    @property
+    def model_loaded(self) -> bool: ...
+
+    def unload_model(self) -> None: ...
+
+    def reload_model(self, force: bool = False) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +76,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.db = DatabaseWorker(library, self)
         self.background: BackgroundPool = shared_pool()
+        self.assistant: AssistantHandle | None = None
         self.current_project_id: int | None = None
         self.current_node_id: int | None = None
         self.current_project: Any = None

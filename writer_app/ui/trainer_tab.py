@@ -304,8 +304,8 @@ class TrainerTab(QWidget):
 
     def _launch(self, job_path: Path) -> None:
         """Check the GPU's room off the GUI thread (nvidia-smi can take seconds), then start."""
-        assistant = getattr(self.window, "assistant", None)
-        assistant_loaded = getattr(assistant, "model_loaded", assistant is not None)
+        assistant = self.window.assistant
+        assistant_loaded = assistant is not None and assistant.model_loaded
         self.train_button.setEnabled(False)
 
         def budget(_task: TaskContext) -> tuple[int | None, int]:
@@ -394,9 +394,8 @@ class TrainerTab(QWidget):
 
     def _unload_inference(self) -> None:
         self.unloadInferenceRequested.emit()
-        unload = getattr(getattr(self.window, "assistant", None), "unload_model", None)
-        if callable(unload):
-            unload()
+        if self.window.assistant is not None:
+            self.window.assistant.unload_model()
             self._unloaded_assistant = True
         self.unload_button.setVisible(False)
         self.status_label.setText("The assistant's model was unloaded; press Train my style.")
@@ -436,9 +435,8 @@ class TrainerTab(QWidget):
         """Give the assistant its model back once the training that needed the GPU is over."""
         if self._unloaded_assistant:
             self._unloaded_assistant = False
-            reload = getattr(getattr(self.window, "assistant", None), "reload_model", None)
-            if callable(reload):
-                reload()
+            if self.window.assistant is not None:
+                self.window.assistant.reload_model()
 
     def _on_finished(self, code: int, last: dict[str, Any]) -> None:
         self._reload_assistant()

@@ -342,7 +342,7 @@ def _on_finished(window: MainWindow, dialog: WelcomeDialog, result: int) -> None
 
 def show_load_progress(window: MainWindow) -> None:
     """The model's one-time preparation is visible in the status bar, not only in the small model label."""
-    assistant = getattr(window, "assistant", None)
+    assistant = window.assistant
     if assistant is None:
         return
     assistant.client.loadProgress.connect(

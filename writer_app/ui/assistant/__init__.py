@@ -15,5 +15,5 @@ def install(window: MainWindow) -> Assistant:
     from writer_app.ui.assistant.controller import Assistant
 
     assistant = Assistant(window)
-    window.assistant = assistant  # the Trainer tab and the welcome dialog look for it there
+    window.assistant = assistant  # what the Trainer tab and the welcome dialog use (AssistantHandle)
     return assistant

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject
 import writer_app.ui.assistant.jobs as jobs
 from writer_app.ui.assistant.context import STORY_KINDS, run_db
 from writer_app.ui.assistant.ports import AssistantPort, Stats
+from writer_app.ui.changes import Change
 
 if TYPE_CHECKING:
     from writer_app.storage.library import Library
@@ -110,7 +111,7 @@ class Summaries(QObject):
             if node_id == self.window.current_node_id:
                 self.panel.show_summary(title, summary)
             self.host.show_message(f"Summary of “{title}” saved.")
-            self.window.binder.reload()  # its tooltips show the summaries
+            self.window.announce(Change.SUMMARIES)  # the binder's tooltips show them
             self._next()
 
         run_db(self.window, lambda library: library.set_summary(node_id, summary), stored)
