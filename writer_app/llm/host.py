@@ -37,10 +37,13 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
 from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, loads, read_frame, write_frame
+
+if TYPE_CHECKING:
+    from writer_app.llm.runtime import ModelRuntime
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +63,12 @@ def inference_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def describe(runtime: Any, config: ModelConfig, adapter_error: str = "") -> dict[str, Any]:
+def describe(runtime: ModelRuntime, config: ModelConfig, adapter_error: str = "") -> dict[str, Any]:
     """The ``modelLoaded`` info: plain values only (it is pickled back to the editor).
 
     ``adapter_error`` says why the configured adapter is not attached ("" when it is, or none was asked).
     """
-    info = getattr(runtime, "info", None)
+    info = runtime.info
     described: dict[str, Any] = {"adapter": "" if adapter_error else config.adapter_name, "setting": config.model,
                                  "adapter_error": adapter_error}
     for key in ("name", "device", "dtype", "quantization", "memory_bytes", "context_window"):
@@ -75,7 +78,7 @@ def describe(runtime: Any, config: ModelConfig, adapter_error: str = "") -> dict
     return described
 
 
-def load_runtime(config: ModelConfig, progress) -> tuple[Any, str]:
+def load_runtime(config: ModelConfig, progress) -> tuple[ModelRuntime, str]:
     """The loaded runtime and, if the adapter could not be attached, why ("" otherwise)."""
     from writer_app.llm.runtime import ModelRuntime
 
@@ -112,7 +115,7 @@ class ModelHost:
         self._cancels_lock = threading.Lock()
         self._closing = threading.Event()
         self._busy_loading = False
-        self._runtime: Any = None
+        self._runtime: ModelRuntime | None = None
         self._load_error = NOT_LOADED
         self._threads_set = False
 
@@ -277,7 +280,7 @@ class ModelHost:
             self.send("failed", request_id, f"The model failed: {exc}")
             return
         elapsed = time.perf_counter() - started
-        rate = getattr(self._runtime, "last_tokens_per_second", None)
+        rate = self._runtime.last_tokens_per_second if self._runtime is not None else None
         stats = {
             "seconds": elapsed,
             "pieces": pieces,
