@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from writer_app.llm import context
+from writer_app.storage.models import BibleEntry
 
 
 def words(text: str) -> int:
@@ -43,11 +44,11 @@ def test_chunks_index_the_text_and_respect_the_budget(text, budget):
 
 
 def test_bible_notes_accept_pairs_dicts_and_objects_and_filter_by_mention():
-    class Entry:
-        name, description, aliases = "Old Tom", "the ferryman", ("Tom",)
+    entry = BibleEntry(id=1, project_id=1, kind="character", name="Old Tom", aliases=("Tom",),
+                       description="the ferryman", notes="")
 
     notes = context.as_bible_notes([("Mara", "keeper's daughter"), {"name": "Corso", "description": "an island"},
-                                    Entry(), ("", "nameless")])
+                                    entry, ("", "nameless")])
     assert [n.name for n in notes] == ["Mara", "Corso", "Old Tom"]
     found = context.mentioned_notes(notes, "Tom rowed while mara watched.")
     assert [n.name for n in found] == ["Mara", "Old Tom"]

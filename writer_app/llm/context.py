@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from writer_app.storage.models import BibleEntry
 from writer_app.text import chunking
 
 CountTokens = Callable[[str], int]
@@ -25,8 +25,11 @@ class BibleNote:
     aliases: tuple[str, ...] = ()
 
 
-def as_bible_notes(entries: Iterable[Any] | None) -> list[BibleNote]:
-    """Accept (name, description) pairs, dicts or storage ``BibleEntry`` objects."""
+BibleInput = BibleNote | BibleEntry | dict | tuple | list
+
+
+def as_bible_notes(entries: Iterable[BibleInput] | None) -> list[BibleNote]:
+    """Accept (name, description) pairs, dicts (from scripts and the CLI) or storage ``BibleEntry`` rows."""
     notes: list[BibleNote] = []
     for entry in entries or ():
         if isinstance(entry, BibleNote):
@@ -36,9 +39,8 @@ def as_bible_notes(entries: Iterable[Any] | None) -> list[BibleNote]:
                                    tuple(entry.get("aliases", ()) or ())))
         elif isinstance(entry, (tuple, list)) and len(entry) >= 2:
             notes.append(BibleNote(str(entry[0]), str(entry[1])))
-        elif hasattr(entry, "name"):
-            notes.append(BibleNote(str(entry.name), str(getattr(entry, "description", "") or ""),
-                                   tuple(getattr(entry, "aliases", ()) or ())))
+        elif isinstance(entry, BibleEntry):
+            notes.append(BibleNote(entry.name, entry.description or "", tuple(entry.aliases or ())))
     return [n for n in notes if n.name.strip()]
 
 

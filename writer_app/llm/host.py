@@ -71,10 +71,9 @@ def describe(runtime: ModelRuntime, config: ModelConfig, adapter_error: str = ""
     info = runtime.info
     described: dict[str, Any] = {"adapter": "" if adapter_error else config.adapter_name, "setting": config.model,
                                  "adapter_error": adapter_error}
-    for key in ("name", "device", "dtype", "quantization", "memory_bytes", "context_window"):
-        value = getattr(info, key, None)
-        described[key] = value if value is None or isinstance(value, (int, float, bool)) else str(value)
-    described["name"] = described.get("name") or config.model
+    described.update(name=info.name or config.model, device=info.device, dtype=info.dtype,
+                     quantization=info.quantization, memory_bytes=int(info.memory_bytes),
+                     context_window=int(info.context_window))
     return described
 
 

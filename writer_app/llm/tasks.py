@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from writer_app.errors import UserError
 from writer_app.llm import context
@@ -54,7 +54,7 @@ class TaskRequest:
     after: str = ""
     instruction: str = ""  # free rewrite instruction, the thing to describe, or what to brainstorm
     preset: str = ""  # a REWRITE_PRESETS key
-    bible: list[Any] = field(default_factory=list)  # (name, description) pairs, dicts or BibleEntry objects
+    bible: list[context.BibleInput] = field(default_factory=list)
     story_so_far: str = ""
     language: str = "en"
 

@@ -29,7 +29,7 @@ def damaged_library_message(error: LibraryDamagedError, backups_dir: str | os.Pa
     """
     from writer_app.storage.backup import describe_backup, latest_good_backup
 
-    summary = getattr(error, "summary", None) or str(error)
+    summary = error.summary or str(error)
     good = latest_good_backup(backups_dir)
     if good is None:
         tail = f"there is no good backup in {backups_dir}"

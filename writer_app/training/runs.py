@@ -266,9 +266,25 @@ def recover_runs(library: Any, paths: ProfilePaths, own_job: Path | None = None)
     ``own_job`` is the run this app is training right now (its trainer may not
     hold the lock yet while Python starts): it is neither registered nor
     offered here. Runs whose trainer is alive are only listed. Stale staging
-    folders of dead trainers are removed.
+    folders of dead trainers are removed. The three steps are also separate
+    (:func:`scan_for_recovery`, :func:`register_recovered`,
+    :func:`clean_after_recovery`) so that the editor reads and cleans the run
+    folders off its database thread and holds that thread only to register.
     """
-    found = scan_runs(paths)
+    found = scan_for_recovery(paths)
+    report = register_recovered(library, paths, found, own_job)
+    report.cleaned = clean_after_recovery(paths, found, own_job)
+    return report
+
+
+def scan_for_recovery(paths: ProfilePaths) -> list[RunInfo]:
+    """Every run folder and its state; reads files only, never the library."""
+    return scan_runs(paths)
+
+
+def register_recovered(library: Any, paths: ProfilePaths, found: list[RunInfo],
+                       own_job: Path | None = None) -> Recovery:
+    """Register the finished runs of ``found`` (the only step that needs the library)."""
     report = Recovery()
     known = {a.path for a in library.adapters()}
     for run in found:
@@ -291,10 +307,14 @@ def recover_runs(library: Any, paths: ProfilePaths, own_job: Path | None = None)
                 continue
             if run.job.output_dir not in known:
                 report.registered.append(adapter)
-    # This app's own trainer counts as alive even before its process took the lock.
-    report.cleaned = clean_leftovers(paths, [replace(r, state="running") if own_job is not None and
-                                             r.job_path == Path(own_job) else r for r in found])
     return report
+
+
+def clean_after_recovery(paths: ProfilePaths, found: list[RunInfo], own_job: Path | None = None) -> list[Path]:
+    """Remove the staging folders that stopped trainers left; files only, never the library."""
+    # This app's own trainer counts as alive even before its process took the lock.
+    return clean_leftovers(paths, [replace(r, state="running") if own_job is not None and
+                                   r.job_path == Path(own_job) else r for r in found])
 
 
 def interrupted_runs(paths: ProfilePaths) -> list[tuple[Path, int, int]]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QDialog, QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from writer_app.paths import ProfilePaths
 from writer_app.settings import AppSettings, save_settings
@@ -34,6 +34,7 @@ from writer_app.ui.status_panel import StatusPanel
 
 if TYPE_CHECKING:
     from writer_app.storage import Library
+    from writer_app.storage.models import Node, Project, SaveResult
     from writer_app.ui.assistant.inference_worker import InferenceClient
 
 
@@ -79,10 +80,11 @@ class MainWindow(QMainWindow):
         self.assistant: AssistantHandle | None = None
         self.current_project_id: int | None = None
         self.current_node_id: int | None = None
-        self.current_project: Any = None
-        self.current_node: Any = None
+        self.current_project: Project | None = None
+        self.current_node: Node | None = None
+        self.project_search: QDialog | None = None  # ui.search_dialog makes it on first use, then keeps it
         self.menus: dict[str, QMenu] = {}
-        self.actions_by_name: dict[str, Any] = {}
+        self.actions_by_name: dict[str, QAction] = {}
         self._right_docks: list[QDockWidget] = []
         self._closed = False
         self._opening: int | None = None  # the document being loaded, if any
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
     # -- projects and documents -------------------------------------------------------------
     def open_project(self, project_id: int, node_id: int | None = None,
                      then: Callable[[], None] | None = None) -> None:
-        def load(lib: Any) -> tuple:
+        def load(lib: Library) -> tuple:
             return (lib.get_project(project_id), lib.nodes(project_id),
                     lib.project_word_count(project_id), lib.list_projects())
 
@@ -250,12 +252,12 @@ class MainWindow(QMainWindow):
         self.status.set_save_state(state, self.autosave.last_error)
         self._update_title()
 
-    def _on_saved(self, node_id: int, result: Any) -> None:
+    def _on_saved(self, node_id: int, result: SaveResult) -> None:
         self.changes_since_backup = self.changes_since_backup or bool(result.changed)
         self.binder.set_word_count(node_id, result.word_count)
         if node_id == self.current_node_id:
             self.status.set_document_words(result.word_count)
-        if getattr(result, "normalized", False) and node_id == self.current_node_id:
+        if result.normalized and node_id == self.current_node_id:
             self.reload_current_document()
         project_id = self.current_project_id
         if project_id is not None and result.changed:

@@ -118,8 +118,8 @@ class ProjectSearchDialog(QDialog):
 
 
 def open_project_search(window: MainWindow) -> ProjectSearchDialog:
-    dialog = getattr(window, "project_search", None)
-    if dialog is None:
+    dialog = window.project_search
+    if not isinstance(dialog, ProjectSearchDialog):
         dialog = ProjectSearchDialog(window)
         dialog.setWindowModality(Qt.WindowModality.NonModal)
         window.project_search = dialog

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from writer_app.errors import UserError
 from writer_app.training import runs
 from writer_app.training.config import TrainingConfig, field_help, suggest_config
-from writer_app.training.dataset import estimate
+from writer_app.training.dataset import DatasetEstimate, estimate
 from writer_app.ui.background import TaskContext
 from writer_app.ui.changes import Change
 from writer_app.ui.loss_chart import LossChart
@@ -78,6 +78,7 @@ class TrainerTab(QWidget):
         self.project_title = ""
         self._word_counts: dict[int, int] = {}
         self._confirmed_small = False
+        self._estimate: DatasetEstimate | None = None  # the last estimate shown; Train acts on it
         self.process = TrainerProcess(self)
         self.process.event.connect(self._on_event)
         self.process.finished.connect(self._on_finished)
@@ -264,7 +265,7 @@ class TrainerTab(QWidget):
     def start_training(self) -> None:
         if self.process.is_running() or self.project_id is None:
             return
-        guess = getattr(self, "_estimate", None)
+        guess = self._estimate
         if guess is None or guess.refused:
             return
         if guess.warning and not self._confirmed_small:
@@ -346,9 +347,19 @@ class TrainerTab(QWidget):
         """
         paths = self.window.paths
         own = self.process.job_path if self.process.is_running() else None
-        self.window.db.submit(lambda lib: runs.recover_runs(lib, paths, own_job=own), self._show_recovery)
 
-    def _show_recovery(self, report: Any) -> None:
+        def register(found: list[runs.RunInfo]) -> None:
+            # Only registering holds the library's thread; reading and cleaning the run folders do not.
+            self.window.db.submit(lambda lib: runs.register_recovered(lib, paths, found, own),
+                                  lambda report: clean(found, report), owner=self)
+
+        def clean(found: list[runs.RunInfo], report: runs.Recovery) -> None:
+            self._show_recovery(report)
+            self.window.background.run(lambda _task: runs.clean_after_recovery(paths, found, own), owner=self)
+
+        self.window.background.run(lambda _task: runs.scan_for_recovery(paths), register, owner=self)
+
+    def _show_recovery(self, report: runs.Recovery) -> None:
         if report.registered:
             self.adapter_list.refresh()
             self.window.announce(Change.ADAPTERS)
