@@ -35,6 +35,11 @@ _BY_ALONE = re.compile(r"^(?:by|BY|By)\.?$")
 _AUTHOR_FIELD = re.compile(r"^(?:作者|著者|Author|AUTHOR)[ \t]*[:：][ \t]*(?P<name>\S.{0,40})$")
 _SENTENCE_END = re.compile(r"[.!?。！？，,;；:：…]$")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Headings of front matter, never a book's title.
+_FRONT_HEADINGS = re.compile(
+    r"(?i)^(?:(?:table of )?contents|preface|foreword|introduction|dedication|epigraph|acknowledge?ments?"
+    r"|(?:list of )?illustrations|transcriber'?s note|author'?s note|note|prologue|目录|目錄|序|序言|前言|自序)\.?$"
+)
 SMALL_WORDS = frozenset(
     "a an the and but or nor for of in on at to by with from as into upon over per via vs".split()
 )
@@ -126,7 +131,7 @@ def find_title_page(lines: list[str], bare_title_ok: bool = False) -> TitlePage:
             alone = top[0] + 1 >= len(lines) or not lines[top[0] + 1].strip()
             stripped = first.strip()
             cjk_title = bool(_CJK.search(stripped)) and display_width(stripped) <= 40
-            if alone and (is_shouted(stripped) or cjk_title):
+            if alone and (is_shouted(stripped) or cjk_title) and not _FRONT_HEADINGS.match(stripped):
                 page.title = title_case(stripped)
                 page.lines.add(top[0])
     if not page.author:

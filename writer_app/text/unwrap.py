@@ -62,11 +62,17 @@ class Unwrapped:
     joined: int = 0  # line breaks removed
 
 
+_BELOW_WIDE = re.compile("[\u0000-\u10ff\u2000-\u2319]*")  # scripts with no wide characters, quotes, dashes
+
+
 def is_wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
 def display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced terminal: a Han character or a kana counts two."""
+    if _BELOW_WIDE.fullmatch(text):  # European text, curly quotes included: one column a character
+        return len(text)
     return sum(2 if is_wide(c) else 1 for c in text)
 
 

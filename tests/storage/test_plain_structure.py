@@ -1,0 +1,223 @@
+"""Plain-text import finds the book's structure: chapters, parts, scenes, front matter, title.
+
+Synthetic books are built here for each heading style (hard-wrapped at 70
+columns the way Project Gutenberg files are), so each test states exactly how
+many chapters, which titles and how many paragraphs the import must give.
+"""
+
+from __future__ import annotations
+
+import random
+import textwrap
+
+import pytest
+
+from writer_app.storage.gutenberg import parse_plain_text
+from writer_app.storage.importer import plan_import
+from writer_app.text.manuscript import paragraphs
+
+WORDS = ("the old house stood upon a hill above the river and every morning the mist rose from the water "
+         "while she walked along the path thinking of letters unanswered and friends long gone away").split()
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+TITLES = ["The Old House", "A Letter Arrives", "On the River", "The Stranger", "Night Falls", "Morning"]
+
+
+def para(seed: int, words: int = 60) -> str:
+    rng = random.Random(seed)
+    chosen = [rng.choice(WORDS) for _ in range(words)]
+    return " ".join([chosen[0].capitalize(), *chosen[1:]]) + "."
+
+
+def chapter_body(seed: int, count: int = 4) -> list[str]:
+    return [para(seed * 100 + i) for i in range(count)]
+
+
+def wrapped(paragraph_list: list[str], width: int = 70) -> str:
+    return "\n\n".join(textwrap.fill(p, width) for p in paragraph_list)
+
+
+def book(headings: list[str], counts: list[int] | None = None, front: str = "") -> str:
+    counts = counts or [4] * len(headings)
+    parts = [front] if front else []
+    for i, (heading, count) in enumerate(zip(headings, counts, strict=True)):
+        parts.append(f"{heading}\n\n{wrapped(chapter_body(i, count))}")
+    return "\n\n\n".join(parts) + "\n"
+
+
+def outline(parsed) -> list[tuple[int, str, str, int]]:
+    rows = []
+
+    def walk(sections, depth):
+        for s in sections:
+            rows.append((depth, s.kind, s.title, len(paragraphs(s.text))))
+            walk(s.children, depth + 1)
+
+    walk(parsed.sections, 0)
+    return rows
+
+
+def chapters(parsed) -> list[tuple[str, int]]:
+    return [(s.title, len(paragraphs(s.text))) for s in parsed.sections if s.kind == "chapter"]
+
+
+@pytest.mark.parametrize(("headings", "titles"), [
+    ([f"CHAPTER {r}." for r in ROMAN[:5]], [f"CHAPTER {r}." for r in ROMAN[:5]]),
+    ([f"Chapter {i}: {t}" for i, t in enumerate(TITLES, 1)], [f"Chapter {i}: {t}" for i, t in enumerate(TITLES, 1)]),
+    (["Chapter the First", "Chapter the Second", "Chapter the Third"],
+     ["Chapter the First", "Chapter the Second", "Chapter the Third"]),
+    (["Chapter Nineteen", "Chapter Twenty", "Chapter Twenty-One", "Chapter Twenty-Two"],
+     ["Chapter Nineteen", "Chapter Twenty", "Chapter Twenty-One", "Chapter Twenty-Two"]),
+    ([f"{r}." for r in ROMAN[:6]], [f"{r}." for r in ROMAN[:6]]),
+    ([str(i) for i in range(1, 8)], [str(i) for i in range(1, 8)]),
+    ([f"{r}. {t}" for r, t in zip(ROMAN, TITLES, strict=False)],
+     [f"{r}. {t}" for r, t in zip(ROMAN, TITLES, strict=False)]),
+    ([f"{r}\n\n{t}" for r, t in zip(ROMAN, TITLES, strict=False)],
+     [f"{r}. {t}" for r, t in zip(ROMAN, TITLES, strict=False)]),
+    ([f"CHAPTER {r}\n{t.upper()}" for r, t in zip(ROMAN, TITLES, strict=False)],
+     [f"CHAPTER {r}. {t.upper()}" for r, t in zip(ROMAN, TITLES, strict=False)]),
+])
+def test_each_heading_style_splits_into_its_chapters(headings, titles):
+    counts = [3 + i % 3 for i in range(len(headings))]
+    parsed = parse_plain_text(book(headings, counts), "file name")
+    assert chapters(parsed) == list(zip(titles, counts, strict=True))
+    assert all("\n" not in p for s in parsed.sections for p in paragraphs(s.text))
+
+
+def test_the_reported_gutenberg_novel_imports_as_its_chapters(tmp_path):
+    """Bare roman numeral alone, title on the next line, 70-column wraps, title page, contents,
+    preface, list of illustrations and [Illustration] markers: the case from issue 13."""
+    lines = ["The Project Gutenberg eBook of The Old House, by Mary Vale", "", "Title: The Old House", "",
+             "Author: Mary Vale", "", "Language: English", "",
+             "*** START OF THE PROJECT GUTENBERG EBOOK THE OLD HOUSE ***", "", "", "Produced by Volunteers", "",
+             "", "THE OLD HOUSE", "", "BY", "", "MARY VALE", "", "[Illustration: Frontispiece]", "", "",
+             "CONTENTS", ""]
+    lines += [f"   {ROMAN[i]}. {t.upper()}  {i * 10 + 1}" for i, t in enumerate(TITLES)]
+    lines += ["", "", "LIST OF ILLUSTRATIONS", "", "    The house on the hill   Frontispiece",
+              "    The river  20", "", "", "PREFACE", "", wrapped([para(1), para(2)]), "", ""]
+    for i, title in enumerate(TITLES):
+        lines += ["", "", ROMAN[i], "", title.upper(), "", ""]
+        for j, paragraph in enumerate(chapter_body(i, 4 + i % 2)):
+            lines += [textwrap.fill(paragraph, 70), ""]
+            if j == 1:
+                lines += ["[Illustration: “She walked along the path,", "thinking of letters”]", ""]
+            if j == 2:
+                lines[-2] += " [Illustration]"
+    lines += ["*** END OF THE PROJECT GUTENBERG EBOOK THE OLD HOUSE ***", "The licence."]
+    path = tmp_path / "the old house.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    plan = plan_import(path)
+    assert (plan.title, plan.author, plan.language) == ("The Old House", "Mary Vale", "en")
+    [front, *rest] = plan.sections
+    assert (front.kind, front.title) == ("note", "Front matter")
+    assert "CONTENTS" in front.text and "PREFACE" in front.text and "LIST OF ILLUSTRATIONS" in front.text
+    assert "THE OLD HOUSE\n" not in front.text and "MARY VALE" not in front.text
+    assert [(s.kind, s.title, len(paragraphs(s.text))) for s in rest] == [
+        ("chapter", f"{ROMAN[i]}. {t.upper()}", 4 + i % 2) for i, t in enumerate(TITLES)]
+    assert [p for s in rest for p in paragraphs(s.text)] == [p for i in range(6) for p in chapter_body(i, 4 + i % 2)]
+    assert not any("Illustration" in s.text for s in plan.sections)
+    assert "the old house.txt: removed 13 [Illustration] markers" in plan.notes
+    assert any("hard-wrapped at 70 columns" in note for note in plan.notes)
+    assert [(line.depth, line.kind, line.title) for line in plan.outline()][:2] == [
+        (0, "note", "Front matter"), (0, "chapter", "I. THE OLD HOUSE")]
+
+
+def test_parts_books_and_volumes_hold_the_chapters_after_them():
+    headings = ["PART ONE", "Chapter 1", "Chapter 2", "PART TWO\n\nThe Return", "Chapter 1", "Chapter 2",
+                "Chapter 3"]
+    parsed = parse_plain_text(book(headings, [1, 3, 4, 1, 2, 3, 4]), "x")
+    assert outline(parsed) == [
+        (0, "folder", "PART ONE", 1), (1, "chapter", "Chapter 1", 3), (1, "chapter", "Chapter 2", 4),
+        (0, "folder", "PART TWO. The Return", 1), (1, "chapter", "Chapter 1", 2), (1, "chapter", "Chapter 2", 3),
+        (1, "chapter", "Chapter 3", 4)]
+    volumes = parse_plain_text(book(["Volume I", "CHAPTER I", "CHAPTER II", "Volume II", "CHAPTER III"],
+                                    [0, 2, 2, 0, 2]).replace("\n\n\n\n", "\n\n"), "x")
+    assert [(d, k, t) for d, k, t, _ in outline(volumes)] == [
+        (0, "folder", "Volume I"), (1, "chapter", "CHAPTER I"), (1, "chapter", "CHAPTER II"),
+        (0, "folder", "Volume II"), (1, "chapter", "CHAPTER III")]
+
+
+def test_prologue_and_epilogue_are_chapters_and_back_matter_a_note():
+    headings = ["Prologue", "Chapter 1", "Chapter 2", "Chapter 3", "Epilogue", "NOTES"]
+    parsed = parse_plain_text(book(headings, [2, 3, 3, 3, 2, 1]), "x")
+    assert [(k, t, n) for _, k, t, n in outline(parsed)] == [
+        ("chapter", "Prologue", 2), ("chapter", "Chapter 1", 3), ("chapter", "Chapter 2", 3),
+        ("chapter", "Chapter 3", 3), ("chapter", "Epilogue", 2), ("note", "NOTES", 1)]
+
+
+def test_a_table_of_contents_does_not_make_empty_chapters():
+    contents = "CONTENTS\n\n" + "\n\n".join(["Prologue"] + [f"CHAPTER {r}." for r in ROMAN[:4]])
+    parsed = parse_plain_text(book(["Prologue"] + [f"CHAPTER {r}." for r in ROMAN[:4]], [2, 3, 3, 3, 3],
+                                   front=contents), "x")
+    assert [(k, t, n) for _, k, t, n in outline(parsed)] == [
+        ("note", "Front matter", 6), ("chapter", "Prologue", 2)] + [("chapter", f"CHAPTER {r}.", 3) for r in ROMAN[:4]]
+
+
+def test_scene_breaks_make_scenes_inside_their_chapter():
+    first = wrapped(chapter_body(1, 2)) + "\n\n* * *\n\n" + wrapped(chapter_body(2, 3)) + "\n\n#\n\n" + wrapped(
+        chapter_body(3, 1))
+    text = f"Chapter 1\n\n{first}\n\n\nChapter 2\n\n{wrapped(chapter_body(4, 3))}\n\n~\n"
+    parsed = parse_plain_text(text, "x")
+    assert outline(parsed) == [
+        (0, "chapter", "Chapter 1", 0), (1, "scene", "Scene 1", 2), (1, "scene", "Scene 2", 3),
+        (1, "scene", "Scene 3", 1), (0, "chapter", "Chapter 2", 3)]
+
+
+def test_false_positives_do_not_split_a_book():
+    poem = "I\n\nThe night is long,\nThe road is cold.\n\nII\n\nThe fire is out,\nThe tale is told.\n\nIII\n\nGo home."
+    letter = "“I shall not come again.”\n\nI.\n\nNo.\n\nNo.\n\n1\n\n" + wrapped(chapter_body(7, 2))
+    story = wrapped(chapter_body(1, 3)) + "\n\n" + poem + "\n\n" + wrapped(chapter_body(2, 3)) + "\n\n" + letter
+    parsed = parse_plain_text(story, "my story")
+    assert [(k, t) for _, k, t, _ in outline(parsed)] == [("chapter", "my story")]
+    assert "\nII\n" in parsed.sections[0].text
+    # the same poem inside a book whose chapters are keyword headings stays inside its chapter
+    inside = f"Chapter 1\n\n{story}\n\nChapter 2\n\n{wrapped(chapter_body(3, 2))}"
+    assert [t for _, _, t, _ in outline(parse_plain_text(inside, "x"))] == ["Chapter 1", "Chapter 2"]
+    # a single stray heading-like line in the middle of a long text is not a chapter
+    stray = wrapped(chapter_body(1, 20)) + "\n\nChapter 12\n\n" + wrapped(chapter_body(2, 3))
+    assert len(parse_plain_text(stray, "x").sections) == 1
+    assert parse_plain_text("Chapter one was the best.\n\nIt was.", "x").sections[0].title == "x"
+
+
+def test_chinese_hui_zhang_and_juan_headings():
+    juan = ["卷一", "第一章 风起", "第二章 云涌", "卷二", "第三章 雨落"]
+    body = "\n\n".join(f"{h}\n\n" + "\n\n".join(f"\u3000\u3000{h}第{i}段，话说那日天色已晚。" for i in range(1, 4))
+                       for h in juan)
+    parsed = parse_plain_text("《风云录》\n\n" + body, "fengyun")
+    assert (parsed.title, parsed.author) == ("风云录", "")
+    assert outline(parsed) == [(0, "folder", "卷一", 3), (1, "chapter", "第一章 风起", 3),
+                               (1, "chapter", "第二章 云涌", 3), (0, "folder", "卷二", 3),
+                               (1, "chapter", "第三章 雨落", 3)]
+    hui = parse_plain_text("红楼梦\n\n第一回　甄士隐\n\n　　正文一。\n\n第二回　贾夫人\n\n　　正文二。", "hlm")
+    assert hui.title == "红楼梦" and [t for _, _, t, _ in outline(hui)] == ["第一回 甄士隐", "第二回 贾夫人"]
+
+
+def test_title_page_names_the_book_in_its_own_case():
+    text = "PRIDE AND PREJUDICE\n\nBy JANE AUSTEN\n\n\n" + book(["Chapter 1", "Chapter 2"])
+    parsed = parse_plain_text(text, "pride-and-prejudice")
+    assert (parsed.title, parsed.author) == ("Pride and Prejudice", "Jane Austen")
+    assert [s.kind for s in parsed.sections] == ["chapter", "chapter"]  # the title page is metadata now
+    short = parse_plain_text("The Visit\nby Ann Smith\n\nIt was raining.\n\nShe left.", "visit")
+    assert (short.title, short.author, short.sections[0].title) == ("The Visit", "Ann Smith", "The Visit")
+    assert paragraphs(short.sections[0].text) == ["It was raining.", "She left."]
+    assert parse_plain_text("Words first.\n\nMore words.", "draft three").title == ""
+
+
+def test_setext_and_markdown_headings_in_a_text_file():
+    setext = ("Pride and Prejudice\n===================\n\nby Jane Austen\n\n\n"
+              "Front matter\n------------\n\nA dedication.\n\n\n"
+              "Chapter 1\n---------\n\nFirst paragraph.\nSecond paragraph.\n\n\n"
+              "Chapter 2\n---------\n\nThird.\n")
+    parsed = parse_plain_text(setext, "pp")
+    assert (parsed.title, parsed.author) == ("Pride and Prejudice", "Jane Austen")
+    assert outline(parsed) == [(0, "note", "Front matter", 1), (0, "chapter", "Chapter 1", 2),
+                               (0, "chapter", "Chapter 2", 1)]
+    nested = ("Part One\n========\n\nChapter 1\n---------\n\nA.\n\nChapter 2\n---------\n\nB.\n\n"
+              "Part Two\n========\n\nThe Storm\n---------\n\nScene 1 {.scene}\n\nC.")
+    assert [(d, k, t) for d, k, t, _ in outline(parse_plain_text(nested, "x"))] == [
+        (0, "folder", "Part One"), (1, "chapter", "Chapter 1"), (1, "chapter", "Chapter 2"),
+        (0, "folder", "Part Two"), (1, "chapter", "The Storm")]
+    atx = parse_plain_text("# My Novel\n\n## One\n\nText one.\n\n## Two\n\n### Scene 1\n\nA.\n\n### Scene 2\n\nB.\n",
+                           "draft")
+    assert atx.title == "My Novel"
+    assert [(d, k, t) for d, k, t, _ in outline(atx)] == [
+        (0, "chapter", "One"), (0, "chapter", "Two"), (1, "scene", "Scene 1"), (1, "scene", "Scene 2")]
