@@ -221,3 +221,55 @@ def test_setext_and_markdown_headings_in_a_text_file():
     assert atx.title == "My Novel"
     assert [(d, k, t) for d, k, t, _ in outline(atx)] == [
         (0, "chapter", "One"), (0, "chapter", "Two"), (1, "scene", "Scene 1"), (1, "scene", "Scene 2")]
+
+
+def test_a_title_page_heading_beside_the_chapters_names_the_book():
+    flat = "The Visit\n=========\n\nby Ann Smith\n\nChapter 1\n=========\n\nA.\n\nChapter 2\n=========\n\nB.\n"
+    parsed = parse_plain_text(flat, "visit")
+    assert (parsed.title, parsed.author) == ("The Visit", "Ann Smith")
+    assert [(k, t) for _, k, t, _ in outline(parsed)] == [("chapter", "Chapter 1"), ("chapter", "Chapter 2")]
+
+
+def test_two_underlined_lines_do_not_replace_sixty_chapters(pride_path):
+    text = pride_path.read_text(encoding="utf-8-sig").replace(
+        "Chapter 3\r\n", "Chapter 3\r\n\r\nA Note\r\n------\r\n\r\nA Table\r\n-------\r\n")
+    parsed = parse_plain_text(text, "pp")
+    assert [s.title for s in parsed.sections] == [f"Chapter {i}" for i in range(1, 62)]
+
+
+def _raw_chapters(text: str, heading: str) -> list[tuple[str, list[str]]]:
+    """(heading, blank-line separated blocks) per chapter, read straight from the file."""
+    import re
+
+    chapters: list[tuple[str, list[str]]] = []
+    for block in re.split(r"\n[ \t\u3000]*\n", text.replace("\r\n", "\n")):
+        block = block.strip()
+        if re.fullmatch(heading, block):
+            chapters.append((" ".join(block.split()), []))
+        elif chapters and block and not re.fullmatch(r"[* ]+", block):
+            chapters[-1][1].append(block)
+    return chapters
+
+
+def _all_paragraphs(section) -> list[str]:
+    return paragraphs(section.text) + [p for child in section.children for p in _all_paragraphs(child)]
+
+
+def test_pride_and_prejudice_keeps_every_paragraph_of_every_chapter(pride_path):
+    raw = pride_path.read_text(encoding="utf-8-sig")
+    expected = _raw_chapters(raw.split("End of the Project Gutenberg")[0], r"Chapter \d+")
+    parsed = parse_plain_text(raw, "pride-and-prejudice")
+    assert [(s.title, len(_all_paragraphs(s))) for s in parsed.sections] == [
+        (title, len(blocks)) for title, blocks in expected]
+    assert [p for s in parsed.sections for p in _all_paragraphs(s)] == [
+        p for _, blocks in expected for b in blocks for p in paragraphs(" ".join(b.split()))]
+
+
+def test_hongloumeng_keeps_every_paragraph_and_its_indent(hongloumeng_path):
+    raw = hongloumeng_path.read_text(encoding="utf-8")
+    expected = _raw_chapters(raw, r"第[一二三四五六七八九十]+回[ \u3000].*")
+    parsed = parse_plain_text(raw, "hongloumeng-ch1-10")
+    assert (parsed.title, parsed.author) == ("红楼梦", "曹雪芹")
+    assert [(s.title, len(paragraphs(s.text))) for s in parsed.sections] == [
+        (title, len(blocks)) for title, blocks in expected]
+    assert all(line.startswith("    ") for s in parsed.sections for line in s.text.split("\n") if line.strip())

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from writer_app.storage.plain_structure import explicit_outline, find_structure
+from writer_app.storage.plain_structure import classify, explicit_outline, find_structure
 from writer_app.storage.sections import ParsedText, Section, normalize_newlines, tidy_block
 from writer_app.storage.title_page import TitlePage, find_title_page, title_case
 from writer_app.text.unwrap import unwrap
@@ -80,10 +80,19 @@ def _boilerplate_lines(text: str, title: str, author: str) -> set[int]:
 
 
 def _book_heading(sections: list[Section], front: str) -> tuple[str, str, str, list[Section]] | None:
-    """(title, author, front, sections) when one heading above all others names the book."""
-    if len(sections) != 1 or not sections[0].children or sections[0].kind == "note":
+    """(title, author, front, sections) when one heading above all others names the book, or a first
+    heading with nothing under it but a "by" line (a title page) comes before the chapters."""
+    if not sections or sections[0].kind == "note":
         return None
     book = sections[0]
+    if len(sections) > 1 and not book.children and classify(book.title) is None:
+        page = find_title_page([book.title, "", *book.text.split("\n")])
+        if not book.text.strip() or (page.title and len(page.lines) == len([ln for ln in book.text.split("\n")
+                                                                             if ln.strip()]) + 1):
+            return title_case(book.title), page.author, front, sections[1:]
+        return None
+    if len(sections) != 1 or not book.children:
+        return None
     page = find_title_page([book.title, "", *book.text.split("\n")])
     author = page.author if page.title else ""
     body = _without_lines(book.text, {i - 2 for i in page.lines if i >= 2}) if page.title else book.text

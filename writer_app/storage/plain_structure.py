@@ -21,7 +21,7 @@ chapters; candidates off the chain (a stray "I" signing a letter, the table
 of contents' copy of the headings, numbered stanzas inside a chapter) stay
 text. Keyword and CJK families need two headings (one, if little text comes
 before it); bare numerals, being easy to mistake, need three, a chain that
-starts at I/1-3, and chapters of 150 words or more on median. When a keyword
+starts at I/1-3, and chapters of 100 words or more on median. When a keyword
 family is found, bare numerals are not considered at all.
 
 A heading without a title of its own takes the short title-like line under
@@ -63,7 +63,7 @@ from writer_app.text.unwrap import display_width
 MAX_HEADING_WIDTH = 80
 MAX_TITLE_LINE_WIDTH = 60
 MIN_WEAK_CHAIN = 3
-MIN_WEAK_MEDIAN_WORDS = 150
+MIN_WEAK_MEDIAN_WORDS = 100
 
 _WORDS = "|".join(w for w in NUMBER_WORDS if w != "and")
 _NUMBER = rf"(?:\d{{1,4}}|[IVXLCDM]+|[ivxlcdm]+|(?:the\s+)?(?:{_WORDS})(?:(?:[\s\-]+(?:and[\s\-]+)?)(?:{_WORDS}))*)"
@@ -85,7 +85,7 @@ _BACK_SPECIAL = re.compile(
     r"(?i)^(?P<kw>appendix|appendices|notes|endnotes|footnotes|glossary|afterword|postscript"
     r"|transcriber'?s notes?|后记|後記|附录|附錄)(?P<rest>(?:\s*[.:\-–—]?\s*\S.*)?)$"
 )
-_CJK_SENTENCE_END = re.compile(r"[。，；！？…、]$")
+_CJK_SENTENCE_END = re.compile(r"[。，；！？…、．.]$")
 _TITLE_END = re.compile(r"[,;:!?，；：]$|[a-z]\.$")
 
 
@@ -481,12 +481,13 @@ def _explicit_headings(lines: list[str]) -> list[tuple[int, int, str, int]]:
 
 def explicit_outline(text: str) -> tuple[str, list[Section]] | None:
     """(text before the first heading, outline) from Markdown/Setext headings, or None if there are
-    fewer than two of them. A leaf is a chapter, or a scene under a chapter; a heading with
+    fewer than two of them, or fewer than the chapter headings :func:`choose_headings` believes (two
+    underlined lines in a Gutenberg novel of 61 "Chapter N" headings are not its structure). A leaf is a chapter, or a scene under a chapter; a heading with
     children is a folder unless it reads as a chapter (its title is a chapter heading, or its
     children are titled "Scene N"); ``{.kind}`` after a title, "Front matter" as a title, say so."""
     lines = text.split("\n")
     headings = _explicit_headings(lines)
-    if len(headings) < 2:
+    if len(headings) < 2 or len(headings) < len(choose_headings(lines)):
         return None
     root = Section("", "", "folder")
     stack: list[tuple[int, Section]] = [(0, root)]
