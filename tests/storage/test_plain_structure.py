@@ -273,3 +273,55 @@ def test_hongloumeng_keeps_every_paragraph_and_its_indent(hongloumeng_path):
     assert [(s.title, len(paragraphs(s.text))) for s in parsed.sections] == [
         (title, len(blocks)) for title, blocks in expected]
     assert all(line.startswith("    ") for s in parsed.sections for line in s.text.split("\n") if line.strip())
+
+
+def test_a_manuscript_typed_one_paragraph_per_line_splits_without_blank_lines():
+    lines = []
+    for i in range(1, 4):
+        lines += [f"Chapter {i}", *chapter_body(i, 3)]
+    parsed = parse_plain_text("\n".join(lines), "draft")
+    assert chapters(parsed) == [("Chapter 1", 3), ("Chapter 2", 3), ("Chapter 3", 3)]
+    assert paragraphs(parsed.sections[0].text) == chapter_body(1, 3)
+
+
+def test_a_hard_wrapped_story_without_chapters_is_unwrapped_too():
+    parsed = parse_plain_text(wrapped(chapter_body(5, 6)), "story")
+    assert [(s.kind, s.title) for s in parsed.sections] == [("chapter", "story")]
+    assert paragraphs(parsed.sections[0].text) == chapter_body(5, 6)
+    assert parsed.notes == ["joined lines hard-wrapped at 70 columns into paragraphs"]
+
+
+@pytest.mark.parametrize(("shouted", "cased"), [
+    ("PRIDE AND PREJUDICE", "Pride and Prejudice"), ("THE LIFE AND OPINIONS OF TRISTRAM SHANDY",
+                                                     "The Life and Opinions of Tristram Shandy"),
+    ("KING HENRY VIII", "King Henry VIII"), ("THE WOMAN IN WHITE", "The Woman in White"),
+    ("DON QUIXOTE'S RETURN", "Don Quixote's Return"), ("Emma", "Emma"), ("a tale of two cities", "a tale of two cities"),
+])
+def test_shouted_titles_are_title_cased(shouted, cased):
+    from writer_app.storage.title_page import title_case
+
+    assert title_case(shouted) == cased
+
+
+def _setext_export(title: str, author: str, sections, depth: int = 0) -> str:
+    """The plain-text export's layout: the title and by-line, then each title underlined with
+    ``=`` (top level) or ``-`` (below), paragraphs between blank lines, scene breaks as * * *."""
+    out = [f"{title}\nby {author}\n\n\n"] if depth == 0 else []
+    for section in sections:
+        out.append(f"{section.title}\n{('=' if depth == 0 else '-') * max(3, len(section.title))}\n\n")
+        if section.text:
+            out.append("\n\n".join(paragraphs(section.text)) + "\n\n\n")
+        out.append(_setext_export(title, author, section.children, depth + 1))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("fixture", ["pride_path", "hongloumeng_path"])
+def test_a_plain_text_export_imports_again_with_every_title_and_paragraph(fixture, request):
+    source = request.getfixturevalue(fixture)
+    first = parse_plain_text(source.read_text(encoding="utf-8-sig"), source.stem)
+    exported = _setext_export(first.title, first.author, first.sections)
+    again = parse_plain_text(exported, "export")
+    assert (again.title, again.author) == (first.title, first.author)
+    assert outline(again) == outline(first)
+    assert [p for s in again.sections for p in _all_paragraphs(s)] == [
+        p for s in first.sections for p in _all_paragraphs(s)]

@@ -81,7 +81,7 @@ def title_case(text: str, small_words: bool = True) -> str:
 
 
 def _clean_name(name: str) -> str:
-    name = re.sub(r"[ \t\u3000]*(?:著|撰|编著|原著)$", "", name.strip()).strip(" .,;")
+    name = re.sub(r"[ \t\u3000]*(?:著|撰|编著|原著)$", "", name.strip()).strip(" ,;")
     return title_case(name, small_words=False)
 
 
