@@ -325,3 +325,11 @@ def test_a_plain_text_export_imports_again_with_every_title_and_paragraph(fixtur
     assert outline(again) == outline(first)
     assert [p for s in again.sections for p in _all_paragraphs(s)] == [
         p for s in first.sections for p in _all_paragraphs(s)]
+
+
+def test_a_first_heading_names_a_single_document():
+    atx = parse_plain_text("# The Visit\n\nby Ann Smith\n\nIt was raining.\n\nShe left.", "visit-draft")
+    assert (atx.title, atx.author, atx.sections[0].title) == ("The Visit", "Ann Smith", "The Visit")
+    assert paragraphs(atx.sections[0].text) == ["It was raining.", "She left."]
+    setext = parse_plain_text("THE VISIT\n=========\n\nIt was raining.", "visit-draft")
+    assert (setext.title, paragraphs(setext.sections[0].text)) == ("The Visit", ["It was raining."])

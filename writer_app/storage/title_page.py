@@ -7,6 +7,8 @@ Read only the top of the text (``TOP_LINES`` non-blank lines), in this order:
   ``作者：`` dropped) as the author;
 * a "title page": up to three short lines followed by ``by NAME`` (or ``BY``
   alone on a line, then the name): ``PRIDE AND PREJUDICE / By Jane Austen``;
+* a first line that is a Markdown heading (``# The Visit``) or a Setext one
+  (``The Visit`` over ``=========``);
 * with ``bare_title_ok`` (the caller found chapters after it), a first line
   alone in its block that reads like a title: ALL CAPS, or a short CJK line
   without sentence punctuation (``红楼梦``);
@@ -30,6 +32,8 @@ TOP_LINES = 12
 MAX_TITLE_WIDTH = 60
 
 _BOOK_MARKS = re.compile(r"^[ \t\u3000]*《(?P<title>[^《》]{1,40})》[ \t\u3000]*(?P<rest>.*)$")
+_ATX = re.compile(r"^#{1,6}[ \t]+(?P<title>\S.*?)[ \t]*#*[ \t]*$")
+_UNDERLINE = re.compile(r"^[ \t]*(?:=+|-+)[ \t]*$")
 _BY = re.compile(r"^(?:by|BY|By)[ \t]+(?P<name>\S.{0,60})$")
 _BY_ALONE = re.compile(r"^(?:by|BY|By)\.?$")
 _AUTHOR_FIELD = re.compile(r"^(?:作者|著者|Author|AUTHOR)[ \t]*[:：][ \t]*(?P<name>\S.{0,40})$")
@@ -110,6 +114,16 @@ def find_title_page(lines: list[str], bare_title_ok: bool = False) -> TitlePage:
         rest = marks.group("rest").strip()
         if rest and display_width(rest) <= 24 and not _SENTENCE_END.search(rest):
             page.author = _clean_name(rest)
+    elif _ATX.match(first.strip()) or (len(top) > 1 and top[1] == top[0] + 1 and _UNDERLINE.match(lines[top[1]])
+                                        and _title_like(first)):
+        atx = _ATX.match(first.strip())
+        page.title = title_case(atx.group("title") if atx else first.strip())
+        page.lines.update([top[0]] if atx else [top[0], top[1]])
+        rest = [i for i in top if i not in page.lines]
+        by = _BY.match(lines[rest[0]].strip()) if rest else None
+        if by:
+            page.author = _clean_name(by.group("name"))
+            page.lines.add(rest[0])
     else:
         for position, index in enumerate(top[:5]):
             line = lines[index].strip()
