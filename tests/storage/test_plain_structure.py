@@ -333,3 +333,9 @@ def test_a_first_heading_names_a_single_document():
     assert paragraphs(atx.sections[0].text) == ["It was raining.", "She left."]
     setext = parse_plain_text("THE VISIT\n=========\n\nIt was raining.", "visit-draft")
     assert (setext.title, paragraphs(setext.sections[0].text)) == ("The Visit", ["It was raining."])
+
+
+def test_centred_headings_are_headings():
+    headings = [f"{' ' * 30}CHAPTER {r}.\n\n{' ' * 28}{t.upper()}" for r, t in zip(ROMAN[:3], TITLES[:3], strict=True)]
+    assert chapters(parse_plain_text(book(headings), "x")) == [
+        (f"CHAPTER {r}. {t.upper()}", 4) for r, t in zip(ROMAN[:3], TITLES[:3], strict=True)]

@@ -199,7 +199,7 @@ def _candidates(lines: list[str]) -> list[Candidate]:
     blank_layout = _uses_blank_lines(lines)
     found = []
     for index, line in enumerate(lines):
-        if not line.strip() or line[:1] in " \t" and len(line) - len(line.lstrip()) > 8:
+        if not line.strip():
             continue
         if blank_layout and index > 0 and lines[index - 1].strip():
             continue
