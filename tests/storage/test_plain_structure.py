@@ -176,6 +176,8 @@ def test_false_positives_do_not_split_a_book():
     stray = wrapped(chapter_body(1, 20)) + "\n\nChapter 12\n\n" + wrapped(chapter_body(2, 3))
     assert len(parse_plain_text(stray, "x").sections) == 1
     assert parse_plain_text("Chapter one was the best.\n\nIt was.", "x").sections[0].title == "x"
+    last = book(["Chapter 1", "Chapter 2"]) + "\nNotes from the field were scarce that winter.\n\nEpilogue of sorts.\n"
+    assert [t for _, _, t, _ in outline(parse_plain_text(last, "x"))] == ["Chapter 1", "Chapter 2"]
 
 
 def test_chinese_hui_zhang_and_juan_headings():

@@ -83,7 +83,7 @@ _STORY_SPECIAL = re.compile(
 )
 _BACK_SPECIAL = re.compile(
     r"(?i)^(?P<kw>appendix|appendices|notes|endnotes|footnotes|glossary|afterword|postscript"
-    r"|transcriber'?s notes?|后记|後記|附录|附錄)(?P<rest>(?:\s*[.:\-–—]?\s*\S.*)?)$"
+    r"|transcriber'?s notes?|后记|後記|附录|附錄)(?P<rest>(?:\s+(?:[A-Z]|[IVX]+|\d+))?\.?(?:\s*[:\-–—]\s*\S.*)?)$"
 )
 _CJK_SENTENCE_END = re.compile(r"[。，；！？…、．.]$")
 _TITLE_END = re.compile(r"[,;:!?，；：]$|[a-z]\.$")
@@ -187,7 +187,7 @@ def classify(line: str) -> Candidate | None:
     if special:
         return Candidate(0, "chapter", ("special",), None, text, True, bool(special.group("rest").strip()))
     back = _BACK_SPECIAL.match(text)
-    if back and (not back.group("rest") or back.group("rest")[:1] in " .:-–—"):
+    if back:
         return Candidate(0, "back", ("back",), None, text, True, True)
     return None
 
