@@ -341,3 +341,16 @@ def test_centred_headings_are_headings():
     headings = [f"{' ' * 30}CHAPTER {r}.\n\n{' ' * 28}{t.upper()}" for r, t in zip(ROMAN[:3], TITLES[:3], strict=True)]
     assert chapters(parse_plain_text(book(headings), "x")) == [
         (f"CHAPTER {r}. {t.upper()}", 4) for r, t in zip(ROMAN[:3], TITLES[:3], strict=True)]
+
+
+def test_setext_and_atx_levels_nest_three_deep():
+    text = ("Part One\n========\n\nChapter 1\n---------\n\n### Arrival\n\nA.\n\n### Departure\n\nB.\n\n"
+            "Chapter 2\n---------\n\nC.\n")
+    assert [(d, k, t) for d, k, t, _ in outline(parse_plain_text(text, "x"))] == [
+        (0, "folder", "Part One"), (1, "chapter", "Chapter 1"), (2, "scene", "Arrival"), (2, "scene", "Departure"),
+        (1, "chapter", "Chapter 2")]
+    exported = "The Novel\nby A. Writer\n\n\nThe Journey\n===========\n\nChapter 1\n---------\n\nA.\n\nChapter 2\n---------\n\nB."
+    parsed = parse_plain_text(exported, "x")
+    assert (parsed.title, parsed.author) == ("The Novel", "A. Writer")
+    assert [(d, k, t) for d, k, t, _ in outline(parsed)] == [
+        (0, "folder", "The Journey"), (1, "chapter", "Chapter 1"), (1, "chapter", "Chapter 2")]

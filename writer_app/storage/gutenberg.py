@@ -91,8 +91,8 @@ def _book_heading(sections: list[Section], front: str) -> tuple[str, str, str, l
                                                                              if ln.strip()]) + 1):
             return title_case(book.title), page.author, front, sections[1:]
         return None
-    if len(sections) != 1 or not book.children:
-        return None
+    if len(sections) != 1 or not book.children or classify(book.title) is not None:
+        return None  # "Part One" holding every chapter is a part, not the book's title
     page = find_title_page([book.title, "", *book.text.split("\n")])
     author = page.author if page.title else ""
     body = _without_lines(book.text, {i - 2 for i in page.lines if i >= 2}) if page.title else book.text
@@ -119,7 +119,8 @@ def parse_plain_text(text: str, fallback_title: str) -> ParsedText:
     explicit = explicit_outline(text)
     if explicit is not None:
         front, sections = explicit
-        book = _book_heading(sections, front)
+        named = find_title_page(front.split("\n"), bare_title_ok=True).title if front else ""
+        book = None if named else _book_heading(sections, front)
         if book is not None:
             heading_title, heading_author, front, sections = book
             title, author = title or heading_title, author or heading_author
