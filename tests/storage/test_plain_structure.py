@@ -354,3 +354,13 @@ def test_setext_and_atx_levels_nest_three_deep():
     assert (parsed.title, parsed.author) == ("The Novel", "A. Writer")
     assert [(d, k, t) for d, k, t, _ in outline(parsed)] == [
         (0, "folder", "The Journey"), (1, "chapter", "Chapter 1"), (1, "chapter", "Chapter 2")]
+
+
+def test_numbered_stanzas_inside_a_book_of_numbered_chapters_stay_in_their_chapter():
+    poem = "I.\n\nThe night is long,\nThe road is cold.\n\nII.\n\nThe fire is out,\nThe tale is told.\n\nIII.\n\nGo home."
+    bodies = [wrapped(chapter_body(i, 3)) for i in range(6)]
+    bodies[2] += "\n\n" + poem + "\n\n" + wrapped(chapter_body(9, 1))
+    text = "\n\n\n".join(f"{r}.\n\n{body}" for r, body in zip(ROMAN, bodies, strict=False))
+    parsed = parse_plain_text(text, "x")
+    assert [(t, n) for t, n in chapters(parsed)] == [(f"{r}.", 3) for r in ROMAN[:2]] + [("III.", 3 + 8 + 1)] + [
+        (f"{r}.", 3) for r in ROMAN[3:6]]

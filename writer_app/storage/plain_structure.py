@@ -14,15 +14,16 @@ blank line when the text separates paragraphs with blank lines):
   楔子, 尾声; after the last chapter, Appendix, Notes, Afterword … become notes.
 
 A family of headings (same keyword, same way of writing the number) is only
-believed when its numbers form a plausible sequence. The longest chain of
+believed when its numbers form a plausible sequence: the best chain of
 candidates whose numbers go up by one (a gap of one missing number is
-tolerated, numbering may restart at 1 after a part heading) is the family's
-chapters; candidates off the chain (a stray "I" signing a letter, the table
-of contents' copy of the headings, numbered stanzas inside a chapter) stay
-text. Keyword and CJK families need two headings (one, if little text comes
-before it); bare numerals, being easy to mistake, need three, a chain that
-starts at I/1-3, and chapters of 100 words or more on median. When a keyword
-family is found, bare numerals are not considered at all.
+tolerated, numbering may restart at 1 after a part heading), where each
+heading counts the text it heads beside the family's median, so the body's
+chapters beat the table of contents' copy of them and numbered stanzas inside
+a chapter. Candidates off the chain (a stray "I" signing a letter, the
+contents, the stanzas) stay text. Keyword and CJK families need two headings
+(one, if little text comes before it); bare numerals, being easy to mistake,
+need three, a chain that starts at I/1-3, and chapters of 100 words or more
+on median. When a keyword family is found, bare numerals are not considered.
 
 A heading without a title of its own takes the short title-like line under
 it ("I." then "The Old House" becomes "I. The Old House") when most headings
@@ -215,11 +216,27 @@ def _uses_blank_lines(lines: list[str]) -> bool:
     return blank * 3 >= len(lines) - blank
 
 
-def _best_chain(family: list[Candidate], folder_lines: list[int]) -> list[Candidate]:
-    """The longest run of candidates whose numbers go up by one (see the module doc)."""
-    best_at: dict[int, tuple[float, int]] = {}  # number -> (chain score, candidate position)
+_KEEP_PER_NUMBER = 8  # predecessors remembered per number (bounds the work on a file of numbers)
+
+
+def _best_chain(family: list[Candidate], folder_lines: list[int], prefix: list[int]) -> list[Candidate]:
+    """The best run of candidates whose numbers go up by one (see the module doc).
+
+    Each candidate in the run scores the size of the text it heads (up to the family's next
+    candidate) beside the family's median, at most 1: between two runs of the same length the
+    one whose headings head real chapters wins over one through a table of contents' entries or
+    the numbered stanzas inside a chapter. A missing number halves a step's score; ties go to
+    the later candidates (the body's headings come after the contents' copy of them).
+    """
+    ends = [c.index for c in family[1:]] + [len(prefix) - 1]
+    heads = [prefix[end] - prefix[c.index + 1] for c, end in zip(family, ends, strict=True)]
+    median = statistics.median(heads) if heads else 0
+
+    def gain(current: int) -> float:
+        return min(1.0, heads[current] / median) if median > 0 else 1.0
+
+    by_number: dict[int, list[tuple[float, int]]] = {}  # number -> [(chain score, candidate position)]
     back: list[int | None] = []
-    score: list[float] = []
     best_before_folder: tuple[float, int] | None = None
     overall: tuple[float, int] | None = None
     folder_iter = iter(sorted(folder_lines))
@@ -229,27 +246,28 @@ def _best_chain(family: list[Candidate], folder_lines: list[int]) -> list[Candid
             best_before_folder = overall
             next_folder = next(folder_iter, None)
         n = candidate.number or 0
-        options: list[tuple[float, int | None]] = [(1.0, None)]
-        if n - 1 in best_at:
-            options.append((best_at[n - 1][0] + 1, best_at[n - 1][1]))
-        if n - 2 in best_at:
-            options.append((best_at[n - 2][0] + 0.5, best_at[n - 2][1]))
+        worth = gain(position)
+        options: list[tuple[float, int | None]] = [(worth, None)]
+        for step, factor in ((1, 1.0), (2, 0.5)):
+            for score, previous in by_number.get(n - step, []):
+                options.append((score + factor * worth, previous))
         if n == 1 and best_before_folder is not None:
-            options.append((best_before_folder[0] + 1, best_before_folder[1]))
+            options.append((best_before_folder[0] + worth, best_before_folder[1]))
         value, previous = max(options, key=lambda o: (o[0], -1 if o[1] is None else o[1]))
-        score.append(value)
         back.append(previous)
-        if n not in best_at or value >= best_at[n][0]:
-            best_at[n] = (value, position)
+        kept = by_number.setdefault(n, [])
+        kept.append((value, position))
+        if len(kept) > _KEEP_PER_NUMBER:
+            kept.pop(0)
         if overall is None or value >= overall[0]:
             overall = (value, position)
     if overall is None:
         return []
     chain: list[Candidate] = []
-    position: int | None = overall[1]
-    while position is not None:
-        chain.append(family[position])
-        position = back[position]
+    at: int | None = overall[1]
+    while at is not None:
+        chain.append(family[at])
+        at = back[at]
     return list(reversed(chain))
 
 
@@ -289,22 +307,25 @@ def choose_headings(lines: list[str]) -> list[Candidate]:
     if not candidates:
         return []
     line_words = [count_words(line) for line in lines]
+    prefix = [0]
+    for words in line_words:
+        prefix.append(prefix[-1] + words)
     families = _group(candidates)
     folder_lines = [c.index for c in candidates if c.kind == "folder"]
     accepted: list[Candidate] = []
     for family in families.values():
         if family[0].kind == "folder" and family[0].number is not None:
-            chain = _best_chain(family, [])
+            chain = _best_chain(family, [], prefix)
             if _accept(chain, line_words, True) and len(chain) >= 2:
                 accepted.extend(chain)
     strong_chapters: list[Candidate] = []
     for family in families.values():
         if family[0].kind == "chapter" and family[0].strong and family[0].number is not None:
-            chain = _best_chain(family, folder_lines)
+            chain = _best_chain(family, folder_lines, prefix)
             if _accept(chain, line_words, True):
                 strong_chapters.extend(chain)
     if not strong_chapters:
-        weak = [(_best_chain(f, folder_lines), f) for k, f in families.items() if not f[0].strong]
+        weak = [(_best_chain(f, folder_lines, prefix), f) for f in families.values() if not f[0].strong]
         weak = [(chain, f) for chain, f in weak if _accept(chain, line_words, False)]
         if weak:
             strong_chapters = max(weak, key=lambda pair: len(pair[0]))[0]
