@@ -110,15 +110,38 @@ def _tolerance(width: int) -> int:
     return max(2, round(width * TOLERANCE_SHARE))
 
 
-def _slack(line: str, following: str, width: int) -> int:
-    """Columns left on ``line`` had the next line's first word been put on it."""
-    return width - (display_width(line.rstrip()) + 1 + display_width(_first_word(following)))
+class _Measured:
+    """Each line's width, indent, first word and protection, measured once (a book has 10^5 lines)."""
 
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.blocks = _blocks(lines)
+        self.width: dict[int, int] = {}
+        self.first: dict[int, int] = {}
+        self.indent: dict[int, int] = {}
+        self.protected: dict[int, bool] = {}
+        for start, end in self.blocks:
+            if end - start < 2:
+                continue
+            for index in range(start, end):
+                line = lines[index]
+                self.width[index] = display_width(line.rstrip())
+                self.first[index] = display_width(_first_word(line))
+                self.indent[index] = _indent(line)
+                self.protected[index] = _protected(line)
 
-def _is_wrap_break(line: str, following: str, width: int) -> bool:
-    if _protected(line) or _protected(following) or _indent(following) >= _indent(line) + 2:
-        return False
-    return _slack(line, following, width) < _tolerance(width)
+    def slack(self, index: int, width: int) -> int:
+        """Columns left on line ``index`` had the next line's first word been put on it."""
+        return width - (self.width[index] + 1 + self.first[index + 1])
+
+    def is_wrap_break(self, index: int, width: int) -> bool:
+        """Whether the break after line ``index`` (inside a block) was made by a wrapper."""
+        if self.protected[index] or self.protected[index + 1] or self.indent[index + 1] >= self.indent[index] + 2:
+            return False
+        return self.slack(index, width) < _tolerance(width)
+
+    def breaks(self) -> list[int]:
+        return [i for start, end in self.blocks for i in range(start, end - 1)]
 
 
 def _starts_upper(line: str) -> bool:
@@ -126,33 +149,31 @@ def _starts_upper(line: str) -> bool:
     return stripped[:1].isupper()
 
 
-def _is_verse(block: list[str], breaks: list[bool], width: int) -> bool:
+def _is_verse(measured: _Measured, start: int, end: int, breaks: list[bool], width: int) -> bool:
     """Lines kept as they are: mostly short lines, or capitalised lines of uneven length."""
     consecutive = any(a and b for a, b in zip(breaks, breaks[1:], strict=False))
     if len(breaks) >= 2 and sum(breaks) * 2 < len(breaks) and not consecutive:
         return True
-    if len(block) >= 3 and all(_starts_upper(line) for line in block[1:]):
-        return any(_slack(block[i], block[i + 1], width) >= _tolerance(width) for i in range(len(block) - 1))
+    if end - start >= 3 and all(_starts_upper(line) for line in measured.lines[start + 1:end]):
+        return any(measured.slack(i, width) >= _tolerance(width) for i in range(start, end - 1))
     return False
+
+
+def _wrap_column(measured: _Measured) -> int:
+    indexes = measured.breaks()
+    if len(indexes) < MIN_BREAKS:
+        return 0
+    widths = sorted(measured.width[i] for i in indexes)
+    width = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
+    if not MIN_WRAP_COLUMN <= width <= MAX_WRAP_COLUMN:
+        return 0
+    wrapped = sum(1 for i in indexes if measured.is_wrap_break(i, width))
+    return width if wrapped >= MIN_WRAPPED_SHARE * len(indexes) else 0
 
 
 def wrap_column(text: str) -> int:
     """The column ``text`` is hard-wrapped at, or 0 if it is not hard-wrapped."""
-    lines = text.split("\n")
-    widths = []
-    pairs = []
-    for start, end in _blocks(lines):
-        for index in range(start, end - 1):
-            widths.append(display_width(lines[index].rstrip()))
-            pairs.append((lines[index], lines[index + 1]))
-    if len(pairs) < MIN_BREAKS:
-        return 0
-    widths.sort()
-    width = widths[min(len(widths) - 1, int(len(widths) * 0.9))]
-    if not MIN_WRAP_COLUMN <= width <= MAX_WRAP_COLUMN:
-        return 0
-    wrapped = sum(1 for line, following in pairs if _is_wrap_break(line, following, width))
-    return width if wrapped >= MIN_WRAPPED_SHARE * len(pairs) else 0
+    return _wrap_column(_Measured(text.split("\n")))
 
 
 def _joiner(left: str, right: str) -> str:
@@ -167,23 +188,23 @@ def _joiner(left: str, right: str) -> str:
 
 def unwrap(text: str) -> Unwrapped:
     """``text`` with hard-wrapped paragraphs joined into one line each (see the module doc)."""
-    width = wrap_column(text)
+    lines = text.split("\n")
+    measured = _Measured(lines)
+    width = _wrap_column(measured)
     if not width:
         return Unwrapped(text)
-    lines = text.split("\n")
     out: list[str] = []
     joined = 0
     position = 0
-    for start, end in _blocks(lines):
+    for start, end in measured.blocks:
         out.extend(lines[position:start])
-        block = lines[start:end]
         position = end
-        breaks = [_is_wrap_break(block[i], block[i + 1], width) for i in range(len(block) - 1)]
-        if _is_verse(block, breaks, width):
-            out.extend(line.rstrip() for line in block)  # verse, a list, an address: the lines matter
+        breaks = [measured.is_wrap_break(i, width) for i in range(start, end - 1)]
+        if _is_verse(measured, start, end, breaks, width):
+            out.extend(line.rstrip() for line in lines[start:end])  # verse, a list, an address: the lines matter
             continue
-        current = block[0].rstrip()
-        for line, wrap in zip(block[1:], breaks, strict=True):
+        current = lines[start].rstrip()
+        for line, wrap in zip(lines[start + 1:end], breaks, strict=True):
             if wrap:
                 piece = line.strip(" \t\u3000\u00a0")
                 current = current.rstrip() + _joiner(current.rstrip(), piece) + piece
