@@ -189,6 +189,11 @@ def test_chinese_hui_zhang_and_juan_headings():
     assert outline(parsed) == [(0, "folder", "卷一", 3), (1, "chapter", "第一章 风起", 3),
                                (1, "chapter", "第二章 云涌", 3), (0, "folder", "卷二", 3),
                                (1, "chapter", "第三章 雨落", 3)]
+    volumes = ["第一卷 江湖", "第十一章", "第十二章 夜雨", "第二卷", "第十三章"]
+    body = "\n\n".join(f"{h}\n\n" + "\n\n".join(f"\u3000\u3000{h}第{i}段。" for i in range(1, 3)) for h in volumes)
+    assert [(d, k, t, n) for d, k, t, n in outline(parse_plain_text(body, "x"))] == [
+        (0, "folder", "第一卷 江湖", 2), (1, "chapter", "第十一章", 2), (1, "chapter", "第十二章 夜雨", 2),
+        (0, "folder", "第二卷", 2), (1, "chapter", "第十三章", 2)]
     hui = parse_plain_text("红楼梦\n\n第一回　甄士隐\n\n　　正文一。\n\n第二回　贾夫人\n\n　　正文二。", "hlm")
     assert hui.title == "红楼梦" and [t for _, _, t, _ in outline(hui)] == ["第一回 甄士隐", "第二回 贾夫人"]
 
