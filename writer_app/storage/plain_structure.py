@@ -77,6 +77,7 @@ _KEYWORD = re.compile(
 _BARE = re.compile(r"^(?P<num>\d{1,3}|[IVXLCDM]{1,8}|[ivxlcdm]{1,8})(?P<dot>[.:)])?$")
 _NUMBERED_TITLE = re.compile(r"^(?P<num>\d{1,3}|[IVXLCDM]{1,8})(?P<sep>[.:)]|\s[-–—])\s+(?P<title>\S.{0,70})$")
 _CJK_NUM = f"[{CJK_NUMERAL_CHARS}]+"
+_CJK_NUM_START = re.compile(rf"^{_CJK_NUM}")
 _CJK_CHAPTER = re.compile(rf"^第(?P<num>{_CJK_NUM})(?P<unit>[回章节節折话話])(?P<rest>.*)$")
 _CJK_FOLDER = re.compile(rf"^(?:第(?P<num>{_CJK_NUM})(?P<unit>[卷部册冊集篇])|(?P<unit2>卷)之?(?P<num2>{_CJK_NUM}))(?P<rest>.*)$")
 _STORY_SPECIAL = re.compile(
@@ -192,8 +193,6 @@ def classify(line: str) -> Candidate | None:
         return Candidate(0, "back", ("back",), None, text, True, True)
     return None
 
-
-_CJK_NUM_START = re.compile(rf"^{_CJK_NUM}")
 
 
 def _candidates(lines: list[str]) -> list[Candidate]:
