@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 
-from writer_app.storage.plain_structure import classify, explicit_outline, find_structure
+from writer_app.storage.marked_headings import explicit_outline
+from writer_app.storage.plain_structure import classify, find_structure
 from writer_app.storage.sections import ParsedText, Section, normalize_newlines, tidy_block
 from writer_app.storage.title_page import TitlePage, find_title_page, title_case
 from writer_app.text.unwrap import unwrap
