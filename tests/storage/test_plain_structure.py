@@ -369,3 +369,10 @@ def test_numbered_stanzas_inside_a_book_of_numbered_chapters_stay_in_their_chapt
     parsed = parse_plain_text(text, "x")
     assert [(t, n) for t, n in chapters(parsed)] == [(f"{r}.", 3) for r in ROMAN[:2]] + [("III.", 3 + 8 + 1)] + [
         (f"{r}.", 3) for r in ROMAN[3:6]]
+
+
+def test_an_epistolary_opening_is_story_not_front_matter():
+    headings = ["Letter 1", "Letter 2", "Letter 3", "Chapter 1", "Chapter 2"]
+    parsed = parse_plain_text(book(headings, [3, 2, 2, 4, 4], front="FRANKENSTEIN\n\nby Mary Shelley"), "x")
+    assert (parsed.title, parsed.author) == ("Frankenstein", "Mary Shelley")
+    assert chapters(parsed) == list(zip(headings, [3, 2, 2, 4, 4], strict=True))

@@ -5,7 +5,8 @@ blank line when the text separates paragraphs with blank lines):
 
 * keyword chapters: ``CHAPTER IV.``, ``Chapter 4: The Storm``, ``Chap. 12``,
   ``Chapter the First``, ``Chapter Twenty-One`` (also Chapitre, Capítulo,
-  Kapitel, Глава);
+  Kapitel, Глава), and an epistolary novel's ``Letter 1`` (Frankenstein opens
+  with four letters before its chapters: they are the story, not front matter);
 * CJK chapters: ``第一回 …``, ``第十二章``, ``第3节``;
 * bare numerals: ``IV``, ``IV.``, ``12`` alone on a line, or ``IV. The Storm``;
 * folders that hold the chapters after them: ``BOOK ONE``, ``PART II``,
@@ -69,7 +70,7 @@ MIN_WEAK_MEDIAN_WORDS = 100
 _WORDS = "|".join(w for w in NUMBER_WORDS if w != "and")
 _NUMBER = rf"(?:\d{{1,4}}|[IVXLCDM]+|[ivxlcdm]+|(?:the\s+)?(?:{_WORDS})(?:(?:[\s\-]+(?:and[\s\-]+)?)(?:{_WORDS}))*)"
 _SEPARATOR = r"[.:\-–—)]"
-_CHAPTER_WORDS = r"chapter|chap\.?|chapitre|cap[íi]tulo|kapitel|глава"
+_CHAPTER_WORDS = r"chapter|chap\.?|letter|chapitre|cap[íi]tulo|kapitel|глава"
 _FOLDER_WORDS = r"book|part|volume|vol\.|tome|livre|teil|часть"
 _KEYWORD = re.compile(
     rf"(?i)^(?P<kw>{_CHAPTER_WORDS}|{_FOLDER_WORDS})\s+(?P<num>{_NUMBER})\b(?P<rest>.*)$"
