@@ -1,18 +1,38 @@
-"""Plain-text manuscripts: Project Gutenberg clean-up and chapter splitting.
+"""Plain-text manuscripts: Project Gutenberg clean-up, hard wraps, title page and structure.
 
 A Gutenberg file carries a licence header and footer that are not part of the
 novel; we keep only what lies between the ``*** START OF ...`` and
 ``*** END OF ...`` markers, take the title, author and language from the
-header, and drop the "Produced by" credit. Gutenberg texts are hard-wrapped
-at ~70 columns, so each paragraph is joined back into one line (an editor
-wraps for itself). Chapters start at heading lines such as "Chapter 1",
-"CHAPTER IV.", "Chapter Twelve" or "第一回" / "第十二章".
+header, and drop the "Produced by" credit. ``[Illustration: …]`` markers are
+removed from the text (a picture's caption is not the author's prose, and the
+trainer must not learn it); the import notes say how many went.
+
+Then, for every plain-text file, Gutenberg or not:
+
+1. hard wraps are undone (:mod:`writer_app.text.unwrap`: verse and letters
+   keep their lines), so that each paragraph is one line, the paragraph model;
+2. the structure is found: Markdown/Setext headings if the text has them,
+   else chapter, part and scene headings that form a plausible sequence
+   (:mod:`writer_app.storage.plain_structure`);
+3. title and author come from the file itself, before its name: the
+   Gutenberg header, else a title page at the top, a first heading above all
+   the others, or a Chinese 《书名》 (:mod:`writer_app.storage.title_page`);
+4. what comes before the first chapter (title page lines aside) becomes a
+   "Front matter" note: contents, preface, dedication, list of illustrations.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from writer_app.storage.marked_headings import explicit_outline
+from writer_app.storage.plain_structure import classify, find_structure
+from writer_app.storage.sections import ParsedText, Section, normalize_newlines, tidy_block
+from writer_app.storage.title_page import TitlePage, find_title_page, title_case
+from writer_app.text.unwrap import unwrap
+
+__all__ = ["ParsedText", "Section", "normalize_newlines", "parse_plain_text", "remove_illustrations",
+           "strip_gutenberg", "tidy_block"]
 
 _START = re.compile(r"(?im)^\*{3}\s*START OF (?:THE |THIS )?PROJECT GUTENBERG E-?BOOK[^\n]*\*{3}[^\n]*$")
 _END = re.compile(r"(?im)^(?:\*{3}\s*END OF (?:THE |THIS )?PROJECT GUTENBERG E-?BOOK|End of (?:the )?Project Gutenberg'?s? E-?Book)[^\n]*$")
@@ -20,41 +40,8 @@ _HEADER_FIELD = re.compile(r"(?im)^(Title|Author|Language):[ \t]*(.+?)\s*$")
 _PRODUCED_BY = re.compile(r"(?is)\A\s*(?:Produced by|E-?text prepared by|Transcribed from)[^\n]*(?:\n[^\n]+)*\n")
 _LANGUAGES = {"english": "en", "french": "fr", "german": "de", "chinese": "zh", "japanese": "ja",
               "spanish": "es", "italian": "it", "portuguese": "pt", "russian": "ru", "dutch": "nl"}
-
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
-    "seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|last"
-)
-_EN_HEADING = re.compile(
-    rf"(?i)^(?:chapter|chap\.)\s+(?:\d+|[ivxlcdm]+|(?:{_NUMBER_WORDS})(?:[\s-](?:{_NUMBER_WORDS}))*)\b\.?(?:[\s:.\-–—].*)?$"
-)
-_CJK_HEADING = re.compile(r"^第[0-9０-９一二三四五六七八九十百千零〇两]+[回章节卷](?:[\s\u3000].*)?$")
-MAX_HEADING_CHARS = 80
-
-
-@dataclass
-class Section:
-    title: str
-    text: str
-    kind: str = "chapter"
-    children: list[Section] = field(default_factory=list)
-
-
-@dataclass
-class ParsedText:
-    sections: list[Section]
-    title: str = ""
-    author: str = ""
-    language: str = ""
-
-
-def normalize_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def tidy_block(text: str) -> str:
-    """Drop blank lines at the start and trailing whitespace at the end (indents kept)."""
-    return re.sub(r"\A(?:[ \t\u3000]*\n)+", "", text).rstrip()
+# [Illustration], [Illustration: caption that may run over lines], [ILLUSTRATION: ...]
+_ILLUSTRATION = re.compile(r"(?i)[ \t]*\[illustration(?:[:.\s][^\[\]]{0,2000})?\][ \t]*")
 
 
 def strip_gutenberg(text: str) -> tuple[str, dict[str, str]] | None:
@@ -69,62 +56,98 @@ def strip_gutenberg(text: str) -> tuple[str, dict[str, str]] | None:
     return body, header
 
 
-def unwrap_paragraphs(text: str) -> str:
-    """Join hard-wrapped lines of each paragraph (blank-line separated) with spaces."""
-    paragraphs = re.split(r"\n[ \t]*\n(?:[ \t]*\n)*", text.strip("\n"))
-    return "\n\n".join(" ".join(line.strip() for line in p.split("\n") if line.strip()) for p in paragraphs)
+def remove_illustrations(text: str) -> tuple[str, int]:
+    """(text without ``[Illustration…]`` markers, how many were removed)."""
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        before = text[match.start() - 1] if match.start() else "\n"
+        after = text[match.end()] if match.end() < len(text) else "\n"
+        return "" if before == "\n" or after == "\n" else " "
+
+    return _ILLUSTRATION.sub(replace, text), count
 
 
-def is_heading(line: str, previous_blank: bool) -> bool:
-    stripped = " ".join(line.split())
-    if not stripped or len(stripped) > MAX_HEADING_CHARS or not previous_blank:
-        return False
-    return bool(_EN_HEADING.match(stripped) or _CJK_HEADING.match(stripped))
+def _without_lines(text: str, drop: set[int]) -> str:
+    return tidy_block("\n".join(line for i, line in enumerate(text.split("\n")) if i not in drop))
 
 
-def split_chapters(text: str) -> tuple[str, list[Section]]:
-    """(front matter, chapters) split on chapter heading lines."""
-    lines = text.split("\n")
-    front: list[str] = []
-    chapters: list[tuple[str, list[str]]] = []
-    previous_blank = True
-    for line in lines:
-        if is_heading(line, previous_blank):
-            chapters.append((" ".join(line.split()), []))
-        elif chapters:
-            chapters[-1][1].append(line)
-        else:
-            front.append(line)
-        previous_blank = not line.strip()
-    sections = [Section(title, tidy_block("\n".join(body))) for title, body in chapters]
-    # A table of contents repeats the headings with nothing under them: drop those.
-    later_titles: set[str] = set()
-    kept: list[Section] = []
-    for section in reversed(sections):
-        key = section.title.casefold()
-        if section.text or key not in later_titles:
-            kept.append(section)
-        later_titles.add(key)
-    return tidy_block("\n".join(front)), list(reversed(kept))
+def _boilerplate_lines(text: str, title: str, author: str) -> set[int]:
+    """Lines of a Gutenberg body's top that repeat the header's title or author."""
+    names = {title.casefold(), author.casefold(), f"by {author}".casefold()} - {""}
+    return {i for i, line in enumerate(text.split("\n")) if " ".join(line.split()).casefold() in names}
+
+
+def _book_heading(sections: list[Section], front: str) -> tuple[str, str, str, list[Section]] | None:
+    """(title, author, front, sections) when one heading above all others names the book, or a first
+    heading with nothing under it but a "by" line (a title page) comes before the chapters."""
+    if not sections or sections[0].kind == "note":
+        return None
+    book = sections[0]
+    if len(sections) > 1 and not book.children and classify(book.title) is None:
+        page = find_title_page([book.title, "", *book.text.split("\n")])
+        if not book.text.strip() or (page.title and len(page.lines) == len([ln for ln in book.text.split("\n")
+                                                                             if ln.strip()]) + 1):
+            return title_case(book.title), page.author, front, sections[1:]
+        return None
+    if len(sections) != 1 or not book.children or classify(book.title) is not None:
+        return None  # "Part One" holding every chapter is a part, not the book's title
+    page = find_title_page([book.title, "", *book.text.split("\n")])
+    author = page.author if page.title else ""
+    body = _without_lines(book.text, {i - 2 for i in page.lines if i >= 2}) if page.title else book.text
+    front = "\n\n".join(part for part in (front, body) if part.strip())
+    return title_case(book.title), author, front, book.children
 
 
 def parse_plain_text(text: str, fallback_title: str) -> ParsedText:
-    text = normalize_newlines(text)
-    stripped = strip_gutenberg(text)
+    text = normalize_newlines(text).lstrip("\ufeff")
+    notes: list[str] = []
     header: dict[str, str] = {}
-    gutenberg = stripped is not None
+    stripped = strip_gutenberg(text)
     if stripped is not None:
         text, header = stripped
-    front, chapters = split_chapters(text)
-    title = header.get("title", "")
-    author = header.get("author", "")
-    if gutenberg:
-        chapters = [Section(c.title, unwrap_paragraphs(c.text)) for c in chapters]
-        boiler = {title.casefold(), f"by {author}".casefold(), author.casefold(), ""}
-        front = "\n".join(line for line in front.split("\n") if line.strip().casefold() not in boiler)
-        front = unwrap_paragraphs(front) if front.strip() else ""
-    sections = chapters or [Section(fallback_title, tidy_block(text))]
-    if chapters and front.strip():
-        sections.insert(0, Section("Front matter", tidy_block(front), kind="note"))
-    language = _LANGUAGES.get(header.get("language", "").strip().lower(), "")
-    return ParsedText(sections=sections, title=title, author=author, language=language)
+    text, removed = remove_illustrations(text)
+    if removed:
+        notes.append(f"removed {removed:,} [Illustration] marker{'s' if removed != 1 else ''}")
+    unwrapped = unwrap(text)
+    if unwrapped.joined:
+        notes.append(f"joined lines hard-wrapped at {unwrapped.width} columns into paragraphs")
+    text = unwrapped.text
+    title, author = title_case(header.get("title", "")), header.get("author", "")
+
+    explicit = explicit_outline(text)
+    if explicit is not None:
+        front, sections = explicit
+        named = find_title_page(front.split("\n"), bare_title_ok=True).title if front else ""
+        book = None if named else _book_heading(sections, front)
+        if book is not None:
+            heading_title, heading_author, front, sections = book
+            title, author = title or heading_title, author or heading_author
+        found = True
+    else:
+        structure = find_structure(text, fallback_title)
+        front, sections, found = structure.front, structure.sections, structure.found
+    if not found:  # one document: a title page at its top still names the book
+        only = sections[0]
+        page = find_title_page(only.text.split("\n"))
+        if page.title or page.author:
+            only.text = _without_lines(only.text, page.lines)
+            only.title = page.title or only.title
+        title, author = title or page.title, author or page.author
+        return ParsedText(sections=sections, title=title, author=author, language=_language(header), notes=notes)
+
+    page = find_title_page(front.split("\n"), bare_title_ok=True) if front else TitlePage()
+    drop = set(page.lines)
+    if header:
+        drop |= _boilerplate_lines(front, header.get("title", ""), header.get("author", ""))
+    front = _without_lines(front, drop)
+    title, author = title or page.title, author or page.author
+    if front.strip():
+        sections.insert(0, Section("Front matter", front, kind="note"))
+    return ParsedText(sections=sections, title=title, author=author, language=_language(header), notes=notes)
+
+
+def _language(header: dict[str, str]) -> str:
+    return _LANGUAGES.get(header.get("language", "").strip().lower(), "")

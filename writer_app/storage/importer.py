@@ -129,6 +129,7 @@ def _parse(path: Path, label: str, budget: _Budget) -> ParsedText:
         parsed = parse_markdown(text, stem)
     else:
         parsed = parse_plain_text(text, stem)
+    budget.notes.extend(f"{label}: {note}" for note in parsed.notes)
     budget.first = budget.first or parsed
     return parsed
 
