@@ -26,9 +26,14 @@ class Chapter:
     @property
     def visible(self) -> list[str]:
         """The paragraphs as a reader sees them (what an import must give back)."""
-        from writer_app.text.manuscript import is_scene_break
+        return visible(self.paragraphs)
 
-        return [_ITALIC.sub(r"\1", p) for p in self.paragraphs if not is_scene_break(p)]
+
+def visible(paragraphs: list[str]) -> list[str]:
+    """Corpus paragraphs without their italic marks, scene-break lines left out."""
+    from writer_app.text.manuscript import is_scene_break
+
+    return [_ITALIC.sub(r"\1", p) for p in paragraphs if not is_scene_break(p)]
 
 
 def runs(paragraph: str) -> list[tuple[str, bool]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,7 @@ class _Counted(io.RawIOBase):
 def _zip_call(call, label: str):
     try:
         return call()
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
         raise UserError(f"{label} is damaged (a part of the archive cannot be unpacked: "
                         f"{' '.join(str(exc).split()) or type(exc).__name__}); open it in its program "
                         "and save it again") from exc

@@ -1,0 +1,166 @@
+"""Scrivener and novelWriter projects: folders laid out as those programs lay them out, imported
+as one project each (never walked as a folder of files), with the book's structure from their
+binders and the text of every document."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.storage.format_files import (
+    BinderItem,
+    NwItem,
+    hongloumeng,
+    nw_markup,
+    pride,
+    visible,
+    write_novelwriter,
+    write_scrivener,
+)
+from writer_app.cli import main
+from writer_app.errors import UserError
+from writer_app.storage.importer import import_plan, plan_import
+from writer_app.text.manuscript import paragraphs
+
+
+def _halves(paragraphs_: list[str]) -> tuple[list[str], list[str]]:
+    middle = len(paragraphs_) // 2
+    return paragraphs_[:middle], paragraphs_[middle:]
+
+
+def _scrivener_novel(folder, chapters, research: bool = True, lose: str | None = None):
+    """Draft > one folder per chapter > two scene texts; Research and Trash beside it."""
+    draft = []
+    for chapter in chapters:
+        first, second = _halves(chapter.paragraphs)
+        scenes = [BinderItem("Scene 1", paragraphs=first), BinderItem("Scene 2", paragraphs=second)]
+        draft.append(BinderItem(chapter.title, "Folder", children=scenes))
+    if lose:
+        for chapter in draft:
+            if chapter.title == lose:
+                chapter.children[1].paragraphs = None
+    items = [BinderItem("Draft", "DraftFolder", children=draft)]
+    if research:
+        items.append(BinderItem("Research", "ResearchFolder", children=[
+            BinderItem("Longbourn", paragraphs=["A house in Hertfordshire."]),
+            BinderItem("map.pdf", "PDF")]))
+    items.append(BinderItem("Trash", "TrashFolder", children=[BinderItem("Cut scene", paragraphs=["Gone."])]))
+    return write_scrivener(folder, items)
+
+
+@pytest.mark.parametrize("book", [pride, hongloumeng], ids=["english", "chinese"])
+def test_a_scrivener_project_comes_in_as_its_binder(tmp_path, book):
+    chapters = book(4)
+    project = _scrivener_novel(tmp_path / "My Novel.scriv", chapters)
+    plan = plan_import(project)
+    assert plan.title == "My Novel"
+    book_sections, research = plan.sections[:-1], plan.sections[-1]
+    assert [(s.kind, s.title) for s in book_sections] == [("chapter", c.title) for c in chapters]
+    for section, chapter in zip(book_sections, chapters, strict=True):
+        first, second = _halves(chapter.paragraphs)
+        assert [(s.kind, s.title) for s in section.children] == [("scene", "Scene 1"), ("scene", "Scene 2")]
+        assert paragraphs(section.children[0].text) == visible(first)
+        assert paragraphs(section.children[1].text) == visible(second)
+    assert (research.kind, research.title) == ("folder", "Research")
+    assert [(n.kind, n.title, n.text) for n in research.children] == [("note", "Longbourn", "A house in Hertfordshire.")]
+    assert any("Trash (1 document)" in note for note in plan.notes)
+    assert any("1 research file" in note for note in plan.notes)
+
+
+def test_scrivener_keeps_italics(tmp_path):
+    chapters = pride(1)
+    plan = plan_import(_scrivener_novel(tmp_path / "P.scriv", chapters, research=False))
+    assert "*You*" in plan.sections[0].children[0].text
+
+
+def test_a_scrivener_text_without_its_file_comes_in_empty_and_is_named(tmp_path, lib):
+    chapters = pride(3)
+    plan = plan_import(_scrivener_novel(tmp_path / "P.scriv", chapters, lose="Chapter 2"))
+    lost = plan.sections[1].children[1]
+    assert (lost.title, lost.text) == ("Scene 2", "")
+    assert any("1 document of the Draft has no text file" in note and "“Scene 2”" in note for note in plan.notes)
+    project = import_plan(lib, plan)
+    assert len([n for n in lib.nodes(project.id) if n.kind == "scene"]) == 6  # the placeholder is kept
+
+
+def test_a_scrivener_project_copied_without_its_files_is_refused(tmp_path):
+    project = _scrivener_novel(tmp_path / "P.scriv", pride(2))
+    import shutil
+
+    shutil.rmtree(project / "Files")
+    with pytest.raises(UserError, match=r"P\.scriv has none of its documents' text files"):
+        plan_import(project)
+
+
+def test_choosing_the_scrivx_file_imports_its_project(tmp_path):
+    project = _scrivener_novel(tmp_path / "P.scriv", pride(2))
+    assert [s.title for s in plan_import(project / "P.scrivx").sections[:2]] == ["Chapter 1", "Chapter 2"]
+
+
+def test_a_scriv_folder_inside_a_folder_is_one_project(tmp_path):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    _scrivener_novel(shelf / "P.scriv", pride(2), research=False)
+    (shelf / "notes.txt").write_text("A note about the book.\n", encoding="utf-8")
+    plan = plan_import(shelf)
+    assert [(s.kind, s.title) for s in plan.sections] == [("chapter", "notes"), ("folder", "P")]
+    assert [c.title for c in plan.sections[1].children] == ["Chapter 1", "Chapter 2"]
+
+
+def _novelwriter_novel(folder, chapters, title="Pride and Prejudice", author="Jane Austen", language="en_GB"):
+    novel_files = [NwItem("Title Page", text=f"#! {title}\n\n>> By {author} <<\n")]
+    for chapter in chapters:
+        first, second = _halves(chapter.paragraphs)
+        scenes = [NwItem("Scene A", text="### Scene A\n\n@pov: Elizabeth\n\n%synopsis: what happens.\n\n"
+                         + "\n\n".join(nw_markup(p) for p in first) + "\n"),
+                  NwItem("Scene B", text="### Scene B\n\n" + "\n\n".join(nw_markup(p) for p in second) + "\n")]
+        novel_files.append(NwItem(chapter.title, text=f"## {chapter.title}\n\n% a comment\n", children=scenes))
+    roots = [NwItem("Novel", "ROOT", children=[NwItem("Act One", "FOLDER", children=novel_files)]),
+             NwItem("Characters", "ROOT", "CHARACTER", children=[
+                 NwItem("Elizabeth", klass="CHARACTER", layout="NOTE", text="# Elizabeth\n\n@tag: Lizzy\n\nClever.\n")]),
+             NwItem("Trash", "ROOT", "TRASH", children=[NwItem("Old", klass="NOVEL", text="## Old\n\nCut.\n")])]
+    return write_novelwriter(folder, roots, title, author, language)
+
+
+@pytest.mark.parametrize("book", [pride, hongloumeng], ids=["english", "chinese"])
+def test_a_novelwriter_project_comes_in_by_its_headings(tmp_path, book):
+    chapters = book(4)
+    plan = plan_import(_novelwriter_novel(tmp_path / "novel", chapters,
+                                          language="en_GB" if book is pride else "zh_CN"))
+    assert (plan.title, plan.author, plan.language) == ("Pride and Prejudice", "Jane Austen",
+                                                        "en" if book is pride else "zh")
+    front, *book_sections, characters = plan.sections
+    assert (front.kind, front.title, paragraphs(front.text)) == ("note", "Front matter",
+                                                                  ["Pride and Prejudice", "By Jane Austen"])
+    assert [(s.kind, s.title) for s in book_sections] == [("chapter", c.title) for c in chapters]
+    for section, chapter in zip(book_sections, chapters, strict=True):
+        first, second = _halves(chapter.paragraphs)
+        assert section.text == ""  # the comment is not text
+        assert [(s.kind, s.title) for s in section.children] == [("scene", "Scene A"), ("scene", "Scene B")]
+        assert paragraphs(section.children[0].text) == visible(first)
+        assert paragraphs(section.children[1].text) == visible(second)
+    assert [(n.kind, n.title, n.text) for n in characters.children] == [("note", "Elizabeth", "Clever.")]
+    assert any("Archive and Trash (1 document)" in note for note in plan.notes)
+
+
+def test_novelwriter_markup_becomes_the_paragraph_model(tmp_path):
+    text = ("## Chapter One\n\n### The Ball\n\n"
+            "She was **very** _cross_ and [i]tired[/i]. A ~~struck~~ word, a \\_literal\\_ underscore.\n\n"
+            "A line\nbroken in two.\n\n#### A hidden section\n\nAfter the section.\n\n[newpage]\n\n"
+            ">> Centred <<\n")
+    roots = [NwItem("Novel", "ROOT", children=[NwItem("Chapter One", text=text)])]
+    plan = plan_import(write_novelwriter(tmp_path / "nw", roots, "T", "A"))
+    scene = plan.sections[0].children[0]
+    assert scene.text.split("\n\n") == [
+        "She was **very** *cross* and *tired*. A struck word, a \\_literal\\_ underscore.",
+        "A line", "broken in two.", "* * *", "After the section.", "Centred"]
+    assert paragraphs(scene.text)[0] == "She was very cross and tired. A struck word, a _literal_ underscore."
+
+
+def test_novelwriter_dry_run_prints_the_outline(tmp_path, capsys):
+    project = _novelwriter_novel(tmp_path / "novel", pride(2))
+    assert main(["--data-dir", str(tmp_path / "profile"), "import", str(project), "--dry-run"]) == 0
+    lines = [line.split("\t")[:2] for line in capsys.readouterr().out.splitlines()]
+    assert lines == [["note", "Front matter"], ["chapter", "Chapter 1"], ["  scene", "Scene A"],
+                     ["  scene", "Scene B"], ["chapter", "Chapter 2"], ["  scene", "Scene A"],
+                     ["  scene", "Scene B"], ["folder", "Characters"], ["  note", "Elizabeth"]]
+    assert not (tmp_path / "profile").exists()
