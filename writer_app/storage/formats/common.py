@@ -24,7 +24,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lxml import etree
@@ -50,27 +50,27 @@ class Source:
     unpacked: int = 0  # uncompressed bytes read from archives in this import
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
-    """One paragraph as a reader found it, before it is placed in a chapter."""
+    """One paragraph as a reader found it, before it is placed in a chapter: its stored line
+    and its visible text, worked out once (the styled spans are not kept, so a long book costs
+    about one copy of its text while its chapters are assembled)."""
 
-    spans: list[Span]
+    markup: str  # the stored line (paragraph_markup of its spans, or "* * *" for a break)
+    text: str  # what the reader sees, whitespace runs as one space
     heading: int = 0  # outline level 1..9 of a heading; 0 for a body paragraph
     title: bool = False  # the document's own title (a "Title" paragraph style)
     page_break: bool = False  # the paragraph starts on a new page
-    scene_break: bool = False  # a rule or a section mark: stored as a "* * *" line
 
-    @property
-    def text(self) -> str:
-        return " ".join("".join(span.text for span in self.spans).split())
-
-    @property
-    def markup(self) -> str:
-        """The stored line; a typed "* * *" or "#" stays a scene break, not escaped asterisks."""
-        if self.scene_break:
-            return "* * *"
-        text = self.text
-        return text if text and is_scene_break(text) else paragraph_markup(self.spans)
+    @classmethod
+    def of(cls, spans: list[Span], heading: int = 0, title: bool = False, page_break: bool = False,
+           scene_break: bool = False) -> Block:
+        """A typed "* * *" or "#" stays a scene break, not escaped asterisks."""
+        if scene_break:
+            return cls("* * *", "", heading, title, page_break)
+        text = " ".join("".join(span.text for span in spans).split())
+        markup = text if text and is_scene_break(text) else paragraph_markup(spans)
+        return cls(text if markup == text else markup, text, heading, title, page_break)
 
 
 def join_paragraphs(lines: list[str]) -> str:
@@ -210,7 +210,10 @@ def _is_part(title: str) -> bool:
 
 
 def outline(blocks: list[Block], fallback_title: str) -> tuple[list[Section], str]:
-    """(sections, the document's own title or "") for a document's paragraphs."""
+    """(sections, the document's own title or "") for a document's paragraphs.
+
+    Takes ``blocks`` over: the list is emptied as its paragraphs are placed, so a long book is
+    not held twice (once as paragraphs, once as chapters)."""
     title = ""
     body: list[Block] = []
     for block in blocks:
@@ -220,13 +223,16 @@ def outline(blocks: list[Block], fallback_title: str) -> tuple[list[Section], st
             continue  # an empty heading paragraph is spacing
         else:
             body.append(block)
+    blocks.clear()
     if not any(b.text for b in body):
         return [], title
+    if not any(b.heading for b in body):
+        headings = [index for index, b in enumerate(body) if looks_like_heading(b.text)]
+        if len(headings) >= 2:
+            for index in headings:
+                body[index] = replace(body[index], heading=1)
     if any(b.heading for b in body):
         return _by_headings(body), title
-    marked = [Block(b.spans, heading=1) if looks_like_heading(b.text) else b for b in body]
-    if sum(1 for b in marked if b.heading) >= 2:
-        return _by_headings(marked), title
     if any(b.page_break for b in body[1:]):
         return _by_pages(body), title
     return [Section(title or fallback_title, body_text(body), "chapter")], title
@@ -247,12 +253,14 @@ def _by_headings(blocks: list[Block]) -> list[Section]:
         while stack and stack[-1][0] >= down_to:
             _, section, own = stack.pop()
             section.text = body_text(own)
+            own.clear()
 
-    for block in blocks:
+    for index, block in enumerate(blocks):
+        blocks[index] = None  # placed: the chapter's lines hold it from here on
         depth = levels.index(block.heading) if block.heading else -1
         if depth < 0 or depth >= len(kinds):
             target = stack[-1][2] if stack else front
-            target.append(Block(block.spans) if block.heading else block)
+            target.append(replace(block, heading=0) if block.heading else block)
             continue
         close(depth)
         section = Section(block.text, "", kinds[depth])

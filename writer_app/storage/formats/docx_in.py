@@ -165,7 +165,7 @@ def _paragraphs(stream, styles: dict[str, _Style], label: str):
 
 
 def _paragraph(p, styles: dict[str, _Style]):
-    """The Block(s) of one w:p: a line break inside it starts a new paragraph (a line kept a line)."""
+    """The Block.of(s) of one w:p: a line break inside it starts a new paragraph (a line kept a line)."""
     style_id, level, page_break = "", 0, False
     props = p.find(f"{W}pPr")
     if props is not None:
@@ -210,7 +210,7 @@ def _paragraph(p, styles: dict[str, _Style]):
         lines = [[span for line in lines for span in [Span(" "), *line]]]
         breaks = [page_break or any(breaks)]
     for spans, starts_page in zip(lines, breaks, strict=True):
-        block = Block(spans, heading=level if level and name != "title" else 0, title=name == "title",
+        block = Block.of(spans, heading=level if level and name != "title" else 0, title=name == "title",
                       page_break=starts_page)
         if block.text or block.page_break:
             yield block

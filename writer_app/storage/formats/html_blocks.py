@@ -65,7 +65,7 @@ def blocks_of(root: etree._Element, anchors: frozenset[str] = frozenset()) -> li
 
     def flush(heading: int = 0) -> None:
         if current:
-            block = Block(list(current), heading=heading)
+            block = Block.of(list(current), heading=heading)
             if block.text:
                 out.append(block)
             current.clear()
@@ -96,7 +96,7 @@ def blocks_of(root: etree._Element, anchors: frozenset[str] = frozenset()) -> li
                 flush()
         elif name == "hr":
             flush()
-            out.append(Block([], scene_break=True))
+            out.append(Block.of([], scene_break=True))
         elif name in _HEADINGS and not in_heading:
             flush()
             add(element.text, own_italic, own_bold)

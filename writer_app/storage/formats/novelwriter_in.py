@@ -271,7 +271,7 @@ def _paragraph_text(lines: list[str], own_title: str = "") -> str:
         if not line or line.startswith("%") or _TAG.match(line) or _LAYOUT_LINE.match(line):
             continue
         if line == "* * *":
-            blocks.append(Block([], scene_break=True))
+            blocks.append(Block.of([], scene_break=True))
             continue
         heading = _HEADING.match(line)
         if heading:  # a heading inside a note: its own title is the note's name
@@ -281,7 +281,7 @@ def _paragraph_text(lines: list[str], own_title: str = "") -> str:
         line = re.sub(r"^>{1,2}\s*|\s*<{1,2}$", "", line)
         line = re.sub(r"^<{1,2}\s*|\s*>{1,2}$", "", line) if line.startswith("<") or line.endswith(">") else line
         spans = parse_markup(line)
-        block = Block(list(spans))
+        block = Block.of(list(spans))
         if block.text:
             blocks.append(block)
     return body_text(blocks)

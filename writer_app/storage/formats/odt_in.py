@@ -168,7 +168,7 @@ def _paragraph(p, styles: dict[str, _Style]):
         lines = [[span for line in lines for span in [Span(" "), *line]]]
     first = bool(_inherited(styles, style, "page_break"))
     for index, spans in enumerate(lines):
-        block = Block(spans, heading=0 if title else level, title=title, page_break=first and index == 0)
+        block = Block.of(spans, heading=0 if title else level, title=title, page_break=first and index == 0)
         if block.text or block.page_break:
             yield block
 

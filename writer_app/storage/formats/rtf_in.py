@@ -315,7 +315,7 @@ class _Reader:
         spans, self.spans = self.spans, []
         name, style_level = self.styles.get(self.style_number, ("", 0))
         level = self.level or style_level
-        block = Block(spans, heading=0 if name == "title" else level, title=name == "title",
+        block = Block.of(spans, heading=0 if name == "title" else level, title=name == "title",
                       page_break=self.page_break)
         if block.text:
             self.blocks.append(block)
