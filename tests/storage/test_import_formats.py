@@ -83,6 +83,25 @@ def test_docx_parts_over_chapters_become_folders(tmp_path, pride_book):
     assert {c.kind for c in chapters} == {"chapter"}
 
 
+def test_docx_chapters_with_scene_headings_become_chapters_with_scenes(tmp_path):
+    import docx
+
+    document = docx.Document()
+    for chapter in ("The Arrival", "The Ball"):
+        document.add_heading(chapter, level=1)
+        document.add_paragraph(f"{chapter} begins.")
+        for scene in ("Morning", "Evening"):
+            document.add_heading(scene, level=2)
+            document.add_paragraph(f"{scene} in {chapter}.")
+    document.save(tmp_path / "scenes.docx")
+    plan = plan_import(tmp_path / "scenes.docx")
+    assert [(s.kind, s.title, s.text, [(c.kind, c.title, c.text) for c in s.children]) for s in plan.sections] == [
+        ("chapter", "The Arrival", "The Arrival begins.", [("scene", "Morning", "Morning in The Arrival."),
+                                                           ("scene", "Evening", "Evening in The Arrival.")]),
+        ("chapter", "The Ball", "The Ball begins.", [("scene", "Morning", "Morning in The Ball."),
+                                                     ("scene", "Evening", "Evening in The Ball.")])]
+
+
 def test_docx_without_title_metadata_is_named_after_its_file(tmp_path, pride_book):
     plan = plan_import(write_docx(tmp_path / "draft three.docx", pride_book[:2]))
     assert plan.title == "draft three"
@@ -160,6 +179,13 @@ def test_rtf_chapters_on_new_pages_without_heading_lines(tmp_path):
     assert [(s.title, paragraphs(s.text)) for s in plan.sections] == [
         ("The Storm", ["It rained all night."]), ("The Calm", ["Morning came."])]
     assert plan.sections[0].text == "It rained *all* night."
+    titled = ("{\\rtf1\\ansi{\\fonttbl{\\f0 Times;}}\\pard PRIDE AND PREJUDICE\\par By Jane Austen\\par"
+              "\\page\\pard A Beginning\\par It is a truth.\\par\\page\\pard An End\\par Not so.\\par}")
+    (tmp_path / "titled.rtf").write_text(titled, encoding="ascii")
+    plan = plan_import(tmp_path / "titled.rtf")
+    assert [(s.kind, s.title, paragraphs(s.text)) for s in plan.sections] == [
+        ("note", "Front matter", ["PRIDE AND PREJUDICE", "By Jane Austen"]),
+        ("chapter", "A Beginning", ["It is a truth."]), ("chapter", "An End", ["Not so."])]
 
 
 def test_rtf_in_a_chinese_code_page_and_a_cocoa_rtf(tmp_path):

@@ -236,3 +236,19 @@ def test_a_project_copied_without_its_files_is_named_in_the_notes(tmp_path):
     assert any("1 document had no file in content/" in note and "“Two”" in note for note in plan.notes)
     shutil.rmtree(project / "content")
     _refused(project, r"nw is empty")
+
+
+def test_formatting_nested_thousands_deep_is_read_or_refused_never_a_traceback(tmp_path, odt_file):
+    with zipfile.ZipFile(odt_file) as archive:
+        content = archive.read("content.xml").decode("utf-8")
+    start = content.index("<office:text>") + len("<office:text>")
+    end = content.index("</office:text>")
+    nested = "<text:p>" + "<text:span>" * 1900 + "deep" + "</text:span>" * 1900 + "</text:p>"
+    deep = _rezip(odt_file, tmp_path / "deep.odt",
+                  replace={"content.xml": (content[:start] + nested + content[end:]).encode("utf-8")})
+    try:
+        plan = plan_import(deep)
+    except UserError as exc:
+        assert "nested too deeply" in str(exc) or "not readable XML" in str(exc)
+    else:
+        assert plan.sections[0].text == "deep"

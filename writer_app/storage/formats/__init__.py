@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from writer_app.errors import UserError
 from writer_app.storage.formats.common import Source
 from writer_app.storage.gutenberg import ParsedText
 
@@ -54,7 +55,21 @@ def _novelwriter(path: Path, label: str, source: Source) -> ParsedText:
     return read_novelwriter(path, label, source)
 
 
-FILE_READERS: dict[str, Reader] = {".docx": _docx, ".odt": _odt, ".epub": _epub, ".rtf": _rtf}
+def _guarded(reader: Reader) -> Reader:
+    """A reader whose recursion (nested spans, binder folders) cannot end in a traceback."""
+
+    def read(path: Path, label: str, source: Source) -> ParsedText:
+        try:
+            return reader(path, label, source)
+        except RecursionError as exc:
+            raise UserError(f"{label} is nested too deeply to be a manuscript (thousands of levels of "
+                            "formatting or folders inside each other)") from exc
+
+    return read
+
+
+FILE_READERS: dict[str, Reader] = {".docx": _guarded(_docx), ".odt": _guarded(_odt), ".epub": _guarded(_epub),
+                                   ".rtf": _guarded(_rtf)}
 FILE_SUFFIXES = tuple(FILE_READERS)
 
 
@@ -68,9 +83,9 @@ def project_reader(folder: Path) -> Reader | None:
     from writer_app.storage.formats.scrivener_in import is_scrivener_project
 
     if is_scrivener_project(folder):
-        return _scrivener
+        return _guarded(_scrivener)
     if is_novelwriter_project(folder):
-        return _novelwriter
+        return _guarded(_novelwriter)
     return None
 
 

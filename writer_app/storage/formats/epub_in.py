@@ -110,7 +110,7 @@ def _check_package(archive: zipfile.ZipFile, source: Source, label: str) -> None
                         "usable EPUB book; if it is a web page, save it as .html and convert it")
     manifest = {e.get("id"): e.get("href") for e in opf.iter() if local(e.tag) == "item"}
     base = posixpath.dirname(package)
-    missing = [href for ref in spine if local(ref.tag) == "itemref"
+    missing = [href or f"item {ref.get('idref')}" for ref in spine if local(ref.tag) == "itemref"
                for href in [manifest.get(ref.get("idref"))]
                if href is None or not has_member(archive, posixpath.normpath(posixpath.join(base, unquote(href))))]
     if missing:
