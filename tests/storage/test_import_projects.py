@@ -164,3 +164,56 @@ def test_novelwriter_dry_run_prints_the_outline(tmp_path, capsys):
                      ["  scene", "Scene B"], ["chapter", "Chapter 2"], ["  scene", "Scene A"],
                      ["  scene", "Scene B"], ["folder", "Characters"], ["  note", "Elizabeth"]]
     assert not (tmp_path / "profile").exists()
+
+
+def test_a_scrivener_2_project_reads_files_docs(tmp_path):
+    from tests.storage.format_files import cocoa_rtf
+
+    project = tmp_path / "Old.scriv"
+    (project / "Files" / "Docs").mkdir(parents=True)
+    (project / "Old.scrivx").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<ScrivenerProject Version="1.0" Creator="SCRWIN-2.9">\n<Binder>\n'
+        '<BinderItem ID="0" Type="DraftFolder"><Title>Manuscript</Title><Children>\n'
+        '<BinderItem ID="7" Type="Text"><Title>Opening</Title></BinderItem>\n'
+        '<BinderItem ID="8" Type="Text"><Title>Ending</Title></BinderItem>\n'
+        "</Children></BinderItem>\n"
+        '<BinderItem ID="1" Type="ResearchFolder"><Title>Research</Title></BinderItem>\n'
+        "</Binder>\n</ScrivenerProject>\n", encoding="utf-8")
+    (project / "Files" / "Docs" / "7.rtf").write_text(cocoa_rtf(["It began _here_.", "Then more."]), encoding="ascii")
+    (project / "Files" / "Docs" / "8.rtf").write_text(cocoa_rtf(["It ended."]), encoding="ascii")
+    plan = plan_import(project)
+    assert [(s.kind, s.title, s.text) for s in plan.sections] == [
+        ("chapter", "Opening", "It began *here*.\n\nThen more."), ("chapter", "Ending", "It ended.")]
+
+
+def test_a_novelwriter_1_project_file(tmp_path):
+    project = tmp_path / "old"
+    (project / "content").mkdir(parents=True)
+    (project / "nwProject.nwx").write_text(
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        '<novelWriterXML appVersion="1.5" fileVersion="1.3">\n  <project>\n    <name>Sample</name>\n'
+        "    <title>Sample Project</title>\n    <author>Jane Smith</author>\n    <author>Jay Doh</author>\n"
+        "  </project>\n  <settings>\n    <language>en</language>\n  </settings>\n  <content count=\"3\">\n"
+        '    <item handle="7031beac91f75" order="0" parent="None">\n      <name>Novel</name>\n'
+        "      <type>ROOT</type>\n      <class>NOVEL</class>\n    </item>\n"
+        '    <item handle="6a2d6d5f4f401" order="0" parent="7031beac91f75">\n      <name>Chapter One</name>\n'
+        "      <type>FILE</type>\n      <class>NOVEL</class>\n      <exported>True</exported>\n"
+        "      <layout>DOCUMENT</layout>\n    </item>\n"
+        '    <item handle="636b6aa9b697b" order="1" parent="7031beac91f75">\n      <name>Cut</name>\n'
+        "      <type>FILE</type>\n      <class>NOVEL</class>\n      <exported>False</exported>\n"
+        "      <layout>DOCUMENT</layout>\n    </item>\n  </content>\n</novelWriterXML>\n", encoding="utf-8")
+    (project / "content" / "6a2d6d5f4f401.nwd").write_text(
+        "%%~name: Chapter One\n## Chapter One\n\nIt was **late**.\n", encoding="utf-8")
+    (project / "content" / "636b6aa9b697b.nwd").write_text("## Cut\n\nNot built.\n", encoding="utf-8")
+    plan = plan_import(project / "nwProject.nwx")
+    assert (plan.title, plan.author, plan.language) == ("Sample Project", "Jane Smith, Jay Doh", "en")
+    assert [(s.kind, s.title, s.text) for s in plan.sections] == [("chapter", "Chapter One", "It was **late**.")]
+    assert any("1 inactive document" in note for note in plan.notes)
+
+
+def test_a_project_given_as_dot_is_named_after_its_folder(tmp_path, monkeypatch):
+    project = _scrivener_novel(tmp_path / "Named.scriv", pride(1), research=False)
+    monkeypatch.chdir(project)
+    plan = plan_import(".")
+    assert plan.title == "Named"
+    assert plan.sections[0].title == "Chapter 1"

@@ -262,8 +262,9 @@ def plan_import(path: str | os.PathLike[str], replace_invalid: bool = False) -> 
         path = path.parent  # the project file was chosen: import its project
         info = stat_source(path)
     if stat.S_ISDIR(info.st_mode) and project_reader(path) is not None:
-        parsed = _parse(path, shown(path.name), budget)
-        sections, title = parsed.sections, parsed.title or shown(path.name)
+        name = shown(os.path.basename(os.path.normpath(os.path.abspath(path))))  # "." names its folder
+        parsed = _parse(path, name, budget)
+        sections, title = parsed.sections, parsed.title or name
         author, language = parsed.author, parsed.language
     elif stat.S_ISDIR(info.st_mode):
         key = (info.st_dev, info.st_ino)

@@ -61,9 +61,15 @@ def _binder_file(folder: Path) -> Path | None:
     except OSError:
         return None
     preferred = [n for n in names if n.lower().endswith(".scrivx") and not n.startswith(".")]
-    stem = folder.name[:-6] if folder.name.lower().endswith(".scriv") else folder.name
+    stem = _project_name(folder)
     preferred.sort(key=lambda n: n[:-7] != stem)  # Project.scriv/Project.scrivx first
     return folder / preferred[0] if preferred else None
+
+
+def _project_name(folder: Path) -> str:
+    """"Novel" for Novel.scriv (also when the folder was given as ".")."""
+    name = os.path.basename(os.path.normpath(os.path.abspath(folder)))
+    return name[:-6] if name.lower().endswith(".scriv") else name
 
 
 def read_scrivener(folder: Path, label: str, source: Source) -> ParsedText:
@@ -109,7 +115,7 @@ def read_scrivener(folder: Path, label: str, source: Source) -> ParsedText:
                             "that are not text (PDFs, images, web pages)")
     if not any(_has_text(s) for s in sections):
         raise UserError(f"{label} is empty: its Draft holds no text to import")
-    title = shown(folder.name[:-6] if folder.name.lower().endswith(".scriv") else folder.name)
+    title = shown(_project_name(folder))
     return ParsedText(sections, title=title)
 
 
