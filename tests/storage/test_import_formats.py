@@ -227,3 +227,19 @@ def test_import_writes_the_docx_as_one_project(tmp_path, lib, pride_book):
     nodes = lib.nodes(project.id)
     assert [n.title for n in nodes] == ["Chapter 1", "Chapter 2", "Chapter 3"]
     assert paragraphs(lib.get_text(nodes[1].id)) == pride_book[1].visible
+
+
+def test_a_docx_title_paragraph_names_the_book_and_its_title_page_is_front_matter(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("The Long Road", level=0)  # Word's Title style
+    document.add_paragraph("by A. Writer")
+    document.add_paragraph("For my mother")
+    document.add_heading("Chapter 1", level=1)
+    document.add_paragraph("It began.")
+    document.save(tmp_path / "untitled draft.docx")
+    plan = plan_import(tmp_path / "untitled draft.docx")
+    assert plan.title == "The Long Road"
+    assert [(s.kind, s.title, paragraphs(s.text)) for s in plan.sections] == [
+        ("note", "Front matter", ["by A. Writer", "For my mother"]), ("chapter", "Chapter 1", ["It began."])]
