@@ -243,3 +243,24 @@ def test_a_docx_title_paragraph_names_the_book_and_its_title_page_is_front_matte
     assert plan.title == "The Long Road"
     assert [(s.kind, s.title, paragraphs(s.text)) for s in plan.sections] == [
         ("note", "Front matter", ["by A. Writer", "For my mother"]), ("chapter", "Chapter 1", ["It began."])]
+
+
+def test_an_epub_without_a_table_of_contents_is_cut_at_its_headings(tmp_path, red_chamber):
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("no-toc")
+    book.set_title("红楼梦")
+    book.set_language("zh")
+    items = []
+    for number, chapter in enumerate(red_chamber[:3]):
+        item = epub.EpubHtml(title="", file_name=f"c{number}.xhtml")
+        item.content = (f"<html><body><h1>{chapter.title}</h1>"
+                        + "".join(f"<p>{p}</p>" for p in chapter.visible) + "</body></html>")
+        book.add_item(item)
+        items.append(item)
+    book.add_item(epub.EpubNcx())  # an NCX with no entries
+    book.spine = items
+    epub.write_epub(str(tmp_path / "plain.epub"), book)
+    plan = plan_import(tmp_path / "plain.epub")
+    _assert_same_book(plan, red_chamber[:3])

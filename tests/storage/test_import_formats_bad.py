@@ -252,3 +252,12 @@ def test_formatting_nested_thousands_deep_is_read_or_refused_never_a_traceback(t
         assert "nested too deeply" in str(exc) or "not readable XML" in str(exc)
     else:
         assert plan.sections[0].text == "deep"
+
+
+def test_an_epub_whose_package_names_a_missing_contents_file_is_refused(tmp_path, epub_file):
+    broken = _rezip(epub_file, tmp_path / "no-ncx.epub", drop="EPUB/toc.ncx")
+    with zipfile.ZipFile(broken) as archive:
+        opf = archive.read("EPUB/content.opf").replace(b'href="toc.ncx"', b'href="gone.ncx"')
+        nav_free = opf.replace(b' properties="nav"', b"")
+    broken = _rezip(broken, tmp_path / "no-ncx2.epub", replace={"EPUB/content.opf": nav_free})
+    _refused(broken, r"no-ncx2\.epub is a damaged EPUB book \(")

@@ -217,3 +217,14 @@ def test_a_project_given_as_dot_is_named_after_its_folder(tmp_path, monkeypatch)
     plan = plan_import(".")
     assert plan.title == "Named"
     assert plan.sections[0].title == "Chapter 1"
+
+
+def test_draft_documents_left_out_of_compile_come_in_as_notes(tmp_path):
+    project = write_scrivener(tmp_path / "C.scriv", [BinderItem("Draft", "DraftFolder", children=[
+        BinderItem("One", paragraphs=["Kept."]), BinderItem("Idea", paragraphs=["Maybe later."])])])
+    scrivx = project / "C.scrivx"
+    xml = scrivx.read_text(encoding="utf-8")
+    at = xml.index("<Title>Idea</Title>")
+    scrivx.write_text(xml[:at] + xml[at:].replace("<IncludeInCompile>Yes", "<IncludeInCompile>No", 1), encoding="utf-8")
+    plan = plan_import(project)
+    assert [(s.kind, s.title) for s in plan.sections] == [("chapter", "One"), ("note", "Idea")]

@@ -131,7 +131,9 @@ def _load(data: bytes, label: str):
     try:
         return epub.read_epub(BytesIO(data), {"ignore_ncx": True})
     except Exception as exc:  # noqa: BLE001 - ebooklib raises KeyError, IndexError, lxml errors... on bad input
-        detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+        # A missing member names itself; other failures are ebooklib's internals, not the author's business.
+        detail = " ".join(str(exc.args[0]).split())[:160] if isinstance(exc, KeyError) and exc.args else \
+            "its package document lists parts it does not hold"
         raise UserError(f"{label} is a damaged EPUB book ({detail}); open it in an e-book editor "
                         "such as Calibre or Sigil and save it again") from exc
 
@@ -184,7 +186,10 @@ def _toc_entries(book, files: set[str]) -> list[_Entry]:
                 entries.append(entry)
         return entries
 
-    return convert(book.toc or [], 0)
+    toc = book.toc or []
+    if not isinstance(toc, list):  # ebooklib returns a bare Link for an NCX whose navMap is empty
+        toc = [toc] if isinstance(toc, tuple) else []
+    return convert(toc, 0)
 
 
 def _flatten(entries: list[_Entry]) -> list[_Entry]:
