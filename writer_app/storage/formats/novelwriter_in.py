@@ -43,6 +43,7 @@ _STRONG = re.compile(r"(?<![\w\\])(\*\*)(?![\s*])(.+?)(?<![\s\\])(\*\*)(?!\w)")
 _STRIKE = re.compile(r"(?<![\w\\])(~~)(?![\s~])(.+?)(?<![\s\\])(~~)(?!\w)")
 _SHORTCODE = re.compile(r"\[(/?)(b|i|s|u|m|sup|sub)\]", re.I)
 _REFERENCE = re.compile(r"\[(?:footnote|field):[^\]]*\]", re.I)
+_ALIGNMENT = re.compile(r"^>{1,2}[ \t]*|[ \t]*<{1,2}$")  # ">> centred <<", "> indented", "left <<"
 _NOTE_ROOTS_SKIPPED = {"ARCHIVE", "TRASH"}
 _PLACEHOLDER = "\ue000"  # stands for an escaped character while the delimiters are found
 
@@ -278,8 +279,7 @@ def _paragraph_text(lines: list[str], own_title: str = "") -> str:
             if _plain(heading.group(3)).casefold() == own_title.casefold():
                 continue
             line = heading.group(3)
-        line = re.sub(r"^>{1,2}\s*|\s*<{1,2}$", "", line)
-        line = re.sub(r"^<{1,2}\s*|\s*>{1,2}$", "", line) if line.startswith("<") or line.endswith(">") else line
+        line = _ALIGNMENT.sub("", line)
         spans = parse_markup(line)
         block = Block.of(list(spans))
         if block.text:
@@ -329,8 +329,8 @@ def parse_markup(line: str) -> tuple[Span, ...]:
         for position in range(*match.span()):
             removed[position] = True
         styled = {"i": italic, "b": bold}.get(match.group(2).lower())
-        if styled is not None:
-            styled[match.start() if not match.group(1) else match.start()] += -1 if match.group(1) else 1
+        if styled is not None:  # [i] opens emphasis where it stands, [/i] closes it
+            styled[match.start()] += -1 if match.group(1) else 1
     spans: list[Span] = []
     depth_italic = depth_bold = 0
     for position, char in enumerate(chars):
