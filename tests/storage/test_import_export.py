@@ -106,7 +106,7 @@ def test_binary_empty_undecodable_and_huge_files_are_refused(lib, tmp_path):
         import_path(lib, huge)
     with pytest.raises(UserError, match="does not exist"):
         import_path(lib, tmp_path / "missing.txt")
-    with pytest.raises(UserError, match=r"\.txt and \.md"):
+    with pytest.raises(UserError, match=r"\.txt, \.md, \.docx"):
         import_path(lib, _touch(tmp_path / "a.pdf"))
     assert _no_projects(lib)
 

@@ -1,4 +1,8 @@
-"""Import .txt and .md manuscripts (a file or a folder of them) into a project.
+"""Import manuscripts (a file or a folder of them) into a project.
+
+Plain text and Markdown are read here; .docx, .odt, .epub, .rtf and the
+Scrivener and novelWriter project folders by :mod:`writer_app.storage.formats`,
+through the same caps (a project folder is one project, never walked).
 
 Import happens in two steps. :func:`plan_import` reads and parses the source
 without touching any library: only regular files are read, never more than
@@ -30,6 +34,7 @@ from pathlib import Path
 
 from writer_app.errors import UserError
 from writer_app.storage.decoding import InvalidBytesError, decode_manuscript
+from writer_app.storage.formats import FILE_SUFFIXES, Source, file_reader, project_reader
 from writer_app.storage.gutenberg import ParsedText, Section, parse_plain_text
 from writer_app.storage.library import Library
 from writer_app.storage.long_text import SplitReport, make_editable
@@ -48,7 +53,8 @@ from writer_app.text.counts import count_words, is_cjk_dominant
 MAX_FILE_BYTES = 32 * 1024 * 1024  # ten times the longest novels; a log file or a dump is refused
 MAX_IMPORT_BYTES = 256 * 1024 * 1024  # a whole folder: a shelf of novels, not a home directory
 MAX_FOLDER_DEPTH = 16
-SUPPORTED = (".txt", ".md", ".markdown", ".text")
+SUPPORTED = (".txt", ".md", ".markdown", ".text", *FILE_SUFFIXES)
+KINDS = ".txt, .md, .docx, .odt, .epub and .rtf files, Scrivener (.scriv) and novelWriter projects"
 SKIPPED_NAMES = frozenset({"__MACOSX", "node_modules", "__pycache__"})
 Progress = Callable[[int, int], None]  # (documents done, documents in total)
 
@@ -106,12 +112,22 @@ def read_manuscript(path: Path, replace_invalid: bool = False, label: str | None
     return _read_text(path, label or shown(path.name), budget)
 
 
-def _read_text(path: Path, label: str, budget: _Budget) -> str:
+def _read_bytes(path: Path, label: str, budget: _Budget) -> bytes:
     data = read_regular_file(path, MAX_FILE_BYTES, label)
     budget.used += len(data)
     if budget.used > MAX_IMPORT_BYTES:
         raise UserError(f"the manuscripts to import add up to more than {MAX_IMPORT_BYTES // 2**20} MB "
                         f"(at {label}); import the folder's parts one at a time")
+    return data
+
+
+def _source(budget: _Budget) -> Source:
+    """What a format reader reads through: the same caps and byte count as a text file."""
+    return Source(read=lambda path, label: _read_bytes(path, label, budget), notes=budget.notes)
+
+
+def _read_text(path: Path, label: str, budget: _Budget) -> str:
+    data = _read_bytes(path, label, budget)
     decoded = decode_manuscript(data, label, replace_invalid=budget.replace_invalid)
     if decoded.replaced:
         budget.replaced += decoded.replaced
@@ -123,6 +139,11 @@ def _read_text(path: Path, label: str, budget: _Budget) -> str:
 
 
 def _parse(path: Path, label: str, budget: _Budget) -> ParsedText:
+    reader = project_reader(path) if path.is_dir() else file_reader(path)
+    if reader is not None:  # docx, odt, epub, rtf; a Scrivener or novelWriter project folder
+        parsed = reader(path, label, _source(budget))
+        budget.first = budget.first or parsed
+        return parsed
     text = _read_text(path, label, budget)
     stem = shown(path.stem)
     if path.suffix.lower() in (".md", ".markdown"):
@@ -187,6 +208,10 @@ def _folder_sections(folder: Path, relative: str, depth: int, ancestors: frozens
             if supported or exc.errno == errno.ELOOP:  # a broken link to a picture is no news
                 budget.notes.append(f"skipped {label}: it {os_error_reason(path, exc)}")
             continue
+        if stat.S_ISDIR(info.st_mode) and project_reader(path) is not None:  # one project, not a folder walk
+            parsed = _parse(path, label, budget)
+            sections.append(Section(parsed.title or shown(name), "", "folder", parsed.sections))
+            continue
         if stat.S_ISDIR(info.st_mode):
             key = (info.st_dev, info.st_ino)
             why = _linked_folder_note(path, walk) if os.path.islink(path) else None
@@ -234,7 +259,15 @@ def plan_import(path: str | os.PathLike[str], replace_invalid: bool = False) -> 
     info = stat_source(path)
     budget = _Budget(replace_invalid=replace_invalid)
     author = language = ""
-    if stat.S_ISDIR(info.st_mode):
+    if stat.S_ISREG(info.st_mode) and path.name.lower().endswith((".scrivx", ".nwx")):
+        path = path.parent  # the project file was chosen: import its project
+        info = stat_source(path)
+    if stat.S_ISDIR(info.st_mode) and project_reader(path) is not None:
+        name = shown(os.path.basename(os.path.normpath(os.path.abspath(path))))  # "." names its folder
+        parsed = _parse(path, name, budget)
+        sections, title = parsed.sections, parsed.title or name
+        author, language = parsed.author, parsed.language
+    elif stat.S_ISDIR(info.st_mode):
         key = (info.st_dev, info.st_ino)
         walk = _Walk(root=os.path.realpath(path), budget=budget, seen={key})
         sections = _folder_sections(path, "", 0, frozenset({key}), walk)
@@ -243,16 +276,16 @@ def plan_import(path: str | os.PathLike[str], replace_invalid: bool = False) -> 
             raise InvalidBytesError(title, sum(count for _, count in budget.invalid),
                                     files=[name for name, _ in budget.invalid])
         if not sections:
-            raise UserError(f"{shown(path)} holds no .txt or .md files to import")
+            raise UserError(f"{shown(path)} holds nothing writer-app imports ({KINDS})")
         if budget.first is not None:
             author, language = budget.first.author, budget.first.language
     else:
         name = shown(path.name)
         if not stat.S_ISREG(info.st_mode):
             raise UserError(f"{name} is {kind_of(info.st_mode)}, not a regular file; "
-                            "writer-app imports only regular .txt and .md files")
+                            f"writer-app imports {KINDS}")
         if path.suffix.lower() not in SUPPORTED:
-            raise UserError(f"{name}: writer-app imports .txt and .md files (or a folder of them)")
+            raise UserError(f"{name}: writer-app imports {KINDS} (or a folder of them)")
         parsed = _parse(path, name, budget)
         sections, title = parsed.sections, parsed.title or shown(path.stem)
         author, language = parsed.author, parsed.language

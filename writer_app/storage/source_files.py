@@ -94,7 +94,7 @@ def read_regular_file(path: Path, cap: int, label: str | None = None) -> bytes:
     info = stat_source(path, label)
     if not stat.S_ISREG(info.st_mode):
         raise UserError(f"{name} is {kind_of(info.st_mode)}, not a regular file; "
-                        "writer-app imports only regular .txt and .md files")
+                        "writer-app imports only regular files")
     if info.st_size > cap:
         raise _too_big(name, info.st_size, cap)
     try:
@@ -105,7 +105,7 @@ def read_regular_file(path: Path, cap: int, label: str | None = None) -> bytes:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):  # swapped for something else since the stat
             raise UserError(f"{name} is {kind_of(opened.st_mode)}, not a regular file; "
-                            "writer-app imports only regular .txt and .md files")
+                            "writer-app imports only regular files")
         chunks: list[bytes] = []
         total = 0
         while True:

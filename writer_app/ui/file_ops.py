@@ -21,7 +21,8 @@ from writer_app.ui.themes import apply_theme
 if TYPE_CHECKING:
     from writer_app.ui.main_window import MainWindow
 
-IMPORT_FILTER = "Manuscripts (*.txt *.md *.markdown *.text);;All files (*)"
+IMPORT_FILTER = ("Manuscripts (*.txt *.md *.markdown *.text *.docx *.odt *.epub *.rtf);;"
+                 "Scrivener or novelWriter project (*.scrivx nwProject.nwx);;All files (*)")
 EXPORT_FILTER = "Markdown (*.md);;HTML (*.html);;Plain text (*.txt)"
 EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
 # NSSavePanel always confirms replacing a file; DontConfirmOverwrite cannot turn that off.
