@@ -195,6 +195,14 @@ def classify(line: str) -> Candidate | None:
     return None
 
 
+def is_chapter_heading(line: str) -> bool:
+    """A line that alone reads as a chapter heading ("Chapter 4", "CHAPTER IV.", "第一回 …"), not a
+    bare numeral: for formats whose paragraphs carry no heading style (docx/odt/rtf read by
+    ``storage.formats``), where there is no sequence of blank-line layout to weigh it against."""
+    candidate = classify(line)
+    return candidate is not None and candidate.kind == "chapter" and candidate.strong \
+        and candidate.family != ("special",)
+
 
 def _candidates(lines: list[str]) -> list[Candidate]:
     blank_layout = _uses_blank_lines(lines)

@@ -30,7 +30,8 @@ from pathlib import Path
 from lxml import etree
 
 from writer_app.errors import UserError
-from writer_app.storage.gutenberg import MAX_HEADING_CHARS, Section, is_heading
+from writer_app.storage.plain_structure import MAX_HEADING_WIDTH, is_chapter_heading
+from writer_app.storage.sections import Section
 from writer_app.text.counts import count_words
 from writer_app.text.manuscript import Span, is_scene_break, paragraph_markup
 
@@ -202,7 +203,7 @@ def local(tag: object) -> str:
 
 def looks_like_heading(text: str) -> bool:
     """A short line that reads as a chapter heading ("Chapter 4", "CHAPTER IV.", "第一回 …")."""
-    return 0 < len(text) <= MAX_HEADING_CHARS and is_heading(text, True)
+    return 0 < len(text) <= MAX_HEADING_WIDTH and is_chapter_heading(text)
 
 
 def _is_part(title: str) -> bool:
@@ -297,7 +298,7 @@ def _by_pages(blocks: list[Block]) -> list[Section]:
         if number == 1 and len(pages) > 1 and _title_page(page):
             sections.append(Section("Front matter", body_text(page), "note"))
             continue
-        if len(page) > 1 and len(first) <= MAX_HEADING_CHARS and not first.endswith((".", ",", ";", "。", "，")):
+        if len(page) > 1 and len(first) <= MAX_HEADING_WIDTH and not first.endswith((".", ",", ";", "。", "，")):
             sections.append(Section(first, body_text(page[1:]), "chapter"))
         else:
             sections.append(Section(f"Chapter {len([s for s in sections if s.kind == 'chapter']) + 1}",
