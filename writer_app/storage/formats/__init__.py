@@ -1,0 +1,1 @@
+"""Manuscript file formats other than Markdown and plain text (docx, epub, odt)."""
