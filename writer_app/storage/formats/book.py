@@ -24,14 +24,17 @@ if TYPE_CHECKING:
     from writer_app.storage.models import Node, Project
 
 # Characters XML 1.0 cannot hold (C0 controls but tab and line ends, lone surrogates, U+FFFE/F):
-# lxml refuses them, so a stray one pasted into a chapter must not make the export fail.
+# lxml refuses them, so a stray one pasted into a chapter must not make the export fail. A
+# vertical tab or form feed (a word processor's line or page break, pasted) stands between
+# words, so it becomes a space; the others are dropped.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_BREAKS = re.compile("[\x0b\x0c]")
 CJK_LANGUAGES = ("zh", "ja", "ko")
 
 
 def xml_safe(text: str) -> str:
     """``text`` without the characters an XML document cannot contain."""
-    return _NOT_XML.sub("", text)
+    return _NOT_XML.sub("", _BREAKS.sub(" ", text))
 
 
 @dataclass(frozen=True)
