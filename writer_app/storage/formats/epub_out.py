@@ -33,6 +33,7 @@ body { margin: 0 5%; line-height: 1.5; }
 h1, h2, h3, h4, h5, h6 { text-align: center; font-weight: normal; margin: 2em 0 1em; page-break-after: avoid; }
 p { margin: 0; text-indent: 1.5em; }
 p.scene-break { text-align: center; text-indent: 0; margin: 1em 0; }
+p.byline { text-align: center; text-indent: 0; }
 """
 CJK_STYLESHEET = STYLESHEET.replace("text-indent: 1.5em", "text-indent: 2em")
 UNTITLED = "Untitled"
@@ -115,7 +116,18 @@ def write_epub(book: Book) -> bytes:
         chapters.append(chapter)
         for entry in entries:
             hrefs[entry.node_id] = name if entry is opening else f"{name}#n{entry.node_id}"
-    out.toc = _toc(book, hrefs)
+    if not chapters:
+        # A package needs one document in its spine and one entry in its contents: a title page.
+        chapter = epub.EpubHtml(uid="title-page", file_name="title-page.xhtml", title=book.title or UNTITLED,
+                                lang=book.language)
+        byline = f"<p class=\"byline\">{html.escape(book.author, quote=False)}</p>" if book.author else ""
+        chapter.content = f"<html><body><h1>{html.escape(book.title or UNTITLED, quote=False)}</h1>{byline}</body></html>"
+        chapter.add_item(css)
+        out.add_item(chapter)
+        chapters.append(chapter)
+        out.toc = [epub.Link(chapter.file_name, book.title or UNTITLED, "toc-title")]
+    else:
+        out.toc = _toc(book, hrefs)
     out.add_item(epub.EpubNcx())
     nav = epub.EpubNav(title="Contents" if not book.cjk else "目录")
     out.add_item(nav)
