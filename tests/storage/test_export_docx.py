@@ -68,6 +68,8 @@ def test_pride_and_prejudice_as_a_manuscript(lib, tmp_path):
     assert title_page[0] == "Jane Austen\tabout 122,000 words"
     assert "Pride and Prejudice" in title_page and "by Jane Austen" in title_page
     title = next(p for p in doc.paragraphs if p.text == "Pride and Prejudice")
+    before_text = [p.style.name for p in doc.paragraphs[:len(title_page)]]
+    assert before_text == ["Title Page"] * 5 + ["Title", "Title Page"]  # an importer can leave it out
     assert title.style.name == "Title" and title.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert title.paragraph_format.space_before >= Inches(2.5)  # halfway down the page
 
@@ -188,3 +190,13 @@ def test_the_header_names_the_surname(author, name):
 def test_the_header_shortens_a_long_title(title, short):
     assert short_title(title) == short
     assert re.fullmatch(r".{1,20}", short_title(title))
+
+
+@pytest.mark.parametrize(("language", "letter"), [("en", True), ("en-US", True), ("en-GB", False), ("fr", False),
+                                                  ("fr-CA", True), ("zh-Hans-CN", False), ("es_MX", True)])
+def test_paper_is_letter_where_letter_is_the_paper(lib, tmp_path, language, letter):
+    project = lib.create_project("Paper", language=language)
+    lib.create_node(project.id, "chapter", "One", text="Rain.")
+    doc = docx.Document(export_project(lib, project.id, "docx", tmp_path / "paper.docx"))
+    width = doc.sections[-1].page_width
+    assert abs(width - (Inches(8.5) if letter else Mm(210))) < Mm(0.1)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _BREAKS = re.compile("[\x0b\x0c]")
 CJK_LANGUAGES = ("zh", "ja", "ko")
+# Where paper is US Letter (everywhere else it is A4): the US, Canada, Mexico, the Philippines.
+LETTER_REGIONS = ("US", "CA", "MX", "PH")
 
 
 def xml_safe(text: str) -> str:
@@ -65,8 +67,22 @@ class Book:
                    if isinstance(block, Paragraph))
 
     @property
+    def primary_language(self) -> str:
+        """"zh" for "zh-Hans-CN": the language without script or region."""
+        return self.language.split("-")[0].lower()
+
+    @property
     def cjk(self) -> bool:
-        return self.language.split("-")[0].lower() in CJK_LANGUAGES
+        return self.primary_language in CJK_LANGUAGES
+
+    @property
+    def letter_paper(self) -> bool:
+        """US Letter for English without a region or in a Letter country, and for a Letter region."""
+        parts = self.language.replace("_", "-").split("-")
+        regions = [p.upper() for p in parts[1:] if len(p) == 2]
+        if regions:
+            return regions[-1] in LETTER_REGIONS
+        return self.primary_language == "en"
 
 
 def book_from(lib: Library, project: Project, items: list[tuple[Node, int]], title: str,
@@ -85,5 +101,5 @@ def book_from(lib: Library, project: Project, items: list[tuple[Node, int]], tit
     key = f"writer-app:{project.id}:{project.created_at}"
     if not whole_project and items:
         key += f":{items[0][0].id}"
-    return Book(title=xml_safe(title), author=xml_safe(project.author), language=project.language or "en",
+    return Book(title=xml_safe(title), author=xml_safe(project.author), language=xml_safe(project.language).strip() or "en",
                 identifier=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}", entries=tuple(entries))

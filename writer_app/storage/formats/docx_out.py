@@ -20,8 +20,11 @@ Decisions:
   chapter when the file is imported again.
 - Every document's title is a real Heading 1, 2, … (its depth in the binder),
   so Word's navigation pane, an importer and this app's own docx import read
-  the chapters back; headings are restyled to look like manuscript text.
-- US Letter for English, A4 for every other language.
+  the chapters back; headings are restyled to look like manuscript text. The
+  title page is the first section, its title in "Title" and its other lines in
+  "Title Page", so an importer can tell it from the book's text.
+- US Letter for English (without a region, or from a Letter country), A4
+  everywhere else (see :attr:`Book.letter_paper`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from docx import Document
 from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -53,6 +57,8 @@ LATIN_FONT = "Times New Roman"
 EAST_ASIAN_FONTS = {"zh": "SimSun", "ja": "MS Mincho", "ko": "Batang"}
 CONTACT_PLACEHOLDERS = ("[street address]", "[city, region, postcode]", "[phone]", "[email]")
 SCENE_BREAK_STYLE = "Scene Break"
+# The title page's lines other than the title (which is in "Title"): an importer leaves both out.
+TITLE_PAGE_STYLE = "Title Page"
 CHAPTER_DROP = Inches(2.5)  # the chapter title sits about a third of the way down the page
 TITLE_DROP = Inches(3.0)  # the title sits about halfway down the title page
 SHORT_TITLE_CHARS = 20
@@ -69,12 +75,15 @@ def approximate_words(count: int) -> int:
 
 def word_count_line(book: Book) -> str:
     count = f"{approximate_words(book.words):,}"
-    language = book.language.split("-")[0].lower()
-    if language == "zh":
+    if book.primary_language == "zh":
         return f"约 {count} 字"
-    if language == "ja":
+    if book.primary_language == "ja":
         return f"約 {count} 字"
     return f"about {count} words"
+
+
+def byline(book: Book) -> str:
+    return f"{book.author} 著" if book.primary_language in ("zh", "ja") else f"by {book.author}"
 
 
 def surname(author: str) -> str:
@@ -103,8 +112,8 @@ def short_title(title: str) -> str:
     return " ".join(kept).upper()
 
 
-def _east_asian_font(language: str) -> str:
-    return EAST_ASIAN_FONTS.get(language.split("-")[0].lower(), EAST_ASIAN_FONTS["zh"])
+def _east_asian_font(book: Book) -> str:
+    return EAST_ASIAN_FONTS.get(book.primary_language, EAST_ASIAN_FONTS["zh"])
 
 
 def _set_fonts(r_pr, latin: str, east_asian: str) -> None:
@@ -135,7 +144,7 @@ def _manuscript_style(style: ParagraphStyle, book: Book, *, single: bool = False
     font.name, font.size, font.bold, font.italic = LATIN_FONT, Pt(12), False, False
     font.color.rgb = RGBColor(0, 0, 0)
     r_pr = style.element.get_or_add_rPr()
-    _set_fonts(r_pr, LATIN_FONT, _east_asian_font(book.language))
+    _set_fonts(r_pr, LATIN_FONT, _east_asian_font(book))
     fmt = style.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE if single else WD_LINE_SPACING.DOUBLE
     fmt.space_before = fmt.space_after = Pt(0)
@@ -150,7 +159,7 @@ def _setup_styles(doc: DocxDocument, book: Book) -> None:
     if defaults is not None:
         r_pr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
         if r_pr is not None:
-            _set_fonts(r_pr, LATIN_FONT, _east_asian_font(book.language))
+            _set_fonts(r_pr, LATIN_FONT, _east_asian_font(book))
             _set_language(r_pr, book.language, book.cjk)
     normal = doc.styles["Normal"]
     _manuscript_style(normal, book)
@@ -172,14 +181,18 @@ def _setup_styles(doc: DocxDocument, book: Book) -> None:
     header = doc.styles["Header"]
     _manuscript_style(header, book, single=True)
     header.paragraph_format.first_line_indent = Pt(0)
-    scene = doc.styles.add_style(SCENE_BREAK_STYLE, 1)  # 1: a paragraph style
+    title_page = doc.styles.add_style(TITLE_PAGE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    title_page.base_style = normal
+    title_page.paragraph_format.first_line_indent = Pt(0)
+    title_page.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    scene = doc.styles.add_style(SCENE_BREAK_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     scene.base_style = normal
     scene.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     scene.paragraph_format.first_line_indent = Pt(0)
 
 
 def _page_setup(section, book: Book) -> None:
-    if book.language.split("-")[0].lower() == "en":
+    if book.letter_paper:
         section.page_width, section.page_height = Inches(8.5), Inches(11)
     else:
         section.page_width, section.page_height = Mm(210), Mm(297)
@@ -188,26 +201,23 @@ def _page_setup(section, book: Book) -> None:
     section.header_distance = section.footer_distance = Inches(0.5)
 
 
-def _plain_paragraph(doc: DocxDocument, text: str, *, style: str = "Normal", single: bool = True):
-    paragraph = doc.add_paragraph(text, style=style)
-    fmt = paragraph.paragraph_format
-    fmt.first_line_indent = Pt(0)
-    if single:
-        fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
+def _title_page_line(doc: DocxDocument, text: str, *, single: bool = True):
+    paragraph = doc.add_paragraph(text, style=TITLE_PAGE_STYLE)
+    if not single:
+        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.DOUBLE
     return paragraph
 
 
 def _title_page(doc: DocxDocument, book: Book) -> None:
     text_width = doc.sections[0].page_width - doc.sections[0].left_margin - doc.sections[0].right_margin
-    first = _plain_paragraph(doc, f"{book.author or '[author]'}\t{word_count_line(book)}")
+    first = _title_page_line(doc, f"{book.author or '[author]'}\t{word_count_line(book)}")
     first.paragraph_format.tab_stops.add_tab_stop(text_width, WD_TAB_ALIGNMENT.RIGHT)
     for line in CONTACT_PLACEHOLDERS:
-        _plain_paragraph(doc, line)
+        _title_page_line(doc, line)
     title = doc.add_paragraph(book.title, style="Title")
     title.paragraph_format.space_before = TITLE_DROP
     if book.author:
-        byline = f"{book.author} 著" if book.cjk else f"by {book.author}"
-        _plain_paragraph(doc, byline, single=False).alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _title_page_line(doc, byline(book), single=False).alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _page_field(paragraph) -> None:
@@ -275,6 +285,18 @@ def _body(doc: DocxDocument, book: Book) -> None:
                     run.bold = span.strong or None
 
 
+def _new_section(doc: DocxDocument):
+    """A section starting on a new page; the title page's section ends on its last line, not on an
+    empty paragraph of its own (python-docx adds one to hold the section's properties)."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    holder = doc.paragraphs[-1]._p
+    previous = holder.getprevious()
+    if previous is not None and previous.tag == qn("w:p") and not holder.xpath("./w:r"):
+        previous.get_or_add_pPr().append(holder.pPr.sectPr)
+        holder.getparent().remove(holder)
+    return section
+
+
 def write_docx(book: Book) -> bytes:
     doc = Document()
     # The template's one empty paragraph would become a blank first line.
@@ -289,7 +311,7 @@ def write_docx(book: Book) -> bytes:
     props.comments = props.keywords = props.subject = props.category = ""
     _title_page(doc, book)
     if book.entries:
-        section = doc.add_section(WD_SECTION.NEW_PAGE)
+        section = _new_section(doc)
         _page_setup(section, book)
         _running_header(section, book)
         _body(doc, book)

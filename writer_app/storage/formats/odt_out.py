@@ -45,8 +45,9 @@ MAX_LEVEL = 10  # ODF defines outline levels 1 to 10
 
 
 def _language(book: Book) -> tuple[str, str]:
-    primary, _, region = book.language.partition("-")
-    return primary.lower() or "en", region.upper()
+    """(language, country) as fo:language and fo:country want them: "zh-Hans-CN" is ("zh", "CN")."""
+    regions = [part.upper() for part in book.language.replace("_", "-").split("-")[1:] if len(part) == 2]
+    return book.primary_language or "en", regions[-1] if regions else ""
 
 
 def _text_properties(book: Book, **extra: str) -> TextProperties:
@@ -100,7 +101,7 @@ def _styles(doc: OpenDocumentText, book: Book) -> dict[str, Style]:
 
 
 def _page(doc: OpenDocumentText, book: Book) -> None:
-    letter = _language(book)[0] == "en"
+    letter = book.letter_paper
     layout = PageLayout(name="Manuscript")
     layout.addElement(PageLayoutProperties(pagewidth="8.5in" if letter else "210mm",
                                            pageheight="11in" if letter else "297mm",
