@@ -177,7 +177,8 @@ def test_word_counts_are_rounded_as_a_manuscript_gives_them(count, said):
 
 
 @pytest.mark.parametrize(("author", "name"), [("Jane Austen", "Austen"), ("Martin Luther King, Jr.", "King"),
-                                              ("曹雪芹", "曹雪芹"), ("", ""), ("Madonna", "Madonna")])
+                                              ("曹雪芹", "曹雪芹"), ("村上 春樹", "村上"), ("", ""),
+                                              ("Madonna", "Madonna")])
 def test_the_header_names_the_surname(author, name):
     assert surname(author) == name
 

@@ -42,6 +42,7 @@ from docx.oxml.ns import qn
 from docx.shared import Inches, Mm, Pt, RGBColor
 
 from writer_app.storage.formats.book import Book, book_from
+from writer_app.text.counts import is_cjk_dominant
 from writer_app.text.manuscript import Paragraph, SceneBreak
 
 if TYPE_CHECKING:
@@ -87,8 +88,11 @@ def byline(book: Book) -> str:
 
 
 def surname(author: str) -> str:
-    """The name for the running header: the last word of a Western name, a CJK name whole."""
+    """The name for the running header: the last word of a Western name; in a Chinese or Japanese
+    name the family name comes first (村上 春樹 is Murakami), and a name without spaces stays whole."""
     words = [w.strip(",") for w in author.split()]
+    if words and is_cjk_dominant(author):
+        return words[0]
     while len(words) > 1 and words[-1].lower() in _SUFFIXES:
         words.pop()
     return words[-1] if words else ""
