@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
     p = subparsers.add_parser("export", parents=[common], help="export a project or one document")
     p.add_argument("--project", metavar="TITLE", required=True, help="the project's title")
-    p.add_argument("--format", choices=("md", "html", "txt"), default="md", help="output format (default md)")
+    p.add_argument("--format", choices=("md", "html", "txt", "docx", "epub", "odt"), default="md",
+                   help="output format (default md; docx is standard manuscript format)")
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the file to write")
     p.add_argument("--document", metavar="NAME", help="export only the document (or folder) with this title")
     p.add_argument("--force", action="store_true", help="replace OUT if it already exists")

@@ -1,4 +1,4 @@
-"""Export a project or one document as Markdown, HTML or plain text.
+"""Export a project or one document as Markdown, HTML, plain text, docx, epub or odt.
 
 The target is checked first (:mod:`writer_app.storage.export_target`): never
 one of the profile's own files, never a link, device, pipe or folder, and an
@@ -6,7 +6,9 @@ existing file only with the author's consent. Output is written to a
 temporary file in the target folder, fsynced and renamed over the
 destination, so a crash or a full disk never leaves half a manuscript where
 the old export was, nor a stray temporary. HTML goes through the same safe
-renderer as the Preview. Trashed documents are left out.
+renderer as the Preview. Trashed documents are left out. The binary formats
+(:mod:`writer_app.storage.formats`) are imported only when asked for, so a
+Markdown export does not load python-docx, ebooklib or odfpy.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from writer_app.storage.library import Library
 from writer_app.storage.markdown_io import escape_body, front_matter, heading_line
 from writer_app.storage.models import Node, Project
 
-FORMATS = ("md", "html", "txt")
+FORMATS = ("md", "html", "txt", "docx", "epub", "odt")
 
 
 def _subtree(nodes: list[Node], root_id: int | None) -> list[tuple[Node, int]]:
@@ -83,15 +85,18 @@ def _html(lib: Library, items: list[tuple[Node, int]], project: Project, title: 
     )
 
 
-def write_atomically(out: str | os.PathLike[str], content: str, *, overwrite: bool = False) -> Path:
-    """Write ``content`` to ``out`` whole or not at all; one-line UserError otherwise.
+def write_atomically(out: str | os.PathLike[str], content: str | bytes, *, overwrite: bool = False) -> Path:
+    """Write ``content`` (text, or the bytes of a binary format) to ``out`` whole or not at all;
+    one-line UserError otherwise.
 
     Without ``overwrite`` a file that appeared at ``out`` meanwhile is left alone.
     """
     out = Path(out)
     existed = out.exists()
+    binary = isinstance(content, bytes)
     try:
-        with atomic_write(out, newline="\n", replace=overwrite) as handle:
+        with atomic_write(out, "wb" if binary else "w", newline=None if binary else "\n",
+                          replace=overwrite) as handle:
             handle.write(content)
     except FileExistsError as exc:
         raise TargetExists(out) from exc
@@ -112,13 +117,22 @@ def _target(lib: Library, fmt: str, out: str | os.PathLike[str], overwrite: bool
 
 
 def _render(lib: Library, project: Project, items: list[tuple[Node, int]], fmt: str, title: str,
-            with_meta: bool) -> str:
+            with_meta: bool) -> str | bytes:
     if fmt == "md":
         return _markdown(lib, items, project, with_meta)
     if fmt == "txt":
         return _plain(lib, items, project, with_meta)
     if fmt == "html":
         return _html(lib, items, project, title)
+    if fmt == "docx":
+        from writer_app.storage.formats import docx_out
+        return docx_out.render(lib, project, items, title, with_meta)
+    if fmt == "epub":
+        from writer_app.storage.formats import epub_out
+        return epub_out.render(lib, project, items, title, with_meta)
+    if fmt == "odt":
+        from writer_app.storage.formats import odt_out
+        return odt_out.render(lib, project, items, title, with_meta)
     raise UserError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

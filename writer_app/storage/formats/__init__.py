@@ -1,4 +1,7 @@
-"""Readers for the formats novelists have besides plain text: which reader reads what.
+"""Formats novelists have besides Markdown and plain text.
+
+The writers (``docx_out``, ``epub_out``, ``odt_out``) are looked up by the exporter. Below,
+the readers: which reader reads what.
 
 Each reader takes ``(path, label, source)`` and returns a
 :class:`~writer_app.storage.gutenberg.ParsedText` whose texts are in the
