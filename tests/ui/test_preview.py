@@ -11,13 +11,13 @@ from writer_app.ui.preview import PREVIEW_MAX_CHARS, excerpt_around
 def test_markdown_is_rendered_off_the_gui_thread(qtbot, main_window, monkeypatch):
     window = main_window
     threads = []
-    real = preview_module.render_markdown
+    real = preview_module.render_preview
 
     def spy(text, note=""):
         threads.append(threading.current_thread())
         return real(text, note)
 
-    monkeypatch.setattr(preview_module, "render_markdown", spy)
+    monkeypatch.setattr(preview_module, "render_preview", spy)
     window.show()
     window.preview_dock.show()
     window.preview_dock.raise_()
