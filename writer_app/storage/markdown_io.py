@@ -51,12 +51,16 @@ _QUOTE = re.compile(r"^ {0,3}>[ ]?")
 _CODE_INDENT = re.compile(r"^(?: {4}|\t| {1,3}\t)")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-# Inline characters another Markdown tool would read as code, links, raw HTML or strikethrough.
-_INLINE_SPECIAL = frozenset("`[]~")
+# Backslash escapes are written only for marks CommonMark and python-markdown both unescape
+# (\\ ` * _ { } [ ] ( ) > # + - .); "~", "<", "&" and "=" get character references instead.
+# Inline marks another tool would read as code, links or strikethrough.
+_INLINE_SPECIAL = frozenset("`[]")
+_REFERENCE = {"~": "&#126;", "<": "&lt;", "&": "&amp;", "=": "&#61;"}
 # "<" starts raw HTML or an autolink only before a letter, "/", "!" or "?".
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
-# Structure at a paragraph's start: a heading, a quote, a list item, a setext line, a break.
-_START_MARK = re.compile(r"^(?:[#>]|[-+*](?=[ \t]|$)|[=-]+[ \t]*$)")
+# Structure at a paragraph's start: a heading, a quote, a list item, a setext line.
+_START_MARK = re.compile(r"^(?:[#>]|[-+*](?=[ \t]|$)|-+[ \t]*$)")
+_SETEXT_LINE = re.compile(r"^=+[ \t]*$")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?=[ \t]|$)")
 _INDENT = re.compile(r"^[ \t\u3000\u00a0]+")
 
@@ -84,8 +88,8 @@ def _escape_inline(stored: str, extra: frozenset[str] = frozenset(), *, keep_esc
             continue
         if char == "\\" or char in _INLINE_SPECIAL or char in extra:
             out.append("\\" + char)
-        elif char == "&" and _ENTITY.match(stored, i) or char == "<" and _TAG_START.match(stored, i):
-            out.append("\\" + char)
+        elif char == "~" or char == "&" and _ENTITY.match(stored, i) or char == "<" and _TAG_START.match(stored, i):
+            out.append(_REFERENCE[char])
         else:
             out.append(char)
         i += 1
@@ -96,6 +100,8 @@ def _escape_start(line: str) -> str:
     """``line`` with a Markdown block marker at its start escaped (``\\#``, ``1\\.``)."""
     if _START_MARK.match(line):
         return "\\" + line
+    if _SETEXT_LINE.match(line):
+        return _REFERENCE["="] + line[1:]
     ordered = _ORDERED.match(line)
     if ordered:
         return ordered.group(1) + "\\" + line[len(ordered.group(1)):]
@@ -109,7 +115,7 @@ def _scene_break_markdown(mark: str) -> str:
         return "* * *"  # "*" and "* *" would be list items
     if mark.startswith("#"):
         return "\\" + mark
-    return mark.replace("~", "\\~")
+    return mark.replace("~", _REFERENCE["~"]) if "~~" in mark else mark
 
 
 def paragraph_markdown(body: str) -> str:

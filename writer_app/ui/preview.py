@@ -36,7 +36,9 @@ h1, h2, h3 { font-weight: bold; margin-top: 1em; }
 blockquote { margin-left: 1.5em; font-style: italic; }
 p { margin: 0 0 0.6em 0; }
 p.excerpt { color: #888888; font-style: italic; }
-""" + MANUSCRIPT_CSS
+""" + MANUSCRIPT_CSS + """
+p.indent { text-indent: 32px; }
+"""  # Qt's rich text takes text-indent in px only (2em at 12pt)
 
 
 def render_preview(text: str, note: str = "") -> str:
