@@ -5,20 +5,22 @@ node with its depth as the level, and each document's body as one Markdown
 paragraph per stored paragraph (a line, then a blank line). Whatever another
 Markdown tool would read as structure is escaped, so that tool shows the
 words as typed: ``#``/``>``/list markers/``1.`` at a paragraph's start, a
-line of ``===`` or ``---``, and anywhere in the text a backslash, backtick,
-bracket, ``<``, ``~`` and ``&`` before an entity name. Emphasis is written as
-``*em*``/``**strong**``, which CommonMark reads the same way; a leading indent
-of spaces or tabs is dropped (Markdown would make it a code block), an
-ideographic one (``　　``) is kept, since Markdown reads it as text.
+line of ``===`` or ``---``, and anywhere a backslash, backtick or bracket
+(backslash escapes, which CommonMark and python-markdown both undo), ``~``,
+``<`` before a tag and ``&`` before an entity name (character references,
+which both read too). Emphasis is written as ``*em*``/``**strong**``, which
+CommonMark reads the same way; a leading indent of spaces or tabs is dropped
+(Markdown would make it a code block), an ideographic one (``　　``) is kept,
+since Markdown reads it as text.
 
 Import reads bodies back into the paragraph model (:mod:`writer_app.text.manuscript`):
 backslash escapes and entities are undone, the lines of one blank-line
 separated block are joined with spaces as Markdown means (a hard-wrapped file
 comes in as whole paragraphs; no space between two CJK characters), list
-items, quoted lines and code lines start paragraphs of their own, and every
-paragraph is stored through :func:`paragraph_markup` (or as the exported line
-itself when that reads back the same), so a project exported and imported
-again has exactly the same paragraphs and scene breaks.
+items, quoted lines, code lines and hard line breaks start paragraphs of
+their own, and every paragraph is stored through :func:`paragraph_markup`
+(or as the exported line itself when that reads back the same), so a project
+exported and imported again has exactly the same paragraphs and scene breaks.
 """
 
 from __future__ import annotations
