@@ -65,6 +65,7 @@ _START_MARK = re.compile(r"^(?:[#>]|[-+*](?=[ \t]|$)|-+[ \t]*$)")
 _SETEXT_LINE = re.compile(r"^=+[ \t]*$")
 _ORDERED = re.compile(r"^(\d{1,9})([.)])(?=[ \t]|$)")
 _INDENT = re.compile(r"^[ \t\u3000\u00a0]+")
+_MARKS = re.compile(r"[*_\\]")
 
 
 def implied_kind(depth: int, has_children: bool) -> str:
@@ -122,11 +123,14 @@ def _scene_break_markdown(mark: str) -> str:
 
 def paragraph_markdown(body: str) -> str:
     """One stored paragraph line (its indent removed) as a Markdown paragraph line."""
-    spans = parse_inline(body.rstrip())
+    body = body.rstrip()
+    if not _MARKS.search(body):  # no emphasis, escapes or stars: the common case, and fast
+        return _escape_start(_escape_inline(body))
+    spans = parse_inline(body)
     regenerated = paragraph_markup(spans)
     # The regenerated form escapes every literal star, so no other tool sees emphasis where this
     # model sees none ("2*3*4"); the line as stored is the fallback when that would change a span.
-    source = regenerated if parse_inline(regenerated) == spans else body.rstrip()
+    source = regenerated if parse_inline(regenerated) == spans else body
     return _escape_start(_escape_inline(source))
 
 
@@ -239,6 +243,8 @@ def title_from_markdown(text: str) -> str:
 
 def stored_paragraph(markdown: str) -> str:
     """One Markdown paragraph's inline text as a stored paragraph line (no indent)."""
+    if not _MARKS.search(markdown) and "&" not in markdown:
+        return markdown
     backslash = _placeholder(markdown)
     escaped = _unescape(markdown, backslash)
     spans = tuple(Span(s.text.replace(backslash, "\\"), s.emphasis, s.strong) for s in parse_inline(escaped))
