@@ -153,3 +153,20 @@ def test_a_hard_wrapped_markdown_file_comes_in_as_whole_paragraphs(tmp_path):
             ("p", "It is a truth universally acknowledged, that a single man"), ("p", "却说那日甄士隐。"),
             ("p", "- first"), ("p", "- second"), ("p", "quoted still quoted"), ("p", "1. Not a list"),
             ("p", "Hard"), ("p", "break"), ("break", "***"), ("p", "After & [x]")]
+
+
+def test_an_export_from_before_the_paragraph_model_keeps_its_paragraphs(tmp_path):
+    """The old exporter wrote a chapter typed with Enter one paragraph per line, no blank lines
+    between: its lines are whole paragraphs, not one soft-wrapped Markdown paragraph."""
+    old = ("---\ntitle: The Novel\nauthor: A. Writer\nlanguage: en\n---\n\n# Arrival\n\n"
+           "She opened the door.\nThe hall was dark, and somewhere above her a board creaked.\n"
+           "“Hello?” she called.\n#\nNobody answered.\n\n# Two\n\n\\# hashtag line\nplain\n")
+    path = tmp_path / "old-export.md"
+    path.write_text(old, encoding="utf-8")
+    with Library.open(tmp_path / "lib.sqlite3") as lib:
+        project = import_plan(lib, plan_import(path))
+        assert _documents(lib, project.id) == [
+            ("chapter", "Arrival", [("p", "She opened the door."),
+                                    ("p", "The hall was dark, and somewhere above her a board creaked."),
+                                    ("p", "“Hello?” she called."), ("break", "#"), ("p", "Nobody answered.")]),
+            ("chapter", "Two", [("p", "# hashtag line"), ("p", "plain")])]

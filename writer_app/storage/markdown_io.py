@@ -16,7 +16,9 @@ since Markdown reads it as text.
 Import reads bodies back into the paragraph model (:mod:`writer_app.text.manuscript`):
 backslash escapes and entities are undone, the lines of one blank-line
 separated block are joined with spaces as Markdown means (a hard-wrapped file
-comes in as whole paragraphs; no space between two CJK characters), list
+comes in as whole paragraphs; no space between two CJK characters; a file
+whose lines are already whole paragraphs, such as an export from before the
+paragraph model, keeps each line a paragraph), list
 items, quoted lines, code lines and hard line breaks start paragraphs of
 their own, and every paragraph is stored through :func:`paragraph_markup`
 (or as the exported line itself when that reads back the same), so a project
@@ -31,6 +33,7 @@ import re
 import unicodedata
 
 from writer_app.storage.gutenberg import ParsedText, Section, normalize_newlines
+from writer_app.text.chunking import is_hard_wrapped
 from writer_app.text.manuscript import (
     Paragraph,
     Span,
@@ -282,7 +285,8 @@ def _ends_hard_break(line: str) -> bool:
 class _BodyReader:
     """Markdown body lines to stored paragraph lines, one block at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, join_lines: bool = True) -> None:
+        self.join_lines = join_lines
         self.out: list[str] = []
         self.buffer: list[str] = []
         self.indented = False
@@ -349,22 +353,25 @@ class _BodyReader:
             line = content
         elif _LIST_ITEM.match(line):
             self.flush()
-        if _ends_hard_break(line):
-            self.buffer.append(line.rstrip(" ") if line.endswith("  ") else line[:-1])
+        hard_break = _ends_hard_break(line)
+        self.buffer.append((line.rstrip(" ") if line.endswith("  ") else line[:-1]) if hard_break else line)
+        if hard_break or not self.join_lines:
             quoted = self.quoted
             self.flush()
             self.quoted = self.indented = quoted
-        else:
-            self.buffer.append(line)
 
     def text(self) -> str:
         self.flush()
         return "\n\n".join(self.out)
 
 
-def markdown_to_stored(lines: list[str]) -> str:
-    """A document's Markdown body as stored text: one paragraph per line, blank lines between."""
-    reader = _BodyReader()
+def markdown_to_stored(lines: list[str], join_lines: bool = True) -> str:
+    """A document's Markdown body as stored text: one paragraph per line, blank lines between.
+
+    ``join_lines``: the lines of a block are one paragraph (Markdown's meaning); without it each
+    line is a paragraph of its own.
+    """
+    reader = _BodyReader(join_lines)
     for line in lines:
         reader.feed(line)
     return reader.text()
@@ -427,8 +434,14 @@ def parse_markdown(text: str, fallback_title: str) -> ParsedText:
         bodies[id(stack[-1][1])].append(line)
         index += 1
 
+    # Markdown joins the lines of a block into one paragraph, and a hard-wrapped file means just
+    # that. A file whose lines are whole paragraphs (they end sentences, or run past 100
+    # characters: an export from before issue 13 wrote a chapter typed with Enter that way,
+    # with no blank lines) keeps each line a paragraph rather than merging a chapter into one.
+    join_lines = is_hard_wrapped("\n".join(line for body in bodies.values() for line in body))
+
     def finish(section: Section) -> None:
-        section.text = markdown_to_stored(bodies[id(section)])
+        section.text = markdown_to_stored(bodies[id(section)], join_lines)
         for child in section.children:
             finish(child)
 
