@@ -58,10 +58,22 @@ def make_text(doc: int, version: int) -> str:
     return f"doc {doc} version {version}\n{body}"
 
 
+def imported_text(doc: int, version: int) -> str:
+    """The text as the import of :func:`import_file` stores it (its paragraphs, blank lines between)."""
+    sys.path.insert(0, str(REPO))
+    from writer_app.storage.markdown_io import markdown_body, markdown_to_stored
+
+    return markdown_to_stored(markdown_body(make_text(doc, version)).split("\n"))
+
+
 def import_file(folder: Path) -> Path:
+    """A Markdown file as the export writes one (a body is one paragraph per line, then a blank line)."""
+    sys.path.insert(0, str(REPO))
+    from writer_app.storage.markdown_io import markdown_body
+
     path = folder / "import.md"
     if not path.exists():
-        chapters = [f"# Chapter {i}\n\n" + make_text(100 + i, 1) for i in range(IMPORT_CHAPTERS)]
+        chapters = [f"# Chapter {i}\n\n" + markdown_body(make_text(100 + i, 1)) for i in range(IMPORT_CHAPTERS)]
         path.write_text("\n\n".join(chapters) + "\n", encoding="utf-8")
     return path
 
@@ -145,7 +157,8 @@ def verify(db: Path, acked_saves: dict[int, int] | None = None, acked_imports: s
         for node_id, title, words, chars, body, project in rows:
             per_project[project] = per_project.get(project, 0) + 1
             match = _HEADER.match(body)
-            if not match or body != make_text(int(match.group(1)), int(match.group(2))):
+            doc_version = (int(match.group(1)), int(match.group(2))) if match else None
+            if not doc_version or body not in (make_text(*doc_version), imported_text(*doc_version)):
                 problems.append(f"node {node_id}: torn or unknown text")
             elif (words, chars) != (count_words(body), count_characters(body)):
                 problems.append(f"node {node_id}: counts do not match the text")
@@ -203,12 +216,15 @@ def verify_copy(path: Path) -> list[str]:
 
 
 def verify_exports(folder: Path) -> list[str]:
-    """Every export in place holds each of its chapters whole."""
+    """Every export in place holds each of its chapters whole (as the Markdown export writes a body)."""
+    sys.path.insert(0, str(REPO))
+    from writer_app.storage.markdown_io import markdown_body
+
     problems = []
     for path in folder.glob("export-*.md"):
         text = path.read_text(encoding="utf-8")
         found = _EXPORTED_HEADER.findall(text)
-        whole = all(make_text(int(doc), int(version)) in text for doc, version in found)
+        whole = all(markdown_body(make_text(int(doc), int(version))) in text for doc, version in found)
         expected = IMPORT_CHAPTERS if any(int(doc) >= 100 for doc, _ in found) else DOCS
         if not text.startswith("---\ntitle: ") or not text.endswith("\n") or len(found) != expected or not whole:
             problems.append(f"export {path.name}: torn ({len(found)} chapters, whole={whole})")

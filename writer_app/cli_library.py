@@ -26,12 +26,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    help="import UTF-8 text that has a few invalid bytes, replacing them with U+FFFD")
     p.set_defaults(func=cmd_import)
 
-    p = subparsers.add_parser("export", parents=[common], help="export a project or one document")
+    p = subparsers.add_parser("export", parents=[common], help="export a project, one document or a selection")
     p.add_argument("--project", metavar="TITLE", required=True, help="the project's title")
     p.add_argument("--format", choices=("md", "html", "txt", "docx", "epub", "odt"), default="md",
                    help="output format (default md; docx is standard manuscript format)")
     p.add_argument("-o", "--output", metavar="OUT", required=True, help="the file to write")
-    p.add_argument("--document", metavar="NAME", help="export only the document (or folder) with this title")
+    p.add_argument("--document", metavar="NAME", action="append",
+                   help="export only the document (or folder) with this title; repeat it to export several, "
+                        "in binder order")
     p.add_argument("--force", action="store_true", help="replace OUT if it already exists")
     p.set_defaults(func=cmd_export)
 
@@ -127,24 +129,32 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _document(lib, project, name: str):
+    """The one live document titled ``name`` (exact title first, then ignoring case)."""
+    wanted = " ".join(name.split())
+    nodes = lib.nodes(project.id)
+    matches = [n for n in nodes if n.title == wanted] or [
+        n for n in nodes if n.title.casefold() == wanted.casefold()]
+    if not matches:
+        if any(n.title.casefold() == wanted.casefold() for n in lib.nodes(project.id, include_trashed=True)):
+            raise UserError(f"“{wanted}” is in the trash; restore it before exporting")
+        raise UserError(f"no document titled “{wanted}” in “{project.title}”")
+    if len(matches) > 1:
+        raise UserError(f"{len(matches)} documents are titled “{wanted}”; rename one to export it")
+    return matches[0]
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from writer_app.storage.export_target import TargetExists
-    from writer_app.storage.exporter import export_document, export_project
+    from writer_app.storage.exporter import export_documents, export_project
 
     options = {"overwrite": args.force, "profile": profile_paths(args.data_dir)}
     try:
         with open_for_reading(profile_paths(args.data_dir)) as lib:
             project = _project(lib, args.project)
             if args.document:
-                wanted = " ".join(args.document.split())
-                nodes = lib.nodes(project.id)
-                matches = [n for n in nodes if n.title == wanted] or [
-                    n for n in nodes if n.title.casefold() == wanted.casefold()]
-                if not matches:
-                    raise UserError(f"no document titled “{wanted}” in “{project.title}”")
-                if len(matches) > 1:
-                    raise UserError(f"{len(matches)} documents are titled “{wanted}”; rename one to export it")
-                out = export_document(lib, matches[0].id, args.format, args.output, **options)
+                chosen = [_document(lib, project, name).id for name in args.document]
+                out = export_documents(lib, chosen, args.format, args.output, **options)
             else:
                 out = export_project(lib, project.id, args.format, args.output, **options)
     except TargetExists as exc:

@@ -69,3 +69,31 @@ def test_cli_subprocess_has_no_traceback_on_a_damaged_library(tmp_path):
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert "damaged" in proc.stderr
+
+
+def test_export_a_selection_with_document_given_more_than_once(capsys, tmp_path):
+    data = str(tmp_path / "profile")
+    source = tmp_path / "book.md"
+    source.write_text("---\ntitle: Storm\n---\n\n# One\n\nFirst.\n\n# Two\n\nSecond.\n\n# Three\n\nThird.\n\n"
+                      "# Cut\n\nGone.\n", encoding="utf-8")
+    assert run(capsys, "import", str(source), "--data-dir", data)[0] == 0
+    out = tmp_path / "sel.txt"
+    code, printed, err = run(capsys, "export", "--data-dir", data, "--project", "Storm", "--format", "txt",
+                             "-o", str(out), "--document", "three", "--document", "One")
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8") == "Storm\n\n\nOne\n===\n\nFirst.\n\n\nThree\n=====\n\nThird.\n"
+    code, _, err = run(capsys, "export", "--data-dir", data, "--project", "Storm", "--format", "txt",
+                       "-o", str(out), "--document", "Two")
+    assert code == 2 and err.count("\n") == 1 and "add --force" in err
+    code, _, err = run(capsys, "export", "--data-dir", data, "--project", "Storm", "-o", str(tmp_path / "x.md"),
+                       "--document", "One", "--document", "Nowhere")
+    assert code == 2 and err.count("\n") == 1 and "no document titled “Nowhere”" in err
+    from writer_app.storage import Library
+
+    with Library.open(profile_paths(data).database) as lib:
+        project = lib.find_project("Storm")
+        lib.trash_node(next(n.id for n in lib.nodes(project.id) if n.title == "Cut"))
+    code, _, err = run(capsys, "export", "--data-dir", data, "--project", "Storm", "-o", str(tmp_path / "x.md"),
+                       "--document", "One", "--document", "Cut")
+    assert code == 2 and err.count("\n") == 1 and "“Cut” is in the trash" in err
+    assert not (tmp_path / "x.md").exists()

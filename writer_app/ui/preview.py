@@ -1,16 +1,19 @@
-"""Preview: the open document rendered from Markdown in a read-only pane.
+"""Preview: the open document as the reader will see it, in a read-only pane.
 
-It uses the HTML export's renderer (``storage.html_render``), so what the
-author previews is what the exported page shows.
+It uses the HTML export's renderer (``storage.html_render``), which reads the
+text with the paragraph model (``text.manuscript.parse_blocks``), so what the
+author previews is what every export shows: each line a paragraph, an indent
+an indent (never a code block), a scene-break line a centred break, and
+``*emphasis*``/``**strong**`` in italics and bold. Nothing else is markup.
 
 Rendering waits for a pause in typing and only happens while the pane is
 visible, so a long chapter costs nothing when the preview is closed. The
-Markdown conversion (pure Python: 2 s for a 200,000-word chapter) runs on the
-background pool (``ui.background``) with a snapshot of the text, a request
-already outdated when its turn comes is skipped, and only the newest result is
-shown; the GUI thread does nothing but ``setHtml``. A document longer than
-``PREVIEW_MAX_CHARS`` is previewed around the cursor (whole paragraphs), so
-that ``setHtml`` stays a few milliseconds too.
+conversion runs on the background pool (``ui.background``) with a snapshot
+of the text, a request already outdated when its turn comes is skipped, and
+only the newest result is shown; the GUI thread does nothing but ``setHtml``.
+A document longer than ``PREVIEW_MAX_CHARS`` is previewed around the cursor,
+in whole paragraphs (whole lines), so that ``setHtml`` stays a few
+milliseconds too.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import html
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-from writer_app.storage.html_render import render_manuscript
+from writer_app.storage.html_render import MANUSCRIPT_CSS, render_manuscript
 from writer_app.ui.background import TaskContext, shared_pool
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.text_positions import cursor_index
@@ -33,32 +36,48 @@ h1, h2, h3 { font-weight: bold; margin-top: 1em; }
 blockquote { margin-left: 1.5em; font-style: italic; }
 p { margin: 0 0 0.6em 0; }
 p.excerpt { color: #888888; font-style: italic; }
-"""
+""" + MANUSCRIPT_CSS + """
+p.indent { text-indent: 32px; }
+"""  # Qt's rich text takes text-indent in px only (2em at 12pt)
 
 
-def render_markdown(text: str, note: str = "") -> str:
-    """The document as the HTML export renders it (one safe renderer for both), with the pane's style."""
+def render_preview(text: str, note: str = "") -> str:
+    """The document as the HTML export renders it (one renderer for both), with the pane's style."""
     body = render_manuscript(text)
     header = f'<p class="excerpt">{html.escape(note)}</p>' if note else ""
     return f"<html><head><style>{PREVIEW_CSS}</style></head><body>{header}{body}</body></html>"
 
 
 def excerpt_around(text: str, position: int, limit: int = PREVIEW_MAX_CHARS) -> tuple[str, str]:
-    """(text to preview, a note saying it is a part) — whole paragraphs around ``position``."""
+    """(text to preview, a note saying it is a part): whole lines around ``position``.
+
+    A line is a paragraph, so the excerpt never starts or ends inside one: it is the line
+    holding the cursor (whole, however long) and as many whole lines before and after it as fit
+    in ``limit`` characters, taken alternately so the cursor stays near the middle.
+    """
     if len(text) <= limit:
         return text, ""
-    half = limit // 2
-    start = max(0, min(position - half, len(text) - limit))
-    end = start + limit
-    if start > 0:
-        cut = text.find("\n", start, start + half)  # a paragraph is a line
-        start = cut + 1 if cut >= 0 else start
-        while start < len(text) and text[start] == "\n":  # the blank line between paragraphs
-            start += 1
-    if end < len(text):
-        cut = text.rfind("\n", end - half, end)
-        end = cut if cut > start else end
-    return text[start:end], "This document is long: the preview shows the part around the cursor."
+    position = max(0, min(position, len(text)))
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    end = len(text) if end < 0 else end
+    grow_before = True
+    while True:
+        before = text.rfind("\n", 0, start - 1) + 1 if start > 0 else None
+        after = text.find("\n", end + 1) if end < len(text) else None
+        if after is not None and after < 0:
+            after = len(text)
+        options = [("before", before), ("after", after)] if grow_before else [("after", after), ("before", before)]
+        for side, edge in options:
+            if edge is None:
+                continue
+            if (end - edge if side == "before" else edge - start) <= limit:
+                start, end = (edge, end) if side == "before" else (start, edge)
+                break
+        else:
+            break
+        grow_before = not grow_before
+    return text[start:end].strip("\n"), "This document is long: the preview shows the part around the cursor."
 
 
 class PreviewPane(QTextBrowser):
@@ -92,7 +111,7 @@ class PreviewPane(QTextBrowser):
         text, note = excerpt_around(manuscript, cursor_index(self.editor.textCursor(), manuscript))
 
         def render(_task: TaskContext) -> str | None:
-            return render_markdown(text, note) if newest[0] == request else None
+            return render_preview(text, note) if newest[0] == request else None
 
         # On the background pool; a pane deleted meanwhile hears nothing (owner=self).
         shared_pool().run(render, lambda page: self._show(request, page), owner=self)
