@@ -50,22 +50,30 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
                 on_failed: Callable[[], None] | None = None) -> None:
     """Import a file or folder as a new project and open it; a bad file changes nothing.
 
-    Reading and writing run on the database worker. A UTF-8 file with a few bad
-    bytes fails the first attempt with their count; the author is then asked (here,
-    on the GUI thread) whether to import it with them replaced, and a yes runs the
-    import again with ``replace_invalid``.
+    Reading and parsing (``plan_import``) run on the background pool, never on the GUI
+    thread, and write nothing; the import preview then shows what was found, and only its
+    Import button writes the plan (as the author left it) on the database worker, in one
+    transaction. A UTF-8 file with a few bad bytes fails the first reading with their
+    count; the author is then asked (here, on the GUI thread) whether to import it with
+    them replaced, and a yes reads it again with ``replace_invalid``. ``on_failed`` runs
+    when nothing was imported: a refusal, a no, or Cancel in the preview.
     """
     from writer_app.storage.decoding import InvalidBytesError
-    from writer_app.storage.importer import import_plan, plan_import
+    from writer_app.storage.importer import ImportPlan, import_plan, plan_import
+    from writer_app.ui.import_preview import ImportPreviewDialog
 
     path = Path(path)
 
-    def run(lib: Any) -> tuple[int, list[str]]:
-        plan = plan_import(path, replace_invalid=replace_invalid)
-        return import_plan(lib, plan).id, plan.notes
+    def gave_up() -> None:
+        if on_failed is not None:
+            on_failed()
 
-    def done(result: tuple[int, list[str]]) -> None:
-        project_id, notes = result
+    def write(plan: ImportPlan) -> None:
+        window.status.show_message(f"Importing {path.name}…", 0)
+        window.db.submit(lambda lib: import_plan(lib, plan).id, lambda project_id: done(project_id, plan.notes),
+                         failed)
+
+    def done(project_id: int, notes: list[str]) -> None:
         window.status.show_message("Imported", 3000)
         window.open_project(project_id)
         if notes:
@@ -77,20 +85,28 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
+    def planned(plan: ImportPlan) -> None:
+        window.status.bar.clearMessage()
+        dialog = ImportPreviewDialog(plan, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: write(dialog.plan))
+        dialog.rejected.connect(gave_up)
+        dialog.open()
+
     def failed(exc: BaseException) -> None:
+        window.status.bar.clearMessage()
         if isinstance(exc, InvalidBytesError) and not replace_invalid:
-            window.status.bar.clearMessage()
             if ask_replace_invalid(window, path, exc.count):
                 import_path(window, path, replace_invalid=True, on_failed=on_failed)
-            elif on_failed is not None:
-                on_failed()
+            else:
+                gave_up()
             return
         window.show_error(f"Could not import the file: {exc}")
-        if on_failed is not None:
-            on_failed()
+        gave_up()
 
-    window.status.show_message(f"Importing {path.name}…", 0)
-    window.db.submit(run, done, failed)
+    window.status.show_message(f"Reading {path.name}…", 0)
+    window.background.run(lambda _task: plan_import(path, replace_invalid=replace_invalid), planned, failed,
+                          owner=window)
 
 
 def ask_replace_invalid(window: MainWindow, path: Path, count: int) -> bool:
