@@ -42,6 +42,7 @@ from writer_app.storage.importer import ImportPlan
 PATH_ROLE = Qt.ItemDataRole.UserRole
 MAX_PREVIEW_LINES = 5000  # a 60,000-word file that found no chapters has about this many paragraphs
 FIRST_LINE_CHARS = 90
+PREVIEW_LINE_CHARS = 300
 KIND_NAMES = {"folder": "Folder", "chapter": "Chapter", "scene": "Scene", "note": "Note"}
 COLUMNS = ("Title", "Kind", "Words", "First line")
 
@@ -79,6 +80,7 @@ class ImportPreviewDialog(QDialog):
         self.lines = QListWidget(self)
         self.lines.setObjectName("importPreviewLines")
         self.lines.setWordWrap(True)
+        self.lines.setSpacing(2)
         self.lines.setToolTip("The chapter's paragraphs: pick one to split the chapter there")
         self.merge_button = self._button("importMergeButton", "Merge with Next",
                                          "Join this chapter and the one after it", self.merge_selected)
@@ -176,6 +178,7 @@ class ImportPreviewDialog(QDialog):
             item.setExpanded(True)
             items[path] = item
         self._filling = False
+        self.tree.setRootIsDecorated(any(len(path) > 1 for path in items))
         documents = sum(1 for line in outline if line.kind != "folder")
         unit = unit_for(self.plan.language).lower()
         total = sum(line.words for line in outline)
@@ -215,7 +218,9 @@ class ImportPreviewDialog(QDialog):
             section = import_edits.section_at(self.plan.sections, path)
             paragraphs = import_edits.text_lines(section.text)
             for number, line in enumerate(paragraphs[:MAX_PREVIEW_LINES]):
-                item = QListWidgetItem(f"{number + 1}. {line.strip()[:400]}")
+                text = line.strip()
+                text = text if len(text) <= PREVIEW_LINE_CHARS else text[:PREVIEW_LINE_CHARS - 1] + "…"
+                item = QListWidgetItem(f"{number + 1}. {text}")
                 item.setToolTip(line.strip()[:2000])
                 self.lines.addItem(item)
             if len(paragraphs) > MAX_PREVIEW_LINES:
