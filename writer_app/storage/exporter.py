@@ -1,4 +1,4 @@
-"""Export a project or one document as Markdown, HTML or plain text.
+"""Export a project, one document or a selection of documents as Markdown, HTML or plain text.
 
 The target is checked first (:mod:`writer_app.storage.export_target`): never
 one of the profile's own files, never a link, device, pipe or folder, and an
@@ -147,4 +147,36 @@ def export_document(lib: Library, node_id: int, fmt: str, out: str | os.PathLike
     project = lib.get_project(node.project_id)
     items = _subtree(lib.nodes(node.project_id), node_id)
     return write_atomically(target, _render(lib, project, items, fmt, node.title, with_meta=False),
+                            overwrite=overwrite)
+
+
+def export_documents(lib: Library, node_ids: list[int] | tuple[int, ...], fmt: str, out: str | os.PathLike[str],
+                     *, overwrite: bool = False, profile: ProfilePaths | None = None) -> Path:
+    """Write a selection of documents of one project to ``out``: each with everything under it,
+    in binder order whatever order they were chosen in, a document inside another chosen one
+    only once. A trashed document is refused; see :func:`export_project` for the rest."""
+    if not node_ids:
+        raise UserError("choose at least one document to export")
+    chosen = [lib.get_node(node_id) for node_id in dict.fromkeys(node_ids)]
+    trashed = next((node for node in chosen if node.trashed), None)
+    if trashed is not None:
+        raise UserError(f"“{trashed.title}” is in the trash; restore it before exporting")
+    if len({node.project_id for node in chosen}) > 1:
+        raise UserError("the documents to export must come from one project")
+    target = _target(lib, fmt, out, overwrite, profile)
+    project = lib.get_project(chosen[0].project_id)
+    wanted = {node.id for node in chosen}
+    depth: dict[int, int] = {}
+    items: list[tuple[Node, int]] = []
+    for node in lib.nodes(project.id):  # depth-first: a parent comes before its children
+        if node.parent_id in depth:
+            depth[node.id] = depth[node.parent_id] + 1
+        elif node.id in wanted:
+            depth[node.id] = 0
+        else:
+            continue
+        items.append((node, depth[node.id]))
+    roots = [node for node, level in items if level == 0]
+    title = roots[0].title if len(roots) == 1 else project.title
+    return write_atomically(target, _render(lib, project, items, fmt, title, with_meta=False),
                             overwrite=overwrite)
