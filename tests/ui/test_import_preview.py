@@ -146,3 +146,16 @@ def test_a_chinese_novel_counts_characters(qtbot, main_window, tmp_path):
     assert dialog.tree.topLevelItemCount() >= 10
     assert dialog.tree.topLevelItem(dialog.tree.topLevelItemCount() - 1).text(0).startswith("第十回")
     dialog.reject()
+
+
+def test_cancel_in_the_welcome_import_still_leaves_a_page(qtbot, main_window, pride):
+    from writer_app.ui import welcome_dialog
+
+    window = main_window
+    window.current_project_id = window.current_project = None
+    welcome_dialog.import_and_open(window, pride)
+    qtbot.waitUntil(lambda: window.findChild(object, "importPreview") is not None)
+    window.findChild(object, "importPreview").reject()
+    qtbot.waitUntil(lambda: window.current_project is not None)
+    wait_idle(qtbot, window)
+    assert list(_stored(window)) == ["My Novel"]
