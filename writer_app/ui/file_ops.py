@@ -51,7 +51,7 @@ def new_project(window: MainWindow, title: str | None = None) -> None:
 
 
 def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = False,
-                on_failed: Callable[[], None] | None = None) -> None:
+                on_failed: Callable[[], None] | None = None, preview: bool = True) -> None:
     """Import a file or folder as a new project and open it; a bad file changes nothing.
 
     Reading and parsing (``plan_import``) run on the background pool, never on the GUI
@@ -60,7 +60,8 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
     transaction. A UTF-8 file with a few bad bytes fails the first reading with their
     count; the author is then asked (here, on the GUI thread) whether to import it with
     them replaced, and a yes reads it again with ``replace_invalid``. ``on_failed`` runs
-    when nothing was imported: a refusal, a no, or Cancel in the preview.
+    when nothing was imported: a refusal, a no, or Cancel in the preview. ``preview=False``
+    (the bundled sample novel: nothing to check) writes the plan as parsed.
     """
     from writer_app.storage.decoding import InvalidBytesError
     from writer_app.storage.importer import ImportPlan, import_plan, plan_import
@@ -91,6 +92,9 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
 
     def planned(plan: ImportPlan) -> None:
         window.status.bar.clearMessage()
+        if not preview:
+            write(plan)
+            return
         dialog = ImportPreviewDialog(plan, window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: write(dialog.plan))
@@ -101,7 +105,7 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
         window.status.bar.clearMessage()
         if isinstance(exc, InvalidBytesError) and not replace_invalid:
             if ask_replace_invalid(window, path, exc.count):
-                import_path(window, path, replace_invalid=True, on_failed=on_failed)
+                import_path(window, path, replace_invalid=True, on_failed=on_failed, preview=preview)
             else:
                 gave_up()
             return
