@@ -66,3 +66,14 @@ def stored_text(profile: Path, node_id: int) -> str:
         return library.get_text(node_id)
     finally:
         library.close()
+
+
+def accept_import_preview(qtbot, window):
+    """Wait for File ▸ Import's preview of what was found and press its Import button."""
+    from PySide6.QtCore import Qt
+
+    qtbot.waitUntil(lambda: window.findChild(object, "importPreview") is not None
+                    and window.findChild(object, "importPreview").isVisible())
+    dialog = window.findChild(object, "importPreview")
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    return dialog

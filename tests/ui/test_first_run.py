@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
+from tests.ui.conftest import accept_import_preview
 from writer_app.llm.diagnostics import gpu_memory_gb
 from writer_app.paths import profile_paths
 from writer_app.settings import AppSettings, load_settings, save_settings
@@ -132,6 +133,7 @@ def test_importing_a_folder_of_chapters(first_run, qtbot, tmp_path):
     (folder / "02 Storm.md").write_text("By midnight the wind had turned.\n", encoding="utf-8")
     first_run.welcome.set_import_path(folder)
     qtbot.mouseClick(first_run.welcome.start_button, Qt.MouseButton.LeftButton)
+    accept_import_preview(qtbot, first_run)
     qtbot.waitUntil(lambda: first_run.current_node is not None, timeout=10_000)
     assert first_run.binder.tree.topLevelItemCount() == 2
     assert "The boat came in at dusk." in first_run.editor.manuscript_text()
@@ -247,6 +249,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
+from tests.ui.conftest import accept_import_preview
 from writer_app.llm.diagnostics import gpu_memory_gb
 from writer_app.ui.background import run_in_background
 assert "torch" not in sys.modules

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import accept_import_preview, wait_idle
 from writer_app.storage import Library
 from writer_app.ui import file_ops
 
@@ -31,6 +31,7 @@ def test_damaged_utf8_is_imported_with_replacements_when_the_author_agrees(qtbot
     asked = []
     monkeypatch.setattr(file_ops, "ask_replace_invalid", lambda w, path, count: asked.append(count) or True)
     file_ops.import_path(window, _damaged(tmp_path))
+    accept_import_preview(qtbot, window)
     qtbot.waitUntil(lambda: window.current_project is not None and window.current_project.title == "Damaged",
                     timeout=10_000)
     wait_idle(qtbot, window)
@@ -60,6 +61,7 @@ def test_a_folder_with_a_pipe_imports_the_rest_and_says_what_it_skipped(qtbot, m
     (book / "Part 1" / "one.txt").write_text("The first words.", encoding="utf-8")
     os.mkfifo(book / "Part 1" / "two.txt")
     file_ops.import_path(window, book)
+    accept_import_preview(qtbot, window)
     qtbot.waitUntil(lambda: window.findChild(object, "importNotesBox") is not None, timeout=10_000)
     assert "Part 1/two.txt: it is a named pipe" in window.findChild(object, "importNotesBox").text()
     wait_idle(qtbot, window)

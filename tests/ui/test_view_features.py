@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from tests.ui.conftest import wait_idle
+from tests.ui.conftest import accept_import_preview, wait_idle
 from writer_app.settings import load_settings
 from writer_app.storage import Library
 from writer_app.ui import file_ops
@@ -115,6 +115,7 @@ def test_import_a_real_manuscript_then_export_it(qtbot, main_window, tmp_path):
     source = tmp_path / "The Lighthouse.md"
     source.write_text("# One\n\nThe lamp was lit.\n\n# Two\n\nThe ship came home.\n", encoding="utf-8")
     file_ops.import_path(window, source)
+    accept_import_preview(qtbot, window)
     qtbot.waitUntil(lambda: window.current_project is not None and window.current_project.title != "My Novel",
                     timeout=5000)
     wait_idle(qtbot, window)

@@ -9,11 +9,20 @@ storage refuses, the tree is reloaded as it was).
 The right-click menu is built from ``context_menu_hooks`` (like the editor's),
 so extensions such as the assistant add entries ("Summarise chapter") without
 the binder importing them. A document's tooltip shows its stored summary.
+
+Counts roll up: a chapter or folder shows the words of everything inside it
+(its own text plus all its descendants), a scene its own. Storage keeps each
+node's own count (``Node.word_count``, characters for Chinese and Japanese:
+:func:`writer_app.text.counts.count_words`); the binder adds them up once per
+fill, in one pass over the depth-first list, and after a save adds the
+difference to the node and its ancestors only, so an autosave in a
+60-chapter book touches a handful of rows, not the tree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
@@ -34,6 +43,13 @@ from writer_app.ui.background import DatabaseWorker
 NODE_ROLE = Qt.ItemDataRole.UserRole
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_LABELS = {"folder": "▸", "chapter": "§", "scene": "·", "note": "✎"}
+
+
+
+def count_unit(language: str) -> str:
+    """The count column's name: characters (字) for Chinese and Japanese, else words."""
+    return "Characters" if (language or "").split("-")[0] in ("zh", "ja") else "Words"
+
 
 # hook(menu, node_id): add entries for the item right-clicked (None: the empty area / the project).
 BinderMenuHook = Callable[[QMenu, int | None], None]
@@ -104,6 +120,11 @@ class Binder(QWidget):
         self.project_id: int | None = None
         self.nodes: list[Any] = []
         self._items: dict[int, QTreeWidgetItem] = {}
+        self._own: dict[int, int] = {}  # words in the node's own text, as stored
+        self._total: dict[int, int] = {}  # its own plus all its descendants'
+        self._parent: dict[int, int | None] = {}
+        self._index: dict[int, int] = {}  # node id -> its place in self.nodes
+        self.language = ""  # the project's; Chinese and Japanese count characters
         self._filling = False
         self.context_menu_hooks: list[BinderMenuHook] = []
         self.project_combo = QComboBox(self)
@@ -178,13 +199,19 @@ class Binder(QWidget):
         self.tree.clear()
         self._items = {}
         self.nodes = list(nodes)
+        self._index = {node.id: index for index, node in enumerate(self.nodes)}
+        self._own = {node.id: node.word_count for node in nodes}
+        self._parent = {node.id: node.parent_id for node in nodes}
+        self._total = dict(self._own)
+        for node in reversed(self.nodes):  # depth-first order: every child comes after its parent
+            if node.parent_id in self._total:
+                self._total[node.parent_id] += self._total[node.id]
+        self.tree.setHeaderLabels(["Manuscript", count_unit(self.language)])
         for node in nodes:
             parent = self._items.get(node.parent_id) if node.parent_id is not None else None
             item = QTreeWidgetItem(parent) if parent is not None else QTreeWidgetItem(self.tree)
             item.setText(0, node.title)
-            item.setText(1, f"{node.word_count:,}")
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(0, self._tooltip(node))
             item.setData(0, NODE_ROLE, node.id)
             item.setData(0, KIND_ROLE, node.kind)
             flags = item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled
@@ -194,10 +221,22 @@ class Binder(QWidget):
                 flags &= ~Qt.ItemFlag.ItemIsDropEnabled
             item.setFlags(flags)
             self._items[node.id] = item
+            self._show_count(node.id)
             item.setExpanded(first_fill or node.id in expanded)
         self._filling = False
         if selected is not None:
             self.select_node(selected)
+
+    def _show_count(self, node_id: int) -> None:
+        item, node = self._items.get(node_id), self.node(node_id)
+        if item is None or node is None:
+            return
+        total, own = self._total.get(node_id, 0), self._own.get(node_id, 0)
+        item.setText(1, f"{total:,}")
+        unit = count_unit(self.language).lower()
+        item.setToolTip(0, self._tooltip(node))
+        item.setToolTip(1, f"{total:,} {unit} in all, {own:,} in its own text" if total != own
+                        else f"{own:,} {unit}")
 
     @staticmethod
     def _tooltip(node: Any) -> str:
@@ -205,8 +244,13 @@ class Binder(QWidget):
         summary = (getattr(node, "summary", "") or "").strip()
         return f"{tip}\n\nSummary: {summary}" if summary else tip
 
+    def words(self, node_id: int) -> int:
+        """What the row shows: the node's words with everything inside it."""
+        return self._total.get(node_id, 0)
+
     def node(self, node_id: int) -> Any | None:
-        return next((n for n in self.nodes if n.id == node_id), None)
+        index = self._index.get(node_id)
+        return self.nodes[index] if index is not None else None
 
     def selected_node_id(self) -> int | None:
         item = self.tree.currentItem()
@@ -220,11 +264,21 @@ class Binder(QWidget):
             self.tree.blockSignals(False)
 
     def set_word_count(self, node_id: int, words: int) -> None:
-        item = self._items.get(node_id)
-        if item is not None:
-            self._filling = True
-            item.setText(1, f"{words:,}")
-            self._filling = False
+        """A save counted ``words`` in the node's own text: update it and the rows above it."""
+        if node_id not in self._own:
+            return
+        delta = words - self._own[node_id]
+        self._own[node_id] = words
+        index = self._index.get(node_id)
+        if index is not None and self.nodes[index].word_count != words:  # node() answers what is stored
+            self.nodes[index] = replace(self.nodes[index], word_count=words)
+        self._filling = True
+        current: int | None = node_id
+        while current is not None and current in self._total:
+            self._total[current] += delta
+            self._show_count(current)
+            current = self._parent.get(current)
+        self._filling = False
 
     def _on_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         self.documentActivated.emit(int(item.data(0, NODE_ROLE)))

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 IMPORT_FILTER = ("Manuscripts (*.txt *.md *.markdown *.text *.docx *.odt *.epub *.rtf);;"
                  "Scrivener or novelWriter project (*.scrivx nwProject.nwx);;All files (*)")
-EXPORT_FILTER = "Markdown (*.md);;HTML (*.html);;Plain text (*.txt)"
-EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt"}
+# The save dialog's choices; the format follows the file name's suffix (or, without one, the filter).
+EXPORT_FILTERS = (("Markdown", ".md"), ("HTML", ".html"), ("Plain text", ".txt"),
+                  ("Word document", ".docx"), ("EPUB e-book", ".epub"), ("OpenDocument text", ".odt"))
+EXPORT_FILTER = ";;".join(f"{name} (*{suffix})" for name, suffix in EXPORT_FILTERS)
+EXPORT_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".txt": "txt",
+                  ".docx": "docx", ".epub": "epub", ".odt": "odt"}
 # NSSavePanel always confirms replacing a file; DontConfirmOverwrite cannot turn that off.
 NATIVE_SAVE_DIALOG_CONFIRMS = sys.platform == "darwin"
 
@@ -48,25 +52,34 @@ def new_project(window: MainWindow, title: str | None = None) -> None:
 
 
 def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = False,
-                on_failed: Callable[[], None] | None = None) -> None:
+                on_failed: Callable[[], None] | None = None, preview: bool = True) -> None:
     """Import a file or folder as a new project and open it; a bad file changes nothing.
 
-    Reading and writing run on the database worker. A UTF-8 file with a few bad
-    bytes fails the first attempt with their count; the author is then asked (here,
-    on the GUI thread) whether to import it with them replaced, and a yes runs the
-    import again with ``replace_invalid``.
+    Reading and parsing (``plan_import``) run on the background pool, never on the GUI
+    thread, and write nothing; the import preview then shows what was found, and only its
+    Import button writes the plan (as the author left it) on the database worker, in one
+    transaction. A UTF-8 file with a few bad bytes fails the first reading with their
+    count; the author is then asked (here, on the GUI thread) whether to import it with
+    them replaced, and a yes reads it again with ``replace_invalid``. ``on_failed`` runs
+    when nothing was imported: a refusal, a no, or Cancel in the preview. ``preview=False``
+    (the bundled sample novel: nothing to check) writes the plan as parsed.
     """
     from writer_app.storage.decoding import InvalidBytesError
-    from writer_app.storage.importer import import_plan, plan_import
+    from writer_app.storage.importer import ImportPlan, import_plan, plan_import
+    from writer_app.ui.import_preview import ImportPreviewDialog
 
     path = Path(path)
 
-    def run(lib: Any) -> tuple[int, list[str]]:
-        plan = plan_import(path, replace_invalid=replace_invalid)
-        return import_plan(lib, plan).id, plan.notes
+    def gave_up() -> None:
+        if on_failed is not None:
+            on_failed()
 
-    def done(result: tuple[int, list[str]]) -> None:
-        project_id, notes = result
+    def write(plan: ImportPlan) -> None:
+        window.status.show_message(f"Importing {path.name}…", 0)
+        window.db.submit(lambda lib: import_plan(lib, plan).id, lambda project_id: done(project_id, plan.notes),
+                         failed)
+
+    def done(project_id: int, notes: list[str]) -> None:
         window.status.show_message("Imported", 3000)
         window.open_project(project_id)
         if notes:
@@ -78,20 +91,31 @@ def import_path(window: MainWindow, path: str | Path, replace_invalid: bool = Fa
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
+    def planned(plan: ImportPlan) -> None:
+        window.status.bar.clearMessage()
+        if not preview:
+            write(plan)
+            return
+        dialog = ImportPreviewDialog(plan, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: write(dialog.plan))
+        dialog.rejected.connect(gave_up)
+        dialog.open()
+
     def failed(exc: BaseException) -> None:
+        window.status.bar.clearMessage()
         if isinstance(exc, InvalidBytesError) and not replace_invalid:
-            window.status.bar.clearMessage()
             if ask_replace_invalid(window, path, exc.count):
-                import_path(window, path, replace_invalid=True, on_failed=on_failed)
-            elif on_failed is not None:
-                on_failed()
+                import_path(window, path, replace_invalid=True, on_failed=on_failed, preview=preview)
+            else:
+                gave_up()
             return
         window.show_error(f"Could not import the file: {exc}")
-        if on_failed is not None:
-            on_failed()
+        gave_up()
 
-    window.status.show_message(f"Importing {path.name}…", 0)
-    window.db.submit(run, done, failed)
+    window.status.show_message(f"Reading {path.name}…", 0)
+    window.background.run(lambda _task: plan_import(path, replace_invalid=replace_invalid), planned, failed,
+                          owner=window)
 
 
 def ask_replace_invalid(window: MainWindow, path: Path, count: int) -> bool:
@@ -113,17 +137,25 @@ def import_file(window: MainWindow) -> None:
         import_path(window, path)
 
 
-def export_to(window: MainWindow, whole_project: bool, out: str | Path, overwrite: bool = False) -> None:
-    """Export in the database worker; the target is checked there again (it may have changed)."""
+def export_to(window: MainWindow, whole_project: bool, out: str | Path, overwrite: bool = False,
+              node_ids: list[int] | None = None) -> None:
+    """Export in the database worker; the target is checked there again (it may have changed).
+
+    ``node_ids``: a selection of documents (``export_documents``) instead of the project or
+    the open document.
+    """
     from writer_app.storage import exporter
 
     out = Path(out)
     fmt = EXPORT_FORMATS.get(out.suffix.lower(), "md")
     project_id, node_id = window.current_project_id, window.current_node_id
     options = {"overwrite": overwrite, "profile": window.paths}
+    chosen = list(node_ids) if node_ids is not None else None
 
     def run(lib: Any) -> None:
-        if whole_project:
+        if chosen is not None:
+            exporter.export_documents(lib, chosen, fmt, out, **options)
+        elif whole_project:
             exporter.export_project(lib, project_id, fmt, out, **options)
         else:
             exporter.export_document(lib, node_id, fmt, out, **options)
@@ -131,6 +163,15 @@ def export_to(window: MainWindow, whole_project: bool, out: str | Path, overwrit
     window.autosave.save_now(then=lambda: window.db.submit(
         run, lambda _r: window.status.show_message(f"Exported to {out}", 5000),
         _error_handler(window, "Could not export")))
+
+
+def with_format_suffix(path: str, chosen_filter: str) -> str:
+    """``path`` as named, or with the chosen filter's suffix when it has none ("Chapter 3" typed
+    in the EPUB filter is Chapter 3.epub; a name with any suffix is kept as the author wrote it)."""
+    if Path(path).suffix:
+        return path
+    suffix = next((s for name, s in EXPORT_FILTERS if chosen_filter.startswith(f"{name} (")), "")
+    return path + suffix if suffix else path
 
 
 def confirm_export_target(window: MainWindow, path: str | Path, already_asked: bool = False) -> bool | None:
@@ -164,20 +205,42 @@ def suggested_file_name(title: str) -> str:
     return name[:120] or "Export"
 
 
-def export(window: MainWindow, whole_project: bool) -> None:
-    if window.current_project_id is None or (not whole_project and window.current_node_id is None):
+def export(window: MainWindow, whole_project: bool, node_ids: list[int] | None = None) -> None:
+    if window.current_project_id is None or (not whole_project and node_ids is None
+                                             and window.current_node_id is None):
         return
-    name = (window.current_project if whole_project else window.current_node).title
+    if node_ids is not None:
+        roots = [window.binder.node(node_id) for node_id in node_ids]
+        name = roots[0].title if len(roots) == 1 and roots[0] is not None else window.current_project.title
+    else:
+        name = (window.current_project if whole_project else window.current_node).title
     # The app asks about replacing a file itself, so the dialog is told not to; macOS's native
     # panel asks whatever it is told, and then the app does not ask a second time.
-    path, _ = QFileDialog.getSaveFileName(window, "Export", str(Path.home() / f"{suggested_file_name(name)}.md"),
-                                          EXPORT_FILTER,
-                                          options=QFileDialog.Option.DontConfirmOverwrite)
+    path, chosen_filter = QFileDialog.getSaveFileName(
+        window, "Export", str(Path.home() / f"{suggested_file_name(name)}.md"), EXPORT_FILTER,
+        options=QFileDialog.Option.DontConfirmOverwrite)
     if not path:
         return
+    path = with_format_suffix(path, chosen_filter or "")
     overwrite = confirm_export_target(window, path, already_asked=NATIVE_SAVE_DIALOG_CONFIRMS)
     if overwrite is not None:
-        export_to(window, whole_project, path, overwrite=overwrite)
+        export_to(window, whole_project, path, overwrite=overwrite, node_ids=node_ids)
+
+
+def export_selection(window: MainWindow) -> None:
+    """File ▸ Export Selection: check documents in a copy of the binder's tree, then export
+    them (each with everything inside it) through the same save dialog and questions."""
+    from writer_app.ui.export_selection import ExportSelectionDialog
+
+    if window.current_project_id is None:
+        return
+    selected = window.binder.selected_node_id()
+    language = window.current_project.language if window.current_project is not None else ""
+    dialog = ExportSelectionDialog(window.binder.nodes, [selected] if selected is not None else [], language,
+                                   window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.accepted.connect(lambda: export(window, False, node_ids=dialog.chosen_ids()))
+    dialog.open()
 
 
 def new_node(window: MainWindow, kind: str, title: str | None = None) -> None:

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
             self.current_project_id = project_id
             self.current_project = project
             self.binder.project_id = project_id
+            self.binder.language = project.language  # Chinese and Japanese count characters
             self.binder.populate(nodes)
             self.binder.set_projects(summaries, project_id)
             self.status.start_session(words, project.word_target)

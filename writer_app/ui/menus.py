@@ -62,6 +62,8 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "File", "actionExportProject", "&Export Project…", lambda: file_ops.export(window, True))
     _action(window, "File", "actionExportDocument", "Export &Document…",
             lambda: file_ops.export(window, False))
+    _action(window, "File", "actionExportSelection", "Export Se&lection…",
+            lambda: file_ops.export_selection(window))
     window.menus["File"].addSeparator()
     _action(window, "File", "actionSave", "&Save", window.save_now, std.Save)
     _action(window, "File", "actionBackup", "&Back Up Now", window.backups.backup_now)

@@ -287,11 +287,12 @@ def create_and_open(window: MainWindow, title: str, author: str, language: str) 
     window.db.submit(create, window.open_project, lambda exc: window.show_error(f"Could not create the project: {exc}"))
 
 
-def import_and_open(window: MainWindow, path: Path) -> None:
-    """The File ▸ Import path (same questions, notes and errors); a failed import still leaves a page."""
+def import_and_open(window: MainWindow, path: Path, preview: bool = True) -> None:
+    """The File ▸ Import path (same questions, preview, notes and errors); a failed or cancelled
+    import still leaves a page. The sample has nothing to check, so it skips the preview."""
     from writer_app.ui import file_ops
 
-    file_ops.import_path(window, path, on_failed=lambda: create_starter_project(window))
+    file_ops.import_path(window, path, on_failed=lambda: create_starter_project(window), preview=preview)
 
 
 def apply_model(window: MainWindow, setting: str) -> None:
@@ -325,7 +326,7 @@ def _on_finished(window: MainWindow, dialog: WelcomeDialog, result: int) -> None
     if choice == "sample":
         from writer_app.resources import sample_novel_path
 
-        import_and_open(window, sample_novel_path())
+        import_and_open(window, sample_novel_path(), preview=False)
     elif choice == "import" and dialog.import_path is not None:
         import_and_open(window, dialog.import_path)
     else:
