@@ -27,7 +27,7 @@ def test_dry_run_shows_front_matter_chapters_and_scenes(tmp_path, capsys):
     words = len(PROSE.split())
     assert out.splitlines() == [
         "note\tFront matter\t7",
-        "chapter\tI. Rain\t0",
+        f"chapter\tI. Rain\t{3 * words}",  # a chapter counts the words of its scenes
         f"  scene\tScene 1\t{2 * words}",
         f"  scene\tScene 2\t{words}",
         f"chapter\tII. Flood\t{3 * words}",

@@ -18,12 +18,21 @@ from writer_app.ui import file_ops
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+def _rolled_up(nodes) -> list[tuple[str, str, int]]:
+    """(kind, title, words) with a chapter or folder counting everything inside it, as the
+    preview and the binder show it."""
+    totals = {n.id: n.word_count for n in nodes}
+    for node in reversed(nodes):  # depth-first order: children after their parent
+        if node.parent_id is not None:
+            totals[node.parent_id] += totals[node.id]
+    return [(n.kind, n.title, totals[n.id]) for n in nodes]
+
+
 def _stored(window) -> dict[str, list[tuple[str, str, int]]]:
     """Every project's (kind, title, words) rows, read from the file as a restart would."""
     library = Library.open(window.paths.database)
     try:
-        return {s.project.title: [(n.kind, n.title, n.word_count) for n in library.nodes(s.project.id)]
-                for s in library.list_projects()}
+        return {s.project.title: _rolled_up(library.nodes(s.project.id)) for s in library.list_projects()}
     finally:
         library.close()
 
@@ -65,11 +74,12 @@ def test_the_preview_shows_pride_and_prejudices_chapters_as_the_dry_run_prints_t
     dialog = _preview(qtbot, main_window, pride)
     assert threads and threads[0] is not threading.main_thread()  # read and parsed off the GUI thread
     shown = _rows_shown(dialog)
-    assert len(shown) == 61
-    assert shown[0] == ("Chapter", "Chapter 1", "847") and shown[60][1] == "Chapter 61"
+    assert len(shown) == 72  # 61 chapters, 11 scenes under the five chapters with scene breaks
+    assert [row[1] for row in shown if row[0] == "Chapter"] == [f"Chapter {n}" for n in range(1, 62)]
+    assert shown[0] == ("Chapter", "Chapter 1", "847") and shown[-1][1] == "Chapter 61"
     assert dialog.tree.topLevelItem(0).text(3).startswith("It is a truth universally acknowledged")
     assert dialog.lines.item(0).text().startswith("1. It is a truth universally acknowledged")
-    assert "61 documents" in dialog.summary.text()
+    assert "72 documents" in dialog.summary.text()
 
     assert cli.main(["import", str(pride), "--dry-run", "--data-dir", str(pride.parent / "dry")]) == 0
     printed = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
@@ -101,14 +111,14 @@ def test_merge_split_rename_and_kind_are_what_gets_imported(qtbot, main_window, 
     assert [row[:2] for row in expected[:6]] == [
         ("chapter", "Chapter 1"), ("chapter", "Chapter 3"), ("chapter", picked[:200]),
         ("chapter", "The Lucas Lodge"), ("note", "Front matter"), ("scene", "Chapter 6")]
-    assert len(expected) == 61  # one merge, one split
+    assert len(expected) == 72  # one merge, one split
     assert [(k.lower(), t, int(w.replace(",", ""))) for k, t, w in _rows_shown(dialog)] == expected
 
     qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.current_project is not None and window.current_project.title != "My Novel")
     wait_idle(qtbot, window)
     assert _stored(window)[window.current_project.title] == expected
-    assert [(n.kind, n.title, n.word_count) for n in window.binder.nodes] == expected
+    assert _rolled_up(window.binder.nodes) == expected
 
 
 def test_cancel_writes_nothing(qtbot, main_window, pride):

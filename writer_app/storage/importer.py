@@ -80,12 +80,18 @@ class ImportPlan:
     replaced: int = 0  # invalid UTF-8 sequences replaced by U+FFFD
 
     def outline(self) -> list[OutlineLine]:
+        """One line per node; a chapter or folder counts the words of everything inside it,
+        as the binder will show it once imported."""
         lines: list[OutlineLine] = []
 
-        def walk(items: list[Section], depth: int) -> None:
+        def walk(items: list[Section], depth: int) -> int:
+            total = 0
             for section in items:
-                lines.append(OutlineLine(depth, section.kind, section.title, count_words(section.text)))
-                walk(section.children, depth + 1)
+                line = OutlineLine(depth, section.kind, section.title, 0)
+                lines.append(line)
+                line.words = count_words(section.text) + walk(section.children, depth + 1)
+                total += line.words
+            return total
 
         walk(self.sections, 0)
         return lines
