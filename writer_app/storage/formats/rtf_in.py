@@ -1,6 +1,6 @@
 """Rich Text Format (.rtf) manuscripts, and the RTF inside a Scrivener project.
 
-striprtf (installed) turns RTF into plain text and so loses italics; no
+striprtf turns RTF into plain text and so loses italics; no
 maintained Python library reads RTF with its character formatting, so this is
 a small reader of our own: a tokenizer over control words and groups that
 keeps what a manuscript needs and skips every destination it does not know
