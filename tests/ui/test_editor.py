@@ -24,10 +24,12 @@ def formats_at(editor: ManuscriptEditor, block_number: int) -> list:
     return block.layout().formats()
 
 
-def test_headings_emphasis_and_dialogue_are_highlighted(editor):
-    editor.setPlainText('# Chapter One\n\nShe said, "Come in," and *smiled*. It was **late**.')
-    heading = formats_at(editor, 0)
-    assert heading and heading[0].format.fontWeight() == QFont.Weight.Bold
+def test_emphasis_dialogue_and_scene_breaks_are_highlighted_as_every_export_reads_them(editor):
+    editor.setPlainText('# not a heading\n\nShe said, "Come in," and *smiled*. It was **late**.\n#\n> not a quote')
+    assert formats_at(editor, 0) == []  # a line starting with "#" is a paragraph in every export
+    assert formats_at(editor, 4) == []  # so is one starting with ">"
+    scene_break = formats_at(editor, 3)
+    assert scene_break and scene_break[0].length == 1  # a lone "#" is a scene break
     body = editor.document().findBlockByNumber(2).text()
     ranges = formats_at(editor, 2)
     dialogue_start = body.index('"Come')
@@ -154,7 +156,7 @@ def test_nested_styles_merge_into_runs(editor):
 def test_a_giant_block_is_shown_plain(editor):
     from writer_app.ui.highlighter import MAX_HIGHLIGHT_CHARS
 
-    editor.setPlainText(('He said, "Go." ' * (MAX_HIGHLIGHT_CHARS // 15 + 10)) + "\n# A heading")
+    editor.setPlainText(('He said, "Go." ' * (MAX_HIGHLIGHT_CHARS // 15 + 10)) + "\nShe said *no*.")
     assert formats_at(editor, 0) == []
     assert formats_at(editor, 1)  # the next, normal block is still highlighted
 

@@ -1,4 +1,8 @@
-"""Markdown-aware highlighting for prose: headings, emphasis and dialogue.
+"""Highlighting for prose in the paragraph model: emphasis, dialogue and scene breaks.
+
+What is marked up is what :mod:`writer_app.text.manuscript` reads as markup, so the
+editor never shows as a heading or a quotation a line that every export writes as an
+ordinary paragraph (a line starting with ``#`` or ``>`` is just text).
 
 Per-block regular expressions only (no state across paragraphs), so typing in
 a 10,000-word chapter re-highlights one paragraph, not the document.
@@ -18,15 +22,12 @@ import re
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
-from writer_app.ui.text_positions import index_to_utf16
+from writer_app.text.manuscript import is_scene_break
 
-HEADING = re.compile(r"^(#{1,6})\s+.*$")
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 EMPHASIS = re.compile(r"(?<![*_\w])([*_])(?=\S)(.+?)(?<=\S)\1(?![*_\w])")
 # Straight and curly double quotes, and curly single quotes used as dialogue marks.
 DIALOGUE = re.compile(r"\"[^\"\n]*\"?|“[^”\n]*”?|‘[^’\n]*’(?!\w)")
-BLOCKQUOTE = re.compile(r"^>\s?.*$")
-SCENE_BREAK = re.compile(r"^\s*(\*\s*\*\s*\*|#\s*#\s*#|-{3,})\s*$")
 
 # Longer blocks are left unhighlighted (the importer splits paragraphs well below this).
 MAX_HIGHLIGHT_CHARS = 20_000
@@ -35,14 +36,14 @@ MAX_HIGHLIGHT_CHARS = 20_000
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 # Style bits a character can carry; a run's format is the merge of its bits.
-QUOTE, DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER = 1, 2, 4, 8, 16
+DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER = 2, 4, 8, 16
 
 
 def style_runs(text: str) -> list[tuple[int, int, int]]:
     """(start, length, style bits) for each run of styled characters, in ``str`` indexes.
 
-    Plain Python (no Qt), for prose lines; headings and scene breaks are styled
-    whole by the caller before it gets here.
+    Plain Python (no Qt), for prose lines; scene breaks are styled whole by the
+    caller before it gets here.
     """
     events: list[tuple[int, int, int]] = []  # (position, bit, +1 opens / -1 closes)
 
@@ -51,8 +52,6 @@ def style_runs(text: str) -> list[tuple[int, int, int]]:
             events.append((start, bit, 1))
             events.append((end, bit, -1))
 
-    if BLOCKQUOTE.match(text):
-        span(0, len(text), QUOTE)
     for match in DIALOGUE.finditer(text):
         span(match.start(), match.end(), DIALOGUE_BIT)
     for pattern, bit in ((STRONG, STRONG_BIT), (EMPHASIS, EMPHASIS_BIT)):
@@ -84,12 +83,8 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self.set_palette(dark)
 
     def set_palette(self, dark: bool) -> None:
-        heading = QColor("#d9b36c" if dark else "#7a4b12")
         dialogue = QColor("#bccfe0" if dark else "#34495e")  # a quiet tint: most novels are half dialogue
         muted = QColor("#8c8c8c" if dark else "#8a8a8a")
-        self.heading_format = QTextCharFormat()
-        self.heading_format.setFontWeight(QFont.Weight.Bold)
-        self.heading_format.setForeground(heading)
         self.strong_format = QTextCharFormat()
         self.strong_format.setFontWeight(QFont.Weight.Bold)
         self.emphasis_format = QTextCharFormat()
@@ -98,9 +93,6 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self.dialogue_format.setForeground(dialogue)
         self.muted_format = QTextCharFormat()
         self.muted_format.setForeground(muted)
-        self.quote_format = QTextCharFormat()
-        self.quote_format.setFontItalic(True)
-        self.quote_format.setForeground(muted)
         self._combined: dict[int, QTextCharFormat] = {}
         self.rehighlight()
 
@@ -109,7 +101,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         fmt = self._combined.get(bits)
         if fmt is None:
             fmt = QTextCharFormat()
-            for bit, part in ((QUOTE, self.quote_format), (DIALOGUE_BIT, self.dialogue_format),
+            for bit, part in ((DIALOGUE_BIT, self.dialogue_format),
                               (STRONG_BIT, self.strong_format), (EMPHASIS_BIT, self.emphasis_format)):
                 if bits & bit:
                     fmt.merge(part)
@@ -121,10 +113,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
     def highlightBlock(self, text: str) -> None:  # noqa: N802 - Qt override
         if not text or len(text) > MAX_HIGHLIGHT_CHARS:
             return
-        if HEADING.match(text):  # the whole line, in UTF-16 units (an emoji in a title is two)
-            self.setFormat(0, index_to_utf16(text, len(text)), self.heading_format)
-            return
-        if SCENE_BREAK.match(text):  # marks and BMP whitespace only: len is the UTF-16 length
+        if is_scene_break(text):  # marks and BMP whitespace only: len is the UTF-16 length
             self.setFormat(0, len(text), self.muted_format)
             return
         runs = style_runs(text)
