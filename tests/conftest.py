@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,12 @@ hypothesis_settings.load_profile("writer-app")
 def _stacks_if_stuck(request):
     """A test stuck where pytest-timeout's signal cannot reach it (a deadlock in C, the GIL held
     elsewhere) would hang CI silently until it is killed; a minute after that timeout,
-    faulthandler's own thread prints every thread's stack and ends the run instead."""
+    faulthandler's own thread prints every thread's stack and ends the run instead. The stacks go
+    to the real stderr: the test's own stderr is pytest's capture file, which an ``_exit`` never
+    reports, so a run ended this way used to stop without a word."""
     marker = request.node.get_closest_marker("timeout")
     limit = float(marker.args[0]) if marker and marker.args else float(request.config.getini("timeout") or 900)
-    faulthandler.dump_traceback_later(limit + 60, exit=True)
+    faulthandler.dump_traceback_later(limit + 60, exit=True, file=sys.__stderr__)
     yield
     faulthandler.cancel_dump_traceback_later()
 
