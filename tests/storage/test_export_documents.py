@@ -46,7 +46,7 @@ def test_trashed_empty_and_other_projects_are_refused_in_one_line(lib, book, tmp
         export_documents(lib, [], "txt", tmp_path / "x.txt")
     other = lib.create_project("Other")
     stray = lib.create_node(other.id, "chapter", "Stray").id
-    with pytest.raises(UserError, match="one project"):
+    with pytest.raises(UserError, match="different projects"):
         export_documents(lib, [book["one"], stray], "txt", tmp_path / "x.txt")
     with pytest.raises(UserError, match="unknown export format"):
         export_documents(lib, [book["one"]], "docx-ish", tmp_path / "x.docx")

@@ -70,11 +70,14 @@ def test_pride_and_prejudice_as_an_odt(lib, tmp_path):
     nodes = lib.nodes(project.id)
     sections = odt.sections()
     assert [s["title"] for s in sections] == [n.title for n in nodes]
-    assert {s["level"] for s in sections} == {1}
+    assert {s["level"] for s in sections} == {1, 2}  # chapters, and scenes at the "* * *" breaks
+    chapters = [s for s in sections if s["level"] == 1]
+    assert [s["title"] for s in chapters] == [f"Chapter {i}" for i in range(1, 62)]
     assert all(odt.prop(s["style"], "paragraph-properties", FONS, "text-align") == "center" for s in sections)
     for node, section in zip(nodes, sections, strict=True):
         assert section["paragraphs"] == expected_paragraphs(lib, node.id), node.title
-    assert [odt.breaks_before(s) for s in sections] == [False] + [True] * 60
+    assert [odt.breaks_before(s) for s in chapters] == [False] + [True] * 60
+    assert not any(odt.breaks_before(s) for s in sections if s["level"] == 2)
     assert ("You", True, False) in odt.styled_spans(sections[0]["elements"][7])
     assert odt.prop(BODY_STYLE, "paragraph-properties", FONS, "text-indent") == "0.5in"
     assert odt.prop(BODY_STYLE, "paragraph-properties", FONS, "line-height") == "200%"

@@ -123,7 +123,7 @@ def test_dry_run_prints_the_outline_and_writes_nothing(capsys, tmp_path):
     first, second = (line.split("\t") for line in lines[:2])
     assert (first[:2], second[:2]) == (["chapter", "long (part 1 of 2)"], ["chapter", "long (part 2 of 2)"])
     assert int(first[2]) + int(second[2]) == count_words(one_paragraph(MAX_DOCUMENT_WORDS * 7))
-    assert lines[2:] == ["folder\tPart 1\t0", "  chapter\tone\t3", "folder\ttwo\t0", "  chapter\tAlpha\t2",
+    assert lines[2:] == ["folder\tPart 1\t3", "  chapter\tone\t3", "folder\ttwo\t3", "  chapter\tAlpha\t2",
                          "  chapter\tBeta\t1"]
     assert "writer-app: note: split 1 very long document into parts" in err
     assert not data.exists()

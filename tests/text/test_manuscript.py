@@ -38,6 +38,12 @@ def test_scene_breaks():
                      "SceneBreak", "SceneBreak"]
 
 
+def test_a_mark_beside_any_whitespace_is_a_scene_break_not_a_paragraph():
+    # "#" + a no-break space used to be a paragraph "#" that an exporter wrote as "#", read back as a break.
+    for line in ("#\xa0", "\u3000* * *\u3000", "\t~ ~\t"):
+        assert [type(b).__name__ for b in parse_blocks(line)] == ["SceneBreak"], repr(line)
+
+
 def test_emphasis_and_strong():
     assert parse_inline("a *b* c") == (Span("a "), Span("b", emphasis=True), Span(" c"))
     assert parse_inline("**loud** and _soft_") == (Span("loud", strong=True), Span(" and "),

@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A scene break: one to five marks of one kind, optionally spaced, alone on a line.
-_SCENE_BREAK = re.compile(r"^[ \t\u3000]*(?:([*#~⁂＊])(?:[ \t]*\1){0,4}|⁂)[ \t\u3000]*$")
+# A scene break: one to five marks of one kind, optionally spaced, alone on a line (matched on the
+# line stripped of any whitespace, the same whitespace a paragraph's edges lose, so "#" followed by
+# a no-break space is a break and never a paragraph "#" that would read back as one).
+_SCENE_BREAK = re.compile(r"^(?:([*#~⁂＊])(?:\s*\1){0,4}|⁂)$")
 _INDENT = re.compile(r"^[ \t\u3000\u00a0]+")
 # An emphasised run: the delimiter is not preceded by a word character or a backslash, is followed
 # by a character that is not a space or another delimiter, and closes on a non-space that is not a
@@ -64,7 +66,7 @@ Block = Paragraph | SceneBreak
 
 
 def is_scene_break(line: str) -> bool:
-    return bool(_SCENE_BREAK.match(line))
+    return bool(_SCENE_BREAK.match(line.strip()))
 
 
 def parse_inline(line: str, emphasis: bool = False, strong: bool = False) -> tuple[Span, ...]:
