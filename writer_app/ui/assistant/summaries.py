@@ -317,13 +317,22 @@ class Summaries(QObject):
     def _set_progress(self, text: str) -> None:
         self.review.set_progress(text)
         if text:
-            self.review_dock.show()
+            self._show_dock()
             self.host.show_message(text)
         elif not self.pending:
             self.review_dock.hide()
         self.progressed.emit(text)
 
     # -- the review ------------------------------------------------------------------------
+    def _show_dock(self) -> None:
+        if self.review_dock.isHidden():
+            self.review_dock.show()
+            binder = self.window.binder_dock
+            total = binder.height() + self.review_dock.height()
+            self.window.resizeDocks([binder, self.review_dock], [total // 2, total - total // 2],
+                                    Qt.Orientation.Vertical)
+        self.review_dock.raise_()
+
     def _show_review(self) -> None:
         current = self.pending[0] if self.pending else None
         if self.review.current != current:
@@ -331,8 +340,7 @@ class Summaries(QObject):
         else:
             self.review.queue.setText(f"{len(self.pending) - 1} more waiting" if len(self.pending) > 1 else "")
         if current is not None:
-            self.review_dock.show()
-            self.review_dock.raise_()
+            self._show_dock()
         elif not self.running:
             self.review_dock.hide()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 WARNING_STYLE = "background:#fff4d6; color:#6b4a00; border:1px solid #e8c66a; border-radius:4px; padding:6px;"
 
@@ -64,12 +64,14 @@ class SummaryReview(QWidget):
         self.warning.setObjectName("summaryWarning")
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.warning)
 
         self.text = QPlainTextEdit()
         self.text.setObjectName("summaryText")
         self.text.setPlaceholderText("The assistant's summary appears here for you to check, edit and accept.")
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setMinimumHeight(90)
         layout.addWidget(self.text, 1)
 
         buttons = QHBoxLayout()
@@ -103,13 +105,14 @@ class SummaryReview(QWidget):
             self.warning.hide()
             self.queue.setText("")
             return
-        origin = "stored earlier, never approved" if pending.stored else "written by the assistant"
-        self.title.setText(f"Summary of “{pending.title}” ({origin}): check it, edit it if you like, "
-                           "then accept or discard it.")
+        origin = "stored earlier, never approved" if pending.stored else "by the assistant"
+        self.title.setText(f"“{pending.title}”: summary {origin}")
+        self.title.setToolTip("Check it, edit it if you like, then accept or discard it. Nothing is stored "
+                              "before Accept; only approved summaries tell the model the story so far.")
         self.text.setPlainText(pending.text)
         names = ", ".join(pending.missing_names)
-        self.warning.setText(f"⚠ Names that “{pending.title}” never uses: {names}. The assistant may have "
-                             "invented them; check before accepting." if names else "")
+        self.warning.setText(f"⚠ Not in the text: {names}. Possibly invented; check before accepting."
+                             if names else "")
         self.warning.setVisible(bool(names))
         self.accept_button.setText("Accept anyway" if names else "Accept")
         self.discard_button.setText("Discard (remove it)" if pending.stored else "Discard")
