@@ -212,3 +212,18 @@ def test_an_old_unapproved_summary_is_reviewed_from_the_binder_with_a_warning(wi
     assert _stored(window, one).edited is False
     qtbot.waitUntil(lambda: "Summary (approved)" in window.binder._items[one].toolTip(0))
 
+
+
+def test_summarising_a_selection_shows_the_summary_in_the_panel_and_stores_nothing(window, book, qtbot):
+    one, _two = book
+    assistant = window.assistant
+    cursor = window.editor.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(len(FIRST.split("\n\n")[0]), cursor.MoveMode.KeepAnchor)
+    window.editor.setTextCursor(cursor)
+    with qtbot.waitSignal(assistant.client.finished, timeout=120_000):
+        _action(window, "actionSummarise").trigger()
+    qtbot.waitUntil(lambda: assistant.panel.replace_button.isEnabled())
+    assert assistant.panel.result.toPlainText().strip()
+    assert "runs several prompts" not in window.statusBar().currentMessage()
+    assert _stored(window, one).text == "" and _review(window).current is None
