@@ -9,6 +9,8 @@ One window (and one loaded model) is shared by the module; generations are short
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -181,11 +183,13 @@ def test_cancelling_a_book_summary_starts_no_further_piece_and_reports_cancelled
     k, n, _level = started[0]
     assert (k, n > 1) == (1, True)
     assert f"part 1 of {n}" in review.findChild(object, "summaryProgress").text()
+    clicked = time.monotonic()
     qtbot.mouseClick(review.findChild(object, "cancelSummary"), Qt.MouseButton.LeftButton)
     [job] = jobs
     assert job.state == "cancelled"
     count = len(started)
     qtbot.waitUntil(lambda: not window.assistant.client.busy, timeout=120_000)  # the host has stopped
+    print(f"\nbook summary: the host answered the cancel after {time.monotonic() - clicked:.2f} s")  # a figure, no limit
     window.db.drain()
     assert len(started) == count and len(jobs) == 1  # no further piece, no further document
     assert job.chunks_started == count and job.request_id is None
@@ -227,3 +231,19 @@ def test_summarising_a_selection_shows_the_summary_in_the_panel_and_stores_nothi
     assert assistant.panel.result.toPlainText().strip()
     assert "runs several prompts" not in window.statusBar().currentMessage()
     assert _stored(window, one).text == "" and _review(window).current is None
+
+
+def test_a_chinese_chapter_is_summarised_in_chinese(window, book, qtbot):
+    from tests.llm.test_summary_review_llm import chinese_passage, han_share
+
+    project_id = window.current_project_id
+    node_id = window.db.run_sync(lambda library: library.create_node(project_id, "chapter", "第一回",
+                                                                     text=chinese_passage()).id)
+    window.binder.reload()
+    qtbot.waitUntil(lambda: window.binder.node(node_id) is not None)
+    with qtbot.waitSignal(window.documentOpened):
+        window.open_document(node_id)
+    review = _summarise_open_chapter(window, qtbot)
+    written = review.text.toPlainText()
+    assert han_share(written) >= 0.8, written
+    review.discard_button.click()
