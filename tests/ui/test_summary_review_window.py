@@ -247,3 +247,24 @@ def test_a_chinese_chapter_is_summarised_in_chinese(window, book, qtbot):
     written = review.text.toPlainText()
     assert han_share(written) >= 0.8, written
     review.discard_button.click()
+
+
+def test_cancelling_between_two_documents_of_the_book_starts_no_further_document(window, book, qtbot):
+    _one, two = book
+    summaries = window.assistant.summaries
+    project_id = window.current_project_id
+    first = window.db.run_sync(lambda library: library.create_node(project_id, "chapter", "Before All", position=0,
+                                                                   text=FIRST).id)
+    with qtbot.waitSignal(window.documentOpened):
+        window.open_document(two)  # the book's first documents are read from the library, not the page
+    jobs = []
+    summaries.jobStarted.connect(lambda job: (jobs.append(job), job.done.connect(lambda _text: summaries.stop())))
+    _action(window, "actionSummariseBook").trigger()
+    qtbot.waitUntil(lambda: bool(jobs) and jobs[0].state != "running", timeout=120_000)
+    window.db.drain()
+    qtbot.waitUntil(lambda: window.db.pending == 0)
+    assert len(jobs) == 1 and jobs[0].state == "done"  # the first finished; the next never started
+    assert [p.node_id for p in summaries.pending] == [first]  # what was written waits for review
+    assert "cancelled" in window.statusBar().currentMessage().lower()
+    assert not _review(window).findChild(object, "summaryProgress").isVisible()
+    assert _stored(window, first).text == ""

@@ -235,7 +235,8 @@ class Summaries(QObject):
         """Cancel: the running piece stops in the host, no further piece or document starts."""
         self._queue = []
         self._epoch += 1
-        job, was_running = self.job, self.running
+        # Between two documents of the book no job runs, but the progress line says work is under way.
+        job, was_running = self.job, self.running or bool(self.review.progress.text())
         if job is not None:
             job.cancel()
         if was_running:
@@ -264,7 +265,8 @@ class Summaries(QObject):
         project = self.window.current_project
         language = llm_summary.summary_language(text, project.language if project is not None else "")
         self._node = (node_id, title, text)
-        job = SummaryJob(self.client, text, language, self.host.generation_settings(), self.chunk_tokens, parent=self)
+        # No Qt parent: the previous document's job is freed when this one replaces it.
+        job = SummaryJob(self.client, text, language, self.host.generation_settings(), self.chunk_tokens)
         job.chunkStarted.connect(self._on_chunk)
         job.done.connect(self._on_done)
         job.failed.connect(self._on_job_failed)
