@@ -6,18 +6,14 @@ unseen: each summary waits in the review (:mod:`summary_review`, under the
 binder) until the author accepts it (perhaps edited) or discards it. Names it
 uses that its source never does are shown as a warning there.
 
-One document is summarised by a :class:`SummaryJob`: one model call to cut it
-into pieces, then one per piece (and per level when the pieces' summaries are
-long), each a request of its own to the inference client, so the review can
-say "part k of n" and Cancel (or Esc) stops at once: the running request is
-cancelled in the host and no further piece starts. The book is summarised one
+One document is summarised by a :class:`~writer_app.ui.assistant.summary_job.SummaryJob`
+(part k of n; Cancel or Esc stops it at once); the book is summarised one
 document after another, each into the review queue.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -25,116 +21,16 @@ from PySide6.QtCore import QObject, Qt, Signal
 from writer_app.llm import summary as llm_summary
 from writer_app.ui.assistant.context import STORY_KINDS, run_db
 from writer_app.ui.assistant.ports import AssistantPort, Stats
+from writer_app.ui.assistant.summary_job import SummaryJob
 from writer_app.ui.assistant.summary_review import PendingSummary, SummaryReview
 from writer_app.ui.changes import Change
 
 if TYPE_CHECKING:
-    from writer_app.llm.generation import GenerationSettings
     from writer_app.storage.library import Library
     from writer_app.storage.models import Summary
     from writer_app.ui.assistant.assistant_panel import AssistantPanel
     from writer_app.ui.assistant.inference_worker import InferenceClient
     from writer_app.ui.main_window import MainWindow
-
-
-class SummaryJob(QObject):
-    """One document summarised piece by piece through the inference client.
-
-    ``state`` is ``running``, then ``done``, ``cancelled`` or ``failed``; once it is cancelled
-    no further piece is submitted and answers still on their way are ignored.
-    """
-
-    chunkStarted = Signal(int, int, int)  # k (1-based), n, level (0: the text itself)
-    done = Signal(str)
-    cancelled = Signal()
-    failed = Signal(str)
-
-    def __init__(self, client: InferenceClient, text: str, language: str, settings: GenerationSettings,
-                 chunk_tokens: int | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.client = client
-        self.text = text
-        self.language = language
-        self.settings = settings
-        self.chunk_tokens = chunk_tokens
-        self.state = "idle"
-        self.request_id: int | None = None
-        self.chunks_started = 0
-        self._chunks: list[str] = []
-        self._summaries: list[str] = []
-        self._level = 0
-        self._planning = False
-
-    def start(self) -> None:
-        self.state = "running"
-        self._plan(self.text)
-
-    def cancel(self) -> None:
-        if self.state != "running":
-            return
-        self.state = "cancelled"
-        if self.request_id is not None:
-            self.client.cancel(self.request_id)
-        self.request_id = None
-        self.cancelled.emit()
-
-    def on_finished(self, request_id: int, result: object, stats: Stats) -> bool:
-        """The client's answer; True when it was this job's."""
-        if request_id != self.request_id:
-            return False
-        self.request_id = None
-        if self.state != "running":
-            return True
-        if stats.get("cancelled"):
-            self.cancel()
-            return True
-        if self._planning:
-            self._planning = False
-            self._chunks = [str(chunk) for chunk in (result or [])]
-            self._summaries = []
-            if not self._chunks:
-                self._finish("")
-                return True
-        else:
-            self._summaries.append(str(result or "").strip())
-        self._advance()
-        return True
-
-    def on_failed(self, request_id: int, message: str) -> bool:
-        if request_id != self.request_id:
-            return False
-        self.request_id = None
-        if self.state == "running":
-            self.state = "failed"
-            self.failed.emit(message)
-        return True
-
-    def _plan(self, text: str) -> None:
-        self._planning = True
-        job = partial(llm_summary.plan_chunks_job, text, self.settings, self.chunk_tokens)
-        self.request_id = self.client.submit(job, kind="call")
-
-    def _advance(self) -> None:
-        done = len(self._summaries)
-        if done < len(self._chunks):
-            self.chunks_started += 1
-            self.chunkStarted.emit(done + 1, len(self._chunks), self._level)
-            if self.state != "running":
-                return  # cancelled by whoever listened to chunkStarted
-            job = partial(llm_summary.summarise_piece_job, self._chunks[done], self._level > 0, self.language,
-                          self.settings)
-            self.request_id = self.client.submit(job, kind="call")
-            return
-        joined = "\n\n".join(s for s in self._summaries if s)
-        if len(self._chunks) <= 1 or len(joined) >= sum(len(c) for c in self._chunks):
-            self._finish(joined)  # one piece, or no shrinking (a degenerate model): done
-            return
-        self._level += 1
-        self._plan(joined)
-
-    def _finish(self, text: str) -> None:
-        self.state = "done"
-        self.done.emit(text)
 
 
 class Summaries(QObject):
