@@ -46,6 +46,7 @@ def test_a_faithful_summary_has_no_missing_names():
     assert names_missing_from_source(summary, SCENE) == []
     # An ordinary word opening a sentence is not a name ("Fog" is "fog" in the text).
     assert names_missing_from_source("Fog hides the harbour. MARA waits.", SCENE) == []
+    assert names_missing_from_source("In Chapter II, Mara waits; Tobias's fog stays.", SCENE) == []
 
 
 def test_latin_names_in_a_chinese_summary_are_caught():

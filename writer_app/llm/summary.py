@@ -200,6 +200,8 @@ def names_missing_from_source(summary: str, source: str) -> list[str]:
         word = re.sub(r"['’]s$", "", match.group())
         if not word or not word[0].isupper() or word.casefold() in _NOT_NAMES or word in found:
             continue
+        if re.fullmatch(r"[IVXLCDM]+", word):
+            continue  # a Roman numeral ("Chapter II")
         if _whole_word(word, source) or (not word.isupper() and _whole_word(word.lower(), source)):
             continue
         if word.isupper() and len(word) > 1 and _whole_word(word.capitalize(), source):
