@@ -105,8 +105,9 @@ def _read_document(args: argparse.Namespace) -> tuple[str, list, str, str]:
         node = nodes[0]
         text = lib.get_text(node.id)
         bible = lib.bible_entries_mentioned(project.id, text[-4000:])
-        earlier = [lib.get_summary(n.id) for n in lib.nodes(project.id) if n.position < node.position
-                   and n.parent_id == node.parent_id and n.kind != "folder"]
+        # Only summaries the author approved are the story so far (an unreviewed one may invent names).
+        earlier = [n.summary for n in lib.nodes(project.id) if n.position < node.position
+                   and n.parent_id == node.parent_id and n.kind != "folder" and n.summary_approved]
         return text, list(bible), "\n".join(s for s in earlier if s), project.language
 
 

@@ -120,7 +120,8 @@ def test_opening_an_old_library_that_another_program_holds_is_busy(tmp_path, sho
     _novel(path)
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 1")
-    conn.execute("ALTER TABLE nodes DROP COLUMN summary")
+    for column in ("summary", "summary_by", "summary_edited", "summary_approved"):
+        conn.execute(f"ALTER TABLE nodes DROP COLUMN {column}")
     conn.execute("DROP TABLE bible_entries")
     conn.execute("DROP TABLE adapters")
     conn.commit()

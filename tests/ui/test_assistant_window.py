@@ -264,7 +264,7 @@ def test_continue_uses_story_bible_entries_and_the_story_so_far(window, assistan
         library.add_bible_entry(project_id, "character", "Mara", description="the ferrywoman, blind in one eye")
         library.add_bible_entry(project_id, "place", "Lantern Hill", description="never mentioned here")
         earlier = library.create_node(project_id, "chapter", "Prologue", position=0)
-        library.set_summary(earlier.id, "Mara lost her brother to the river.")
+        library.set_summary(earlier.id, "Mara lost her brother to the river.", approved=True)
 
     window.db.submit(prepare)
     window.db.drain()
@@ -280,16 +280,22 @@ def test_continue_uses_story_bible_entries_and_the_story_so_far(window, assistan
     assert window.current_node_id == node_id
 
 
-def test_summarise_without_a_selection_stores_the_chapter_summary(window, assistant, qtbot):
+def test_summarise_without_a_selection_stores_the_chapter_summary_once_accepted(window, assistant, qtbot):
     assistant.cancel()
     cursor = window.editor.textCursor()
     cursor.clearSelection()
     window.editor.setTextCursor(cursor)
     qtbot.waitUntil(lambda: _action(window, "actionSummarise") is not None)
     _action(window, "actionSummarise").trigger()
+    review = assistant.summaries.review
+    qtbot.waitUntil(lambda: review.current is not None, timeout=90_000)
+    window.db.drain()
+    assert window.library.get_summary(window.current_node_id) == ""  # nothing stored before Accept
+    review.accept_button.click()
     qtbot.waitUntil(lambda: bool(assistant.panel.summary.toPlainText().strip()), timeout=90_000)
     window.db.drain()
     assert window.library.get_summary(window.current_node_id) == assistant.panel.summary.toPlainText()
+    assert window.library.summary(window.current_node_id).approved
 
 
 def test_event_loop_stays_responsive_while_streaming(window, assistant, qtbot, capsys):

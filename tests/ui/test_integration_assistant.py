@@ -80,7 +80,11 @@ def test_binder_menu_summarises_a_chapter_and_its_tooltip_shows_the_summary(wind
 
     opened = window.current_node_id
     on_chapter["binderSummariseChapter"].trigger()
-    qtbot.waitUntil(lambda: "Summary: " in window.binder._items[node_id].toolTip(0), timeout=90_000)
+    review = window.assistant.summaries.review
+    qtbot.waitUntil(lambda: review.current is not None and review.current.node_id == node_id, timeout=90_000)
+    assert window.db.run_sync(lambda library: library.get_summary(node_id)) == ""  # waits for approval
+    review.accept_button.click()
+    qtbot.waitUntil(lambda: "Summary (approved): " in window.binder._items[node_id].toolTip(0), timeout=90_000)
     summary = window.db.run_sync(lambda library: library.get_summary(node_id))
     assert summary.strip() and summary in window.binder._items[node_id].toolTip(0)
     assert window.binder._items[node_id].toolTip(0).startswith("Chapter: The Crossing")

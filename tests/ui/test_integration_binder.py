@@ -50,4 +50,22 @@ def test_the_tooltip_shows_the_stored_summary_after_a_reload(qtbot, main_window)
     window.db.submit(lambda library: library.set_summary(node_id, "Mara crosses the river."))
     binder.reload()
     qtbot.waitUntil(lambda: "Mara crosses" in binder._items[node_id].toolTip(0), timeout=5000)
-    assert binder._items[node_id].toolTip(0) == "Chapter: Chapter 1\n\nSummary: Mara crosses the river."
+    assert binder._items[node_id].toolTip(0) == (
+        "Chapter: Chapter 1\n\nSummary (the assistant's, not approved: the model is not told it; "
+        "right-click ▸ Review summary…): Mara crosses the river.")
+
+
+def test_the_tooltip_says_whether_the_summary_is_approved_and_edited(qtbot, main_window):
+    window = main_window
+    wait_idle(qtbot, window)
+    binder, node_id = window.binder, window.current_node_id
+    window.db.run_sync(lambda library: library.set_summary(node_id, "Mara crosses the river."))
+    window.db.run_sync(lambda library: library.approve_summary(node_id))
+    binder.reload()
+    qtbot.waitUntil(lambda: "approved)" in binder._items[node_id].toolTip(0))
+    assert binder._items[node_id].toolTip(0).endswith("\n\nSummary (approved): Mara crosses the river.")
+    window.db.run_sync(lambda library: library.approve_summary(node_id, "Mara crosses the river at dawn."))
+    binder.reload()
+    qtbot.waitUntil(lambda: "edited by you" in binder._items[node_id].toolTip(0))
+    assert binder._items[node_id].toolTip(0).endswith(
+        "\n\nSummary (approved, edited by you): Mara crosses the river at dawn.")

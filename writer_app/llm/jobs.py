@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from writer_app.llm import tasks
+from writer_app.llm import summary, tasks
 from writer_app.llm.generation import GenerationSettings
 
 if TYPE_CHECKING:
@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
 def stream_task(request: tasks.TaskRequest, settings: GenerationSettings, runtime: ModelRuntime,
                 cancel: threading.Event) -> Iterator[str]:
-    """Stream one writing task (continue, rewrite, expand, ...): the raw pieces, cleaned by the editor."""
+    """Stream one writing task (continue, rewrite, expand, ...): the raw pieces, cleaned by the editor.
+
+    A selection's summary takes several prompts (``summary.summarise``): it comes as one piece,
+    written in the selection's language.
+    """
+    if request.task == "summarise":
+        language = summary.summary_language(request.text, request.language)
+        return iter([summary.summarise(runtime, request.text, cancel=cancel, settings=settings, language=language)])
     prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
     return runtime.stream(prompt, settings, cancel)
 

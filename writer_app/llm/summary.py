@@ -4,11 +4,21 @@ The text is cut into token chunks at paragraph breaks, each chunk is
 summarised, and if the summaries together are still too long they are
 summarised again, until one prompt holds them. Progress is reported per
 model call; a cancel returns what was summarised so far.
+
+The editor drives the same steps one model call at a time (``plan_chunks_job``
+then ``summarise_piece_job`` per chunk), so that it can show "part k of n" and
+stop between chunks; :func:`summarise` runs them in one go for the CLI.
+
+A summary is written in the language of its source: a Chinese chapter gets a
+prompt in Chinese and an answer in Chinese (the small embedded model answers an
+English prompt in English whatever it reads). :func:`names_missing_from_source`
+finds the names a summary invents, for the author's review.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -19,6 +29,7 @@ from writer_app.llm.answers import clean_output
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.prompts import SYSTEM_WRITER, chat
 from writer_app.llm.runtime import Prompt
+from writer_app.text.counts import is_cjk_dominant
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -28,13 +39,92 @@ ProgressCallback = Callable[[float, str], None]
 MAX_CHUNK_TOKENS = 1500
 SUMMARY_TOKENS = 150
 
+SYSTEM_SUMMARY_ZH = "你是小说作者的写作助手。你只用中文回答，只写概括本身。"
+# Opening the answer in Chinese keeps a small model writing Chinese (measured: see the tests' notes).
+PREFIX_ZH = "这段故事讲的是"
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff]")
+_CJK_SENTENCE_END = re.compile(r"[。！？…][”’」』）]?")
 
-def _summary_prompt(runtime: ModelRuntime, text: str, partial: bool) -> Prompt:
+
+def summary_language(text: str, project_language: str = "") -> str:
+    """``"zh"``, ``"ja"`` or ``"en"``: the text's own script decides, the project's language breaks a tie.
+
+    A chapter pasted in Chinese into an English project is still summarised in Chinese.
+    """
+    sample = text[:4000]
+    if is_cjk_dominant(sample):
+        return "ja" if len(_KANA.findall(sample)) * 10 >= sum(ch.isalpha() for ch in sample) else "zh"
+    if any(ch.isalpha() for ch in sample):
+        return "en"
+    code = (project_language or "").lower()
+    return "zh" if code.startswith("zh") else "ja" if code.startswith("ja") else "en"
+
+
+def summary_prompt(runtime: ModelRuntime, text: str, partial: bool, language: str = "en") -> Prompt:
+    """The prompt for one piece: in Chinese for a Chinese source, else English (Japanese asked for)."""
+    if language == "zh":
+        what = "以下是一个故事中连续几部分的概括" if partial else "以下是一段故事"
+        user = (f'{what}：\n"""\n{text}\n"""\n\n请用中文概括这段故事，写两三句话：谁做了什么，有什么变化。'
+                "只写概括，不要开场白，不要用英文。")
+        prompt = chat(runtime, SYSTEM_SUMMARY_ZH, user, assistant_prefix=PREFIX_ZH)
+        return Prompt(prompt, "summarise", runtime.count_tokens(prompt))
     what = "these summaries of consecutive parts of a story" if partial else "this passage of a story"
+    answer_in = " Answer in Japanese." if language == "ja" else ""
     user = (f'Text:\n"""\n{text}\n"""\n\nSummarise {what} in a few sentences: who does what, '
-            "and what changes. Plain prose, no preamble.")
+            f"and what changes. Use only names that appear in the text. Plain prose, no preamble.{answer_in}")
     prompt = chat(runtime, SYSTEM_WRITER, user)
     return Prompt(prompt, "summarise", runtime.count_tokens(prompt))
+
+
+def _clean_piece(raw: str, language: str, chunk: str) -> str:
+    if language == "zh":
+        text = clean_output("summarise", PREFIX_ZH + raw)
+        ends = [m.end() for m in _CJK_SENTENCE_END.finditer(text)]
+        if ends and ends[-1] >= len(text) * 0.4:
+            text = text[: ends[-1]]  # a length limit cut the last sentence
+        return text.strip() or chunk[:200]
+    return clean_output("summarise", raw) or chunk[:200]
+
+
+def _settings(settings: GenerationSettings | None) -> GenerationSettings:
+    settings = settings or GenerationSettings()
+    return settings.with_(max_new_tokens=min(settings.max_new_tokens, SUMMARY_TOKENS))
+
+
+def _chunk_limit(runtime: ModelRuntime, settings: GenerationSettings, chunk_tokens: int | None) -> int:
+    overhead = max(runtime.count_tokens(summary_prompt(runtime, "", True, lang).text) for lang in ("en", "zh"))
+    limit = runtime.info.context_window - settings.max_new_tokens - overhead - 16
+    chunk_tokens = min(chunk_tokens or MAX_CHUNK_TOKENS, limit)
+    if chunk_tokens < 64:
+        raise UserError("the model's context window is too small to summarise with")
+    return chunk_tokens
+
+
+def plan_chunks(runtime: ModelRuntime, text: str, settings: GenerationSettings | None = None,
+                chunk_tokens: int | None = None) -> list[str]:
+    """The pieces one level of the summary is made of (one model call each)."""
+    if not text or not text.strip():
+        raise UserError("there is no text to summarise")
+    limit = _chunk_limit(runtime, _settings(settings), chunk_tokens)
+    return [chunk for _, chunk in context.split_into_chunks(text.strip(), limit, runtime.count_tokens)]
+
+
+def summarise_piece(runtime: ModelRuntime, chunk: str, partial: bool, language: str,
+                    settings: GenerationSettings | None = None, cancel: threading.Event | None = None) -> str:
+    """One model call: the summary of one chunk (or of the joined summaries of a level below)."""
+    raw = runtime.generate(summary_prompt(runtime, chunk, partial, language), _settings(settings), cancel)
+    return _clean_piece(raw, language, chunk)
+
+
+# Jobs for the model host (``job(runtime, cancel)`` once bound with functools.partial).
+def plan_chunks_job(text: str, settings: GenerationSettings, chunk_tokens: int | None,
+                    runtime: ModelRuntime, cancel: threading.Event) -> list[str]:
+    return plan_chunks(runtime, text, settings, chunk_tokens)
+
+
+def summarise_piece_job(chunk: str, partial: bool, language: str, settings: GenerationSettings,
+                        runtime: ModelRuntime, cancel: threading.Event) -> str:
+    return summarise_piece(runtime, chunk, partial, language, settings, cancel)
 
 
 def summarise(
@@ -44,17 +134,14 @@ def summarise(
     cancel: threading.Event | None = None,
     settings: GenerationSettings | None = None,
     chunk_tokens: int | None = None,
+    language: str = "",
 ) -> str:
     """Summarise ``text``; ``chunk_tokens`` overrides the piece size (smaller pieces, more levels)."""
     if not text or not text.strip():
         raise UserError("there is no text to summarise")
-    settings = settings or GenerationSettings()
-    settings = settings.with_(max_new_tokens=min(settings.max_new_tokens, SUMMARY_TOKENS))
-    overhead = runtime.count_tokens(_summary_prompt(runtime, "", True).text)
-    limit = runtime.info.context_window - settings.max_new_tokens - overhead - 16
-    chunk_tokens = min(chunk_tokens or MAX_CHUNK_TOKENS, limit)
-    if chunk_tokens < 64:
-        raise UserError("the model's context window is too small to summarise with")
+    settings = _settings(settings)
+    language = language or summary_language(text)
+    chunk_tokens = _chunk_limit(runtime, settings, chunk_tokens)
     total_tokens = runtime.count_tokens(text)
     # Estimated calls: each level shrinks by about chunk_tokens / SUMMARY_TOKENS.
     estimate = max(1, math.ceil(total_tokens / chunk_tokens))
@@ -62,16 +149,15 @@ def summarise(
     calls_done = 0
     level_text, level, partial = text.strip(), 0, False
     while True:
-        chunks = context.split_into_chunks(level_text, chunk_tokens, runtime.count_tokens)
+        chunks = plan_chunks(runtime, level_text, settings, chunk_tokens)
         summaries: list[str] = []
-        for _, chunk in chunks:
+        for chunk in chunks:
             if cancel is not None and cancel.is_set():
                 return "\n\n".join(summaries) if summaries else ""
             if progress:
                 progress(min(0.99, calls_done / calls_expected), f"Summarising part {len(summaries) + 1} "
                          f"of {len(chunks)}" + (f" (level {level + 1})" if level else ""))
-            raw = runtime.generate(_summary_prompt(runtime, chunk, partial), settings, cancel)
-            summaries.append(clean_output("summarise", raw) or chunk[:200])
+            summaries.append(summarise_piece(runtime, chunk, partial, language, settings, cancel))
             calls_done += 1
         joined = "\n\n".join(summaries)
         if len(chunks) == 1:
@@ -83,3 +169,42 @@ def summarise(
         if runtime.count_tokens(joined) >= runtime.count_tokens(level_text):
             return joined  # no progress (a degenerate model): stop rather than loop
         level_text, level, partial = joined, level + 1, True
+
+
+# -- invented names ---------------------------------------------------------------------------
+# Capitalised words that are not names: sentence openers a summary uses and the source may not.
+_NOT_NAMES = frozenset("""
+a an the he she it they we i you his her hers its their theirs our my your him them this that these those
+there here then when while after before as at in on of to for from with by but and or so if once now soon
+later finally meanwhile eventually suddenly together both all each every some one two three meanwhile
+chapter scene part book story passage text summary narrator protagonist prologue epilogue
+mr mrs ms miss dr sir lady lord
+""".split())
+_WORD = re.compile(r"[^\W\d_][\w’'\-]*")
+
+
+def _whole_word(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
+
+
+def names_missing_from_source(summary: str, source: str) -> list[str]:
+    """Capitalised words of ``summary`` that ``source`` never uses: likely names the model invented.
+
+    A simple rule, for a warning the author reads (not a verdict): a word written with a capital
+    letter is a name unless the source has it, has it in lower case (an ordinary word that opens a
+    sentence: "Rain", "Walking") or it is a common sentence opener ("The", "After", "She"). Names in
+    scripts without capitals (Chinese) are not judged; Latin names in a Chinese summary are.
+    """
+    found: list[str] = []
+    for match in _WORD.finditer(summary):
+        word = re.sub(r"['’]s$", "", match.group())
+        if not word or not word[0].isupper() or word.casefold() in _NOT_NAMES or word in found:
+            continue
+        if re.fullmatch(r"[IVXLCDM]+", word):
+            continue  # a Roman numeral ("Chapter II")
+        if _whole_word(word, source) or (not word.isupper() and _whole_word(word.lower(), source)):
+            continue
+        if word.isupper() and len(word) > 1 and _whole_word(word.capitalize(), source):
+            continue  # "MARA" shouted in the summary, "Mara" in the text
+        found.append(word)
+    return found

@@ -10,6 +10,7 @@ from writer_app.storage.models import (
     Revision,
     SaveResult,
     SearchHit,
+    Summary,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "Revision",
     "SaveResult",
     "SearchHit",
+    "Summary",
 ]

@@ -37,6 +37,7 @@ from writer_app.storage.models import (
     Revision,
     SaveResult,
     SearchHit,
+    Summary,
 )
 from writer_app.storage.probe import MISSING, probe_library
 from writer_app.storage.readonly import fts_check, open_readonly_store
@@ -216,11 +217,39 @@ class Library:
         return SaveResult(words, chars, changed=changed, revision_id=before.id)
 
     # -- summaries ---------------------------------------------------------
-    def set_summary(self, node_id: int, text: str) -> None:
+    # A summary is the assistant's until the author approves it; only approved summaries become
+    # "the story so far" (one invented name would otherwise reach every later prompt).
+    def set_summary(self, node_id: int, text: str, *, approved: bool = False, edited: bool = False,
+                    by: str = "assistant") -> Summary:
+        """Store ``text`` as the node's summary with its review state (empty text removes it)."""
+        if by not in ("assistant", "author"):
+            raise UserError(f"a summary is written by the assistant or the author, not “{by}”")
+        text = clean_text(text).strip()
         with self._store.write("save the summary") as conn:
             tree.get_node(self._store, node_id)
-            conn.execute("UPDATE nodes SET summary = ?, updated_at = ? WHERE id = ?",
-                         (clean_text(text), utc_now(), node_id))
+            approved = approved and bool(text)
+            conn.execute("UPDATE nodes SET summary = ?, summary_by = ?, summary_edited = ?, summary_approved = ?, "
+                         "updated_at = ? WHERE id = ?",
+                         (text, by, int(edited and bool(text)), int(approved), utc_now(), node_id))
+        return self.summary(node_id)
+
+    def approve_summary(self, node_id: int, text: str | None = None) -> Summary:
+        """Approve the stored summary; ``text`` that differs from it is stored instead, marked edited."""
+        current = self.summary(node_id)
+        if text is None:
+            text = current.text
+        text = clean_text(text).strip()
+        if not text:
+            raise UserError("there is no summary to approve; write one or summarise the document first")
+        edited = current.edited or (current.by == "assistant" and text != current.text)
+        return self.set_summary(node_id, text, approved=True, edited=edited, by=current.by)
+
+    def clear_summary(self, node_id: int) -> None:
+        self.set_summary(node_id, "")
+
+    def summary(self, node_id: int) -> Summary:
+        node = tree.get_node(self._store, node_id)
+        return Summary(node.id, node.summary, node.summary_by, node.summary_edited, node.summary_approved)
 
     def get_summary(self, node_id: int) -> str:
         return tree.get_node(self._store, node_id).summary

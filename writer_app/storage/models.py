@@ -44,6 +44,27 @@ class Node:
     trashed: bool  # True for a trashed node and everything inside it
     summary: str
     updated_at: str
+    # Who wrote the summary ("assistant" or "author"), whether the author changed the assistant's
+    # text, and whether the author approved it: only approved summaries are "the story so far".
+    summary_by: str = "assistant"
+    summary_edited: bool = False
+    summary_approved: bool = False
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A document's stored summary and its review state (``text`` is empty when there is none)."""
+
+    node_id: int
+    text: str
+    by: str = "assistant"
+    edited: bool = False
+    approved: bool = False
+
+    @property
+    def pending(self) -> bool:
+        """Stored but not yet approved: shown to the author, never given to the model."""
+        return bool(self.text.strip()) and not self.approved
 
 
 @dataclass(frozen=True)

@@ -172,6 +172,7 @@ def salvage_library(damaged: str | Path, dest: str | Path) -> SalvageReport:
                 write.execute("INSERT INTO texts (node_id, body) VALUES (?, ?)", (node_id, body))
                 write.execute("UPDATE nodes SET word_count = ?, char_count = ? WHERE id = ?", (words, chars, node_id))
             _renumber_positions(write)
+            _copy_summary_states(conn, write, node_ids)
             for row in bible:
                 if row[1] in project_ids:
                     write.execute("INSERT INTO bible_entries (id, project_id, kind, name, aliases, description, notes,"
@@ -183,6 +184,22 @@ def salvage_library(damaged: str | Path, dest: str | Path) -> SalvageReport:
     finally:
         conn.close()
     return report
+
+
+def _copy_summary_states(damaged: sqlite3.Connection, write: sqlite3.Connection, node_ids: set[int]) -> None:
+    """Who wrote each summary and whether it was approved; a file too old (or too damaged) to say
+    leaves its summaries unapproved, so none reaches the model unreviewed."""
+    try:
+        columns = {row[1] for row in damaged.execute("PRAGMA table_info(nodes)")}
+    except sqlite3.DatabaseError:
+        return
+    if not {"summary_by", "summary_edited", "summary_approved"} <= columns:
+        return
+    states, _ = _rows_by_id(damaged, "nodes", "id, summary_by, summary_edited, summary_approved")
+    for node_id, by, edited, approved in states:
+        if node_id in node_ids and by in ("assistant", "author"):
+            write.execute("UPDATE nodes SET summary_by = ?, summary_edited = ?, summary_approved = ? WHERE id = ?",
+                          (by, int(bool(edited)), int(bool(approved)), node_id))
 
 
 def _renumber_positions(conn: sqlite3.Connection) -> None:

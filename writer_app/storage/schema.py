@@ -101,6 +101,18 @@ CREATE TABLE adapters (
 """
 
 
+# Version 3: a summary says who wrote it and whether the author approved it. Summaries stored before
+# were never reviewed, so they arrive as the assistant's, unedited and unapproved: they stay visible
+# (the binder's tooltip marks them) but "the story so far" leaves them out until the author approves
+# them (the binder's "Review summary…").
+_V3 = """
+ALTER TABLE nodes ADD COLUMN summary_by TEXT NOT NULL DEFAULT 'assistant'
+    CHECK (summary_by IN ('assistant', 'author'));
+ALTER TABLE nodes ADD COLUMN summary_edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN summary_approved INTEGER NOT NULL DEFAULT 0;
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT our transaction; run statement by statement.
@@ -121,7 +133,7 @@ def _split_statements(sql: str) -> list[str]:
 
 
 # MIGRATIONS[n] upgrades a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_run_script(_V1), _run_script(_V2)]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_run_script(_V1), _run_script(_V2), _run_script(_V3)]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"projects", "nodes", "texts"}
 

@@ -20,13 +20,17 @@ from writer_app.storage.projects import get_project, touch_project
 from writer_app.storage.textnorm import clean_line
 
 NODE_COLUMNS = (
-    "id, project_id, parent_id, kind, title, position, word_count, char_count, trashed, summary, updated_at"
+    "id, project_id, parent_id, kind, title, position, word_count, char_count, trashed, summary, updated_at, "
+    "summary_by, summary_edited, summary_approved"
 )
 
 
 def node_from_row(row: sqlite3.Row, trashed: bool | None = None) -> Node:
     values = {key: row[key] for key in row.keys() if key in Node.__dataclass_fields__}
     values["trashed"] = bool(row["trashed"]) if trashed is None else trashed
+    for flag in ("summary_edited", "summary_approved"):
+        if flag in values:
+            values[flag] = bool(values[flag])
     return Node(**values)
 
 

@@ -8,7 +8,7 @@ storage refuses, the tree is reloaded as it was).
 
 The right-click menu is built from ``context_menu_hooks`` (like the editor's),
 so extensions such as the assistant add entries ("Summarise chapter") without
-the binder importing them. A document's tooltip shows its stored summary.
+the binder importing them. A document's tooltip shows its stored summary and whether the author approved it.
 
 Counts roll up: a chapter or folder shows the words of everything inside it
 (its own text plus all its descendants), a scene its own. Storage keeps each
@@ -242,7 +242,13 @@ class Binder(QWidget):
     def _tooltip(node: Any) -> str:
         tip = f"{node.kind.capitalize()}: {node.title}"
         summary = (getattr(node, "summary", "") or "").strip()
-        return f"{tip}\n\nSummary: {summary}" if summary else tip
+        if not summary:
+            return tip
+        if getattr(node, "summary_approved", False):
+            edited = ", edited by you" if getattr(node, "summary_edited", False) else ""
+            return f"{tip}\n\nSummary (approved{edited}): {summary}"
+        return (f"{tip}\n\nSummary (the assistant's, not approved: the model is not told it; "
+                f"right-click ▸ Review summary…): {summary}")
 
     def words(self, node_id: int) -> int:
         """What the row shows: the node's words with everything inside it."""

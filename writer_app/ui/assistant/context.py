@@ -58,12 +58,16 @@ def gather_context(project_id: int | None, node_id: int | None,
 
 
 def story_so_far(library: Library, project_id: int, node_id: int | None) -> str:
-    """Summaries of the chapters and scenes before ``node_id``, in reading order."""
+    """Approved summaries of the chapters and scenes before ``node_id``, in reading order.
+
+    A summary the author has not approved (a new one under review, or one from a library older
+    than the review) is left out: an invented name in it would reach every later prompt.
+    """
     lines: list[str] = []
     for node in library.nodes(project_id):
         if node.id == node_id:
             break
-        if node.kind in STORY_KINDS and (node.summary or "").strip():
+        if node.kind in STORY_KINDS and node.summary_approved and (node.summary or "").strip():
             lines.append(f"{node.title}: {node.summary.strip()}")
     text = "\n".join(lines)
     return text[-STORY_SO_FAR_CHARS:]

@@ -71,6 +71,10 @@ class ContextMenu:
             chapter.setObjectName("binderSummariseChapter")
             chapter.triggered.connect(
                 lambda _c=False: self.summaries.summarise_node(node.id, node.title))
+            if (node.summary or "").strip():
+                review = menu.addAction("Review summary…" if not node.summary_approved else "Edit summary…")
+                review.setObjectName("binderReviewSummary")
+                review.triggered.connect(lambda _c=False: self.summaries.review_stored(node.id, node.title))
         book = menu.addAction("Summarise the whole book")
         book.setObjectName("binderSummariseBook")
         book.triggered.connect(lambda _c=False: self.summaries.summarise_book())
