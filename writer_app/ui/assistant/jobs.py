@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 # Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
 # GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
+from writer_app.llm import critique, tasks
 from writer_app.llm import jobs as llm_jobs
-from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.tasks import TaskRequest
 
@@ -79,6 +79,11 @@ def summarise_job(text: str, settings: GenerationSettings) -> Job:
 
 def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en") -> Job:
     return partial(llm_jobs.run_task_suggestions, _request("suggest", text=text, language=language), settings)
+
+
+def critique_stream_job(text: str, settings: GenerationSettings) -> Job:
+    """The model's style critique as a stream of records (``llm.critique.decode_record`` reads them)."""
+    return partial(critique.stream_critique, text, settings)
 
 
 def raw_stream(prompt: str, settings: GenerationSettings) -> Job:
