@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 # Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
 # GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
-from writer_app.llm import critique, tasks
+from writer_app.llm import answers, critique, tasks
 from writer_app.llm import jobs as llm_jobs
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.tasks import TaskRequest
@@ -68,6 +68,9 @@ def stream_task(request: TaskRequest, settings: GenerationSettings) -> Job:
 def clean_output(task: str, raw: str) -> str:
     """The task's final text without chat artefacts (pure text work, safe on the GUI thread)."""
     cleaned = tasks.clean_output(task, raw)
+    if task == "continue" and answers.starts_with_cjk(cleaned):
+        # Chinese and Japanese join sentences without a space ("。他", not "。 他"); a line break stays.
+        return cleaned.lstrip(" \t\u00a0")
     if task == "continue" and raw[:1].isspace() and cleaned[:1] != raw[:1]:
         cleaned = raw[:1] + cleaned.lstrip()  # keep the space that joins it to the author's text
     return cleaned
