@@ -45,7 +45,7 @@ from writer_app.text.prose_checks import check_prose
 from writer_app.text.suggestions import Suggestion
 from writer_app.ui.assistant.page_edits import TrackedRange, snapshot_before_ai_edit
 from writer_app.ui.assistant.ports import AssistantPort, Stats
-from writer_app.ui.text_positions import cursor_span, index_to_utf16
+from writer_app.ui.text_positions import Utf16Positions, cursor_span
 
 if TYPE_CHECKING:
     from writer_app.ui.assistant.inference_worker import InferenceClient
@@ -231,7 +231,7 @@ class StyleSuggestions(QObject):
         self._generation = 0  # of the current check; a stale stage-one result is ignored
         self._base = 0
         self._checked = ""
-        self._snapshot = ""  # the document's text when the check started
+        self._utf16 = Utf16Positions("")  # str index -> Qt position in the text as it was checked
         self._edits: list[tuple[int, int, int]] = []  # (position, removed, added) since then, Qt units
         self._scope = "the whole document"
         self._progress: CritiqueProgress | None = None
@@ -269,7 +269,8 @@ class StyleSuggestions(QObject):
         self.clear()
         self._generation += 1
         generation = self._generation
-        self._base, self._checked, self._snapshot, self._edits = start, checked, text, []
+        self._base, self._checked, self._edits = start, checked, []
+        self._utf16 = Utf16Positions(text)  # the snapshot's str indexes -> its Qt positions
         self._scope = "the selection" if cursor.hasSelection() else "the whole document"
         self._progress = None
         self._set_state("checking")
@@ -389,8 +390,8 @@ class StyleSuggestions(QObject):
         """A finding on the snapshot as a tracked span of the document, if its words are still there."""
         if not suggestion.applies_to(self._checked) or suggestion.end <= suggestion.start:
             return None
-        start = self._moved(index_to_utf16(self._snapshot, self._base + suggestion.start), False)
-        end = self._moved(index_to_utf16(self._snapshot, self._base + suggestion.end), True)
+        start = self._moved(self._utf16(self._base + suggestion.start), False)
+        end = self._moved(self._utf16(self._base + suggestion.end), True)
         if start is None or end is None or end <= start:
             return None
         entry = TrackedSuggestion(suggestion, TrackedRange(self.editor.document(), start, end),
