@@ -58,11 +58,11 @@ def best_of(function, runs: int = 5) -> float:
 def bench_checks() -> None:
     for label, chapters, language in (("Pride and Prejudice", english_chapters(), "en"),
                                       ("红楼梦 ch. 1-10", chinese_chapters(), "zh")):
-        times = [best_of(lambda c=c: check_prose(c, language)) for c in chapters]
+        times = [best_of(lambda c=c, lang=language: check_prose(c, lang)) for c in chapters]
         longest = max(chapters, key=len)
         print(f"check_prose, {label}: {len(chapters)} chapters, median {statistics.median(times):.1f} ms, "
               f"worst {max(times):.1f} ms; longest chapter ({len(longest):,} characters) "
-              f"{best_of(lambda: check_prose(longest, language)):.1f} ms")
+              f"{best_of(lambda c=longest, lang=language: check_prose(c, lang)):.1f} ms")
 
 
 def bench_window(rounds: int) -> None:

@@ -90,3 +90,13 @@ def test_the_embedded_models_critique_arrives_item_by_item_on_the_authors_words(
     rules = [(s.start, s.end, s.category) for s in merged if s.source == "rule"]
     assert rules, "the rules flag this passage"
     assert not [s for s in merged if s.source == "model" and duplicates_a_rule(s, rules)]
+
+
+def test_a_quoted_phrase_is_found_on_whole_words_only():
+    story = "She was gone before dawn. Then he was gone too."
+    [found] = parse_critique('"he was gone" -> "he left" : plainer', story)
+    assert story[found.start:found.end] == "he was gone" and found.start == story.index("Then he") + 5
+    assert parse_critique('"was go" -> "went" : x', story) == []
+    chinese = "他走了。她也走了。"
+    [zh] = parse_critique('"她也走了" -> "她跟着走了" : 更具体', chinese)
+    assert chinese[zh.start:zh.end] == "她也走了"

@@ -84,18 +84,35 @@ def _copied(replacement: str, text: str) -> bool:
 
 
 def _locate(phrase: str, text: str, used: set[tuple[int, int]]) -> tuple[int, int] | None:
-    lowered, needle = text.lower(), phrase.lower()
-    start = 0
-    while True:
-        index = text.find(phrase, start)
-        if index < 0:
-            index = lowered.find(needle, start)
-        if index < 0:
-            return None
-        span = (index, index + len(phrase))
-        if span not in used:
-            return span
-        start = index + 1
+    """The first unused occurrence of ``phrase`` on whole words (exact case first, then any case).
+
+    Whole words: "he was gone" must not be found inside "She was gone". A phrase
+    that starts or ends with a CJK character (no spaces between words) needs no boundary there.
+    """
+    for haystack, needle in ((text, phrase), (text.lower(), phrase.lower())):
+        start = 0
+        while True:
+            index = haystack.find(needle, start)
+            if index < 0:
+                break
+            span = (index, index + len(needle))
+            if span not in used and _on_word_boundaries(text, *span):
+                return span
+            start = index + 1
+    return None
+
+
+def _on_word_boundaries(text: str, start: int, end: int) -> bool:
+    def joins(a: str, b: str) -> bool:  # two characters of one Latin-script word
+        return (a.isalnum() or a in "_'’") and (b.isalnum() or b in "_'’") and not (_is_cjk(a) or _is_cjk(b))
+
+    before = start == 0 or not joins(text[start - 1], text[start])
+    after = end >= len(text) or not joins(text[end - 1], text[end])
+    return before and after
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3040" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" or char >= "\U00020000"
 
 
 # Few-shot, completion style: asked in a chat turn, the embedded 135M model only copied the text
