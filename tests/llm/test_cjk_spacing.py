@@ -38,3 +38,23 @@ def test_a_chinese_continuation_needs_no_joining_space_an_english_one_keeps_it()
     assert jobs.clean_output("continue", "\n他又回来了。") == "\n他又回来了。"  # a new paragraph stays one
     assert jobs.clean_output("continue", " She ran. The door was") == " She ran."
     assert jobs.clean_output("continue", " “Run,” she said.") == " “Run,” she said."
+
+
+JOINS = [
+    ("The ferry left.", "Mara waited.", " "),
+    ("The ferry left. ", "Mara waited.", ""),
+    ("", "Mara waited.", ""),
+    ("雨停了。", "他走了。", ""),  # Insert after, in Chinese: no space after 。
+    ("雨停了。", "“走吧。”", ""),
+    ("He said OK", "他走了。", ""),
+    ("他说：“好。”", "She left.", ""),
+    ("The ferry left.", "“Run,” she said.", " "),  # an English quote keeps its space
+    ("“Run,” she said. “Now.”", "Mara ran.", " "),
+]
+
+
+@pytest.mark.parametrize(("before", "addition", "expected"), JOINS)
+def test_insert_after_joins_with_a_space_only_between_latin_texts(before, addition, expected):
+    from writer_app.llm.answers import joining_space
+
+    assert joining_space(before, addition) == expected

@@ -46,6 +46,7 @@ _CJK_SPACE = re.compile(
     f"(?<=[{CJK_CHARACTERS}])[ \t\u00a0]+(?=[{CJK_CHARACTERS}{_CJK_QUOTES}])"
     f"|(?<=[{CJK_CHARACTERS}][{_CJK_QUOTES}])[ \t\u00a0]+(?=[{CJK_CHARACTERS}])"
 )
+_CJK_CHAR = re.compile(f"[{CJK_CHARACTERS}]")
 _STARTS_CJK = re.compile(rf"\s*[{_CJK_QUOTES}]?[{CJK_CHARACTERS}]")
 
 
@@ -66,6 +67,17 @@ def join_cjk(text: str) -> str:
 def starts_with_cjk(text: str) -> bool:
     """Whether the first visible character is Chinese or Japanese (a continuation then needs no joining space)."""
     return bool(_STARTS_CJK.match(text))
+
+
+def joining_space(before: str, addition: str) -> str:
+    """What goes between the author's text and an inserted answer: a space, except after
+    whitespace, at the start, or where either side is Chinese or Japanese ("。" + "他")."""
+    if not before or before[-1].isspace() or addition[:1].isspace():
+        return ""
+    last = before.rstrip(_CJK_QUOTES)[-1:]  # "。”" ends a Chinese sentence, "Now.”" an English one
+    if (last and _CJK_CHAR.match(last)) or starts_with_cjk(addition):
+        return ""
+    return " "
 
 
 def clean_output(task: str, raw: str) -> str:
