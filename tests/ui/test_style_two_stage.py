@@ -138,3 +138,4 @@ def test_apply_and_dismiss_keep_the_count_and_the_spans_right_while_the_critique
     assert len(style.entries) == panel.listed_count() == left - 1
     assert panel.status.text().startswith(f"{left - 1} suggestion")
     assert _spans_match(window, style.entries)
+
