@@ -256,6 +256,7 @@ class StyleSuggestions(QObject):
     def run(self, cursor: QTextCursor | None = None) -> None:
         self.host.discard_continuation()
         self.stop()
+        self.request_id = None  # a critique still stopping belongs to the last check: its news is ignored
         cursor = cursor if cursor is not None and cursor.hasSelection() else self.editor.textCursor()
         text = self.editor.manuscript_text()
         if cursor.hasSelection():
@@ -264,6 +265,9 @@ class StyleSuggestions(QObject):
             start, end = 0, len(text)
         checked = text[start:end]
         if not checked.strip():
+            self._generation += 1
+            self.state = "idle"
+            self.panel.set_reading(False)
             self.panel.status.setText("Nothing to check: the document is empty.")
             return
         self.clear()
