@@ -139,3 +139,20 @@ def test_apply_and_dismiss_keep_the_count_and_the_spans_right_while_the_critique
     assert panel.status.text().startswith(f"{left - 1} suggestion")
     assert _spans_match(window, style.entries)
 
+
+
+def test_checking_again_mid_critique_ends_only_the_new_check(window, assistant, qtbot):
+    style = assistant.style
+    window.editor.load_text(PASSAGE)
+    ended: list[str] = []
+    style.critiqueEnded.connect(ended.append)
+    with qtbot.waitSignal(style.rulesShown):
+        _action(window, "actionSuggestStyle").trigger()
+    first = style.request_id
+    with qtbot.waitSignal(style.rulesShown):
+        _action(window, "actionSuggestStyle").trigger()  # the first critique is stopped, its news ignored
+    assert style.request_id != first and style.reading
+    qtbot.waitUntil(lambda: bool(ended))
+    qtbot.waitUntil(lambda: not assistant.client.busy)
+    assert ended == ["done"] and style.state == "done"
+    assert assistant.style_panel.cancel_button.isHidden()
