@@ -7,6 +7,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import CORPUS_FIXTURES
 from writer_app.resources import sample_novel_path
 from writer_app.text.prose_checks import CATEGORIES, check_prose, lemma
 from writer_app.text.suggestions import Suggestion
@@ -64,14 +65,17 @@ def test_very_can_be_dropped_in_one_click():
 
 
 def test_adverbs_are_flagged_only_in_dense_paragraphs():
-    dense = "He ran quickly, breathed heavily and spoke softly to her.\nShe walked to the car."
-    assert _found(dense, "adverb") == ["quickly", "heavily", "softly"]
+    dense = "His quickly, oddly and softly spoken words.\nShe walked to the car."
+    assert _found(dense, "adverb") == ["quickly", "oddly", "softly"]
     sparse = (
-        "He ran quickly through the long wet grass towards the old stone house on the hill, "
+        "The evening was unusually warm in the long wet grass towards the old stone house on the hill, "
         "where his mother and his two sisters waited for him by the fire with bread and tea. "
     ) * 3
     assert _found(sparse, "adverb") == []
     assert _found("Only the early friendly family came.", "adverb") == []
+    # after a verb, one is enough (the manner rule, below), and it names the verb too
+    assert _found("He ran quickly, breathed heavily and spoke softly to her.", "adverb") == [
+        "ran quickly", "breathed heavily", "spoke softly"]
 
 
 def test_filter_words_include_phrases():
@@ -191,3 +195,86 @@ words_with_noise = st.lists(
 def test_word_soup_spans_never_overlap_within_a_category(parts, language):
     text = " ".join(parts)
     _assert_well_formed(text, check_prose(text, language))
+
+
+# -- passive voice: adjectival (stative) participles are not passives -------------------------------
+PASSIVE_TABLE = [
+    # (sentence, flagged as passive)
+    ("She was gone before dawn.", []),
+    ("He was tired after the walk.", []),
+    ("The work was finished at last.", []),
+    ("They were married in June.", []),
+    ("I am much obliged to you.", []),
+    ("She was very pleased with the bonnet.", []),
+    ("He was gone by noon.", []),
+    ("It was finished by the time she came.", []),
+    ("The letter was taken by the maid.", ["was taken"]),
+    ("The cake was eaten.", ["was eaten"]),
+    ("The door was quickly opened.", ["was quickly opened"]),
+    ("They were married by the vicar.", ["were married"]),
+    ("The house was sold in May.", ["was sold"]),
+    ("Her sister was not invited.", ["was not invited"]),
+]
+
+
+def test_passive_voice_table_separates_states_from_actions():
+    for sentence, expected in PASSIVE_TABLE:
+        assert _found(sentence, "passive") == expected, sentence
+
+
+# -- manner adverbs after verbs -----------------------------------------------------------------------
+MANNER_TABLE = [
+    ("He walked slowly to the door.", ["walked slowly"]),
+    ("“No,” she said quietly.", ["said quietly"]),
+    ("She whispers softly to the child.", ["whispers softly"]),
+    ("He smiled warmly at her.", ["smiled warmly"]),
+    ("She only came early.", []),
+    ("The family was likely there.", []),
+    ("He arrived early.", []),
+    ("They wanted only bread.", []),
+    ("She nodded really slowly.", []),  # "really" is an intensifier (its own rule), not manner
+    ("He walked suddenly away.", []),
+    ("A lovely, friendly morning.", []),
+    ("He walked, slowly, to the door.", []),  # set off by commas: the author chose the pause
+]
+
+
+def test_manner_adverbs_after_verbs_are_flagged_and_sentence_adverbs_are_not():
+    for sentence, expected in MANNER_TABLE:
+        manner = [sentence[s.start : s.end] for s in check_prose(sentence)
+                  if s.category == "adverb" and "manner adverb" in s.problem]
+        assert manner == expected, sentence
+
+
+# -- Chinese --------------------------------------------------------------------------------------------
+ZH_TABLE = [
+    # (text, category, flagged)
+    ("这是我的的书。", "repetition", ["的的"]),
+    ("他吃了了饭。", "repetition", ["了了"]),
+    ("这件事就不了了之了。", "repetition", []),
+    ("他的的确确来过。", "repetition", []),
+    ("大家和和气气地坐着。", "repetition", []),
+    ("这是地地道道的北京菜。", "repetition", []),
+    ("我的朋友的妈妈的车的颜色很好看。", "repetition", ["我的朋友的妈妈的车的颜色很好看"]),
+    ("我的朋友的妈妈很好看。", "repetition", []),
+    ("他被打了，又被骂了，最后被赶走了。", "passive", ["被", "被", "被"]),
+    ("他被打了，又被骂了。", "passive", []),
+    ("他盖着被子，被窝很暖，被褥是新的，他被吵醒了。", "passive", []),
+    ("他" * 45 + "。", "long-sentence", ["他" * 45]),
+    ("他" * 20 + "，" + "他" * 20 + "。", "long-sentence", []),
+]
+
+
+def test_chinese_rules_table():
+    for text, category, expected in ZH_TABLE:
+        assert _found(text, category, "zh") == expected, text
+
+
+def test_chinese_rules_stay_quiet_on_a_classic():
+    """红楼梦's first chapters: no unpunctuated runs, no 的 chains, no doubled particles."""
+    text = (CORPUS_FIXTURES / "hongloumeng-ch1-10.txt").read_text(encoding="utf-8-sig")
+    found = check_prose(text, "zh")
+    assert not [s for s in found if "without punctuation" in s.problem]
+    assert not [s for s in found if "times in one clause" in s.problem]
+    assert not [s for s in found if "particle is doubled" in s.problem]
+    _assert_well_formed(text, found)

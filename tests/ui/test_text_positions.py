@@ -84,3 +84,11 @@ def test_document_text_keeps_no_break_spaces_and_makes_paragraphs_newlines(qapp)
 @pytest.mark.parametrize("name", ["utf16_to_index", "index_to_utf16"])
 def test_the_editor_module_still_exports_the_helpers(name):
     assert getattr(editor_module, name) is globals()[name]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab 😀𠀀🇫🇷\n中"), max_size=40), st.integers(-3, 45))
+def test_utf16_positions_agree_with_index_to_utf16(text, index):
+    from writer_app.ui.text_positions import Utf16Positions
+
+    assert Utf16Positions(text)(index) == index_to_utf16(text, index)

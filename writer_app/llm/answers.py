@@ -28,6 +28,26 @@ _PREAMBLE_LINE = re.compile(
 )
 _TRAILER = re.compile(r"\n\s*(?:note|explanation|changes made|i hope|let me know)\b.*\Z", re.IGNORECASE | re.DOTALL)
 _QUOTES = {'"': '"', "“": "”", "'": "'", "«": "»", "„": "“"}
+# Chinese and Japanese put no spaces between sentences or words; a small model's tokenizer often
+# does ("。 他", "他 说"). Spaces (not line breaks, not the ideographic space U+3000 that indents
+# a paragraph) between two characters of those scripts are removed: Han, kana, CJK punctuation
+# and full-width forms, and a curly quote between them ("。 “你好”", "“你好” 他说"). Korean is left
+# alone (it separates words with spaces), and so is every space that touches a Latin letter
+# or digit: "我用 Python 写" keeps its spaces, English keeps all of its own.
+CJK_CHARACTERS = (  # a regex character class's inside (the ghost text's upright spans use it too)
+    "\u3001-\u303f"  # CJK punctuation (U+3000, the ideographic space, is not in it)
+    "\u3040-\u30ff\u31f0-\u31ff"  # kana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # Han
+    "\uff01-\uff60\uff61-\uff9f"  # full-width forms, half-width kana
+    "\U00020000-\U0002fa1f"  # Han extensions B-F
+)
+_CJK_QUOTES = "“”‘’"
+_CJK_SPACE = re.compile(
+    f"(?<=[{CJK_CHARACTERS}])[ \t\u00a0]+(?=[{CJK_CHARACTERS}{_CJK_QUOTES}])"
+    f"|(?<=[{CJK_CHARACTERS}][{_CJK_QUOTES}])[ \t\u00a0]+(?=[{CJK_CHARACTERS}])"
+)
+_CJK_CHAR = re.compile(f"[{CJK_CHARACTERS}]")
+_STARTS_CJK = re.compile(rf"\s*[{_CJK_QUOTES}]?[{CJK_CHARACTERS}]")
 
 
 def strip_chat_artefacts(text: str) -> str:
@@ -39,9 +59,30 @@ def strip_chat_artefacts(text: str) -> str:
     return CHAT_ARTEFACT.sub("", text)
 
 
+def join_cjk(text: str) -> str:
+    """``text`` without the spaces a model puts between Chinese or Japanese characters ("。 他" → "。他")."""
+    return _CJK_SPACE.sub("", text)
+
+
+def starts_with_cjk(text: str) -> bool:
+    """Whether the first visible character is Chinese or Japanese (a continuation then needs no joining space)."""
+    return bool(_STARTS_CJK.match(text))
+
+
+def joining_space(before: str, addition: str) -> str:
+    """What goes between the author's text and an inserted answer: a space, except after
+    whitespace, at the start, or where either side is Chinese or Japanese ("。" + "他")."""
+    if not before or before[-1].isspace() or addition[:1].isspace():
+        return ""
+    last = before.rstrip(_CJK_QUOTES)[-1:]  # "。”" ends a Chinese sentence, "Now.”" an English one
+    if (last and _CJK_CHAR.match(last)) or starts_with_cjk(addition):
+        return ""
+    return " "
+
+
 def clean_output(task: str, raw: str) -> str:
     """The part of the model's answer that belongs in the manuscript."""
-    text = strip_chat_artefacts(raw)
+    text = join_cjk(strip_chat_artefacts(raw))
     if task == "continue":
         return _trim_to_sentence(text.rstrip())
     text = text.strip()

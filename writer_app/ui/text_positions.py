@@ -14,6 +14,7 @@ else in the UI should do the arithmetic itself.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from PySide6.QtGui import QTextCursor, QTextDocument
@@ -48,6 +49,22 @@ def index_to_utf16(text: str, index: int) -> int:
     """
     index = max(0, min(index, len(text)))
     return index + len(_ASTRAL.findall(text, 0, index))
+
+
+class Utf16Positions:
+    """:func:`index_to_utf16` for many indexes into one text: the text is scanned once, not per call.
+
+    (Style suggestions convert two indexes per finding; a 5,000-word chapter has
+    a hundred findings, and scanning it each time cost ~150 ms.)
+    """
+
+    def __init__(self, text: str) -> None:
+        self._length = len(text)
+        self._astral = [match.start() for match in _ASTRAL.finditer(text)]
+
+    def __call__(self, index: int) -> int:
+        index = max(0, min(index, self._length))
+        return index + bisect.bisect_left(self._astral, index)
 
 
 def document_text(document: QTextDocument) -> str:

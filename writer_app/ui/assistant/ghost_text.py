@@ -1,4 +1,11 @@
-"""Ghost text: a suggested continuation shown inline, in grey italics, until accepted.
+"""Ghost text: a suggested continuation shown inline, in grey (italic for Latin scripts), until accepted.
+
+Italic is the ghost's look in Latin, Greek or Cyrillic text only: Chinese and
+Japanese have no italic convention (a slanted Han character reads as a
+rendering fault), so their characters are grey and upright. The choice is made
+per span by script (:func:`italic_runs`): a Chinese ghost with "OK" in it
+slants only the "OK"; spaces, digits and punctuation follow the script before
+them (at the start, the author's character before the ghost).
 
 The words live in the document (so they wrap and push the following text
 like real prose) but are not the author's yet:
@@ -19,18 +26,48 @@ ends the ghost state without touching the document again.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QTextEdit
 
-from writer_app.ui.text_positions import selected_text
+from writer_app.llm.answers import CJK_CHARACTERS
+from writer_app.ui.text_positions import index_to_utf16, selected_text
 
 if TYPE_CHECKING:
     from writer_app.ui.editor import ManuscriptEditor
 
 GHOST_COLOUR = QColor(128, 128, 140)
+_UPRIGHT = re.compile(f"[{CJK_CHARACTERS}]")
+
+
+def italic_runs(text: str, italic_before: bool = True) -> list[tuple[int, int, bool]]:
+    """``text`` cut into ``(start, end, italic)`` runs (``str`` indexes): CJK upright, letters italic.
+
+    A character of neither kind (space, digit, punctuation) takes the state of the
+    one before it; at the start, ``italic_before`` (the script before the ghost).
+    """
+    runs: list[tuple[int, int, bool]] = []
+    state = italic_before
+    start = 0
+    for index, char in enumerate(text):
+        if _UPRIGHT.match(char):
+            italic = False
+        elif char.isalpha():
+            italic = True
+        else:
+            italic = state
+        if italic != state and index > start:
+            runs.append((start, index, state))
+            start = index
+        state = italic
+    if len(text) > start:
+        runs.append((start, len(text), state))
+    return runs
+
+
 _PASSIVE_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
 
 
@@ -49,6 +86,7 @@ class GhostText(QObject):
         self._start: QTextCursor | None = None
         self._end: QTextCursor | None = None
         self._base_format = QTextCharFormat()
+        self._italic_before = True  # the script of the author's character before the ghost
         self._has_block = False
         self._steps_after = 0  # undo commands after our last edit: is our block still on top?
         self._self_editing = False
@@ -92,16 +130,20 @@ class GhostText(QObject):
         start, end = self._range()
         if end <= start:
             return []
-        selection = QTextEdit.ExtraSelection()
-        cursor = QTextCursor(self.document)
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        selection.cursor = cursor
-        fmt = QTextCharFormat()
-        fmt.setForeground(GHOST_COLOUR)
-        fmt.setFontItalic(True)
-        selection.format = fmt
-        return [selection]
+        selections = []
+        text = self.text()
+        for run_start, run_end, italic in italic_runs(text, self._italic_before):
+            selection = QTextEdit.ExtraSelection()
+            cursor = QTextCursor(self.document)
+            cursor.setPosition(start + index_to_utf16(text, run_start))
+            cursor.setPosition(start + index_to_utf16(text, run_end), QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor
+            fmt = QTextCharFormat()
+            fmt.setForeground(GHOST_COLOUR)
+            fmt.setFontItalic(italic)
+            selection.format = fmt
+            selections.append(selection)
+        return selections
 
     # -- life cycle ----------------------------------------------------------------
     def begin(self, position: int | None = None) -> None:
@@ -113,6 +155,10 @@ class GhostText(QObject):
             cursor.setPosition(position)
         cursor.clearSelection()
         self._base_format = cursor.charFormat()
+        before = QTextCursor(cursor)
+        before.movePosition(QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor)
+        previous = selected_text(before)
+        self._italic_before = not (previous and _UPRIGHT.match(previous[-1]))
         self._start = QTextCursor(cursor)
         self._start.setKeepPositionOnInsert(True)
         self._end = QTextCursor(cursor)
@@ -120,18 +166,28 @@ class GhostText(QObject):
         self._publish_range()
         self.activeChanged.emit(True)
 
-    def ghost_format(self) -> QTextCharFormat:
+    def ghost_format(self, italic: bool = True) -> QTextCharFormat:
         fmt = QTextCharFormat(self._base_format)
         fmt.setForeground(GHOST_COLOUR)
-        fmt.setFontItalic(True)
+        fmt.setFontItalic(italic)
         return fmt
+
+    def _insert(self, cursor: QTextCursor, text: str, italic_before: bool) -> None:
+        """Insert ``text`` at ``cursor`` in the ghost's look, span by span (see :func:`italic_runs`)."""
+        for start, end, italic in italic_runs(text, italic_before):
+            cursor.insertText(text[start:end], self.ghost_format(italic))
+
+    def _italic_at_end(self) -> bool:
+        runs = italic_runs(self.text(), self._italic_before)
+        return runs[-1][2] if runs else self._italic_before
 
     def append(self, piece: str) -> None:
         if not self.active or not piece:
             return
+        italic_before = self._italic_at_end()
         with self._edit() as cursor:
             cursor.setPosition(self._end.position())
-            cursor.insertText(piece, self.ghost_format())
+            self._insert(cursor, piece, italic_before)
         self._publish_range()
         self._keep_in_view()
 
@@ -143,7 +199,8 @@ class GhostText(QObject):
             start, end = self._range()
             cursor.setPosition(start)
             cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-            cursor.insertText(text, self.ghost_format())
+            cursor.removeSelectedText()
+            self._insert(cursor, text, self._italic_before)
         self._publish_range()
         self._keep_in_view()
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 # Imported with the assistant, before the window shows: imported lazily they took 50-140 ms on the
 # GUI thread at the first Continue (llm.tasks pulls in the runtime module; no torch, that stays lazy).
+from writer_app.llm import answers, critique, tasks
 from writer_app.llm import jobs as llm_jobs
-from writer_app.llm import tasks
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.tasks import TaskRequest
 
@@ -68,6 +68,9 @@ def stream_task(request: TaskRequest, settings: GenerationSettings) -> Job:
 def clean_output(task: str, raw: str) -> str:
     """The task's final text without chat artefacts (pure text work, safe on the GUI thread)."""
     cleaned = tasks.clean_output(task, raw)
+    if task == "continue" and answers.starts_with_cjk(cleaned):
+        # Chinese and Japanese join sentences without a space ("。他", not "。 他"); a line break stays.
+        return cleaned.lstrip(" \t\u00a0")
     if task == "continue" and raw[:1].isspace() and cleaned[:1] != raw[:1]:
         cleaned = raw[:1] + cleaned.lstrip()  # keep the space that joins it to the author's text
     return cleaned
@@ -79,6 +82,11 @@ def summarise_job(text: str, settings: GenerationSettings) -> Job:
 
 def suggest_style_job(text: str, settings: GenerationSettings, language: str = "en") -> Job:
     return partial(llm_jobs.run_task_suggestions, _request("suggest", text=text, language=language), settings)
+
+
+def critique_stream_job(text: str, settings: GenerationSettings) -> Job:
+    """The model's style critique as a stream of records (``llm.critique.decode_record`` reads them)."""
+    return partial(critique.stream_critique, text, settings)
 
 
 def raw_stream(prompt: str, settings: GenerationSettings) -> Job:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 import writer_app.ui.assistant.jobs as jobs
+from writer_app.llm import answers
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
 from writer_app.ui.assistant.page_edits import TrackedRange, snapshot_before_ai_edit
 from writer_app.ui.assistant.ports import AssistantPort, Stats
@@ -170,11 +171,11 @@ class SelectionTasks(QObject):
         _start, end = self.range.bounds()
         text = document_text(self.editor.document())
         before = text[: utf16_to_index(text, end)]  # end counts UTF-16 units, the str does not
-        joiner = "" if not before or before[-1].isspace() else " "
+        addition = self.suggestion().strip()
         cursor = QTextCursor(self.editor.document())
         cursor.setPosition(end)
         cursor.beginEditBlock()
-        cursor.insertText(joiner + self.suggestion().strip())
+        cursor.insertText(answers.joining_space(before, addition) + addition)
         cursor.endEditBlock()
         self.editor.setTextCursor(cursor)
         self._forget()
