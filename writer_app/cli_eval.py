@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
                    "(default: the profile's setting)")
     p.add_argument("--seed", type=int, default=1, help="base seed; case k of a task uses seed+k (default 1)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default: the profile's setting)")
+    p.add_argument("--guard", action="store_true", help="run each task through the guards (re-sample an answer "
+                   "that fails a hard check), as generate does")
     p.add_argument("--json", action="store_true", help="print one JSON object (with every answer under 'cases')")
     p.set_defaults(func=cmd_eval_tasks)
 
@@ -81,16 +83,20 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
             mark = "ok" if outcome.passed else "FAIL " + ", ".join(k for k, r in outcome.checks.items() if not r)
             print(f"[{done}/{total}] {outcome.case.key} ({outcome.case.language}): {mark}", file=sys.stderr)
 
-    results = eval_tasks.run_suite(runtime, suite, settings, progress=progress)
+    from writer_app.llm.guards import DEFAULT_POLICY
+
+    results = eval_tasks.run_suite(runtime, suite, settings, progress=progress,
+                                   policy=DEFAULT_POLICY if args.guard else None)
     summary = eval_tasks.summarise_results(results)
     summary["model"] = runtime.info.describe()
     summary["settings"] = {"max_new_tokens": settings.max_new_tokens, "temperature": settings.temperature,
-                           "top_p": settings.top_p, "seed": settings.seed, "cases_per_task": args.cases}
+                           "top_p": settings.top_p, "seed": settings.seed, "cases_per_task": args.cases,
+                           "guard": args.guard}
     if args.json:
         summary["cases"] = [r.to_dict() for r in results]
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         print(f"{summary['model']}, {args.cases} cases per task, seed {settings.seed}, "
-              f"max {settings.max_new_tokens} new tokens")
+              f"max {settings.max_new_tokens} new tokens" + (", guarded" if args.guard else ""))
         print(eval_tasks.format_table(summary))
     return 0

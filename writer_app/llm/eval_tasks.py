@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
-from writer_app.llm import tasks
+from writer_app.llm import guards, tasks
 from writer_app.llm.context import BibleNote
 from writer_app.llm.generation import GenerationSettings
 from writer_app.text import quality_checks as qc
@@ -117,6 +117,8 @@ class CaseResult:
     latency_s: float
     items: list[str] = field(default_factory=list)
     suggestions: int = 0
+    tries: int = 1
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -129,6 +131,7 @@ class CaseResult:
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.case.key, "language": self.case.language, "output": self.output,
                 "items": self.items, "suggestions": self.suggestions, "latency_s": round(self.latency_s, 3),
+                "tries": self.tries, "warnings": self.warnings,
                 "checks": {name: {"passed": r.passed, "reason": r.reason} for name, r in self.checks.items()}}
 
 
@@ -258,47 +261,9 @@ def build_suite(cases_per_task: int, keys: Iterable[str] = TASK_KEYS) -> list[Ev
 
 # --- scoring ------------------------------------------------------------------------------------------
 
-def _bible_names(case: EvalCase) -> tuple[list[str], dict[str, list[str]]]:
-    names: list[str] = []
-    aliases: dict[str, list[str]] = {}
-    for note in _bible(case.language):
-        names += [note.name, *note.aliases]
-        aliases[note.name] = list(note.aliases)
-    return names, aliases
-
-
 def score(case: EvalCase, result: tasks.TaskResult) -> dict[str, qc.CheckResult]:
-    """The checks that apply to ``case``'s task, on its result."""
-    task, _, variant = case.key.partition(":")
-    output = result.text
-    known, aliases = _bible_names(case)
-    checks: dict[str, qc.CheckResult] = {}
-    if task == "suggest":
-        checks["spans"] = qc.check_suggestions(case.request.text, result.suggestions)
-        return checks
-    if task == "brainstorm":
-        joined = "\n".join(result.items) or output
-        checks["language"] = qc.check_language(case.source, joined, case.language)
-        checks["meta_text"] = qc.check_meta_text(output, "list")
-        checks["items"] = qc.OK if len(result.items) >= 3 else qc.CheckResult(
-            False, f"{len(result.items)} ideas, fewer than 3")
-        return checks
-    if task in ("rewrite", "expand", "shorten"):
-        checks["names"] = qc.check_names_kept(case.source, output, known, aliases)
-    if task in ("rewrite", "shorten", "summarise"):
-        checks["invented_names"] = qc.check_no_invented_names(case.source, output, known)
-    checks["language"] = qc.check_language(case.source, output, case.language)
-    checks["meta_text"] = qc.check_meta_text(output, "summary" if task == "summarise" else "prose")
-    if task == "continue":
-        checks["prompt_echo"] = qc.check_no_prompt_echo(case.source, output)
-        checks["length"] = qc.check_min_words(output, 5)
-    elif task == "describe":
-        checks["length"] = qc.check_min_words(output, 15)
-    else:
-        checks["length"] = qc.check_length(case.source, output, variant if task == "rewrite" else task)
-    checks["cjk_spacing"] = qc.check_cjk_spacing(output)
-    checks["repetition"] = qc.check_repetition(output)
-    return checks
+    """The checks that apply to ``case``'s task, on its result (the guards' own, ``guards.task_checks``)."""
+    return guards.task_checks(case.request, result, case.key, case.source)
 
 
 # --- running ------------------------------------------------------------------------------------------
@@ -309,17 +274,22 @@ def case_settings(base: GenerationSettings, case_number: int) -> GenerationSetti
 
 
 def run_case(runtime: ModelRuntime, case: EvalCase, settings: GenerationSettings,
-             cancel: threading.Event | None = None) -> CaseResult:
+             cancel: threading.Event | None = None, policy: guards.GuardPolicy | None = None) -> CaseResult:
+    """One case, through ``tasks.run_task`` (or, with ``policy``, the guards around it), scored."""
     runtime.reset_cache()  # a case's latency must not depend on the one before it
     started = time.perf_counter()
-    result = tasks.run_task(runtime, case.request, settings, cancel=cancel)
+    if policy is None:
+        result = tasks.run_task(runtime, case.request, settings, cancel=cancel)
+    else:
+        result = guards.run_guarded(runtime, case.request, settings, cancel=cancel, policy=policy, key=case.key)
     latency = time.perf_counter() - started
-    return CaseResult(case, result.text, score(case, result), latency, list(result.items), len(result.suggestions))
+    return CaseResult(case, result.text, score(case, result), latency, list(result.items), len(result.suggestions),
+                      tries=result.tries, warnings=list(result.warnings))
 
 
 def run_suite(runtime: ModelRuntime, cases: list[EvalCase], settings: GenerationSettings,
               progress: Callable[[int, int, CaseResult], None] | None = None,
-              cancel: threading.Event | None = None) -> list[CaseResult]:
+              cancel: threading.Event | None = None, policy: guards.GuardPolicy | None = None) -> list[CaseResult]:
     results = []
     numbers: dict[str, int] = {}
     for case in cases:
@@ -327,7 +297,7 @@ def run_suite(runtime: ModelRuntime, cases: list[EvalCase], settings: Generation
             break
         number = numbers.get(case.key, 0)
         numbers[case.key] = number + 1
-        outcome = run_case(runtime, case, case_settings(settings, number), cancel)
+        outcome = run_case(runtime, case, case_settings(settings, number), cancel, policy)
         results.append(outcome)
         if progress:
             progress(len(results), len(cases), outcome)
@@ -353,6 +323,7 @@ def summarise_results(results: list[CaseResult]) -> dict[str, Any]:
             "cases": len(rows),
             "checks": {name: _rate([bool(row.checks[name]) for row in rows if name in row.checks]) for name in names},
             "median_latency_s": round(statistics.median(row.latency_s for row in rows), 2),
+            "mean_tries": round(statistics.mean(row.tries for row in rows), 2),
             "by_language": {lang: _rate([row.passed for row in rows if row.case.language == lang])
                             for lang in ("en", "zh") if any(row.case.language == lang for row in rows)},
         }

@@ -65,6 +65,9 @@ class TaskResult:
     items: list[str] = field(default_factory=list)  # brainstorm ideas
     suggestions: list[Suggestion] = field(default_factory=list)  # style suggestions
     truncated: bool = False
+    # What the hard checks found wrong with this answer (llm.guards); shown to the author, never ignored.
+    warnings: list[str] = field(default_factory=list)
+    tries: int = 1  # candidates sampled (the guards re-sample an answer that fails a hard check)
 
 
 def _notes_block(request: TaskRequest, nearby: str, runtime: ModelRuntime) -> str:
