@@ -184,3 +184,14 @@ def test_suggestion_spans_must_index_the_text_on_word_edges():
     assert not qc.check_suggestions(text, [Suggestion(0, 3, "model", "'the' inside 'There'")])
     assert not qc.check_suggestions(text, [Suggestion(24, 28, "model", "same", "very")])
     assert qc.check_suggestions("士隐笑了。", [Suggestion(0, 2, "model", "name")])
+
+
+def test_sentence_starts_contractions_and_articles_are_not_taken_for_invented_names():
+    # Seen in the embedded model's answers: none of these is a name the answer made up.
+    answer = ("Despite the rain, Mara climbed. He’ll spend the night there. Demonstrating her courage, she read "
+              "the letter. The Lighthouse Board would hear of it.")
+    result = qc.check_no_invented_names(STORY, answer)
+    assert not result and "Lighthouse Board" in result.reason  # the only name that is not in the story
+    assert "Despite" not in result.reason and "He’ll" not in result.reason and "The " not in result.reason
+    # A title and its name are one required name, reported once.
+    assert qc.check_names_kept(PRIDE, "She left.", known=["Mr. Bennet"]).reason.count("Bennet") == 1
