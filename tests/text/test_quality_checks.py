@@ -103,6 +103,9 @@ def test_a_chinese_answer_quoting_a_latin_name_is_still_chinese():
     "The story begins with a description of the rain.",
     "The author uses vivid imagery to portray the sea.",
     "In this passage, Mara opens the door.",
+    "The story has been edited and reworked to preserve the original meaning.",
+    "The story unfolds in the style of professional narratives.",
+    "The story takes place in the great house of the Bennets.",
     "As an AI, I cannot write fiction.",
     "# The Lighthouse\n\nMara opened the door.",
     "**Rewritten passage**\nMara opened the door.",
@@ -123,6 +126,7 @@ def test_commentary_headings_lists_and_chat_tokens_are_not_prose(answer):
     "士隐笑道：“这是哪里？”那僧不答，只管往前走。",
     "The passage was narrow and smelled of tar.",  # a corridor, not commentary
     "This was invitation enough.",
+    "The story was over before she had finished her tea.",
 ])
 def test_prose_passes_the_form_check(answer):
     assert qc.check_meta_text(answer)
