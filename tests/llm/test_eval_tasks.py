@@ -62,16 +62,19 @@ def test_scoring_fails_a_renamed_heroine_and_an_english_answer_to_chinese():
 
 @pytest.mark.model
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # a hang guard only: ~30 short answers, minutes on a shared 2-core machine
 def test_the_ci_subset_runs_every_task_on_the_embedded_model_and_reports_rates(fresh_runtime):
-    settings = GenerationSettings(max_new_tokens=32, temperature=0.7, seed=3)
+    settings = GenerationSettings(max_new_tokens=16, temperature=0.7, seed=3)
     keys = list(eval_tasks.TASK_KEYS)
-    suite = eval_tasks.build_suite(2, keys)
+    # An English and a Chinese case per task; a chapter's summary (several model calls) in English only.
+    suite = [c for c in eval_tasks.build_suite(2, keys) if not (c.key == "summarise:chapter" and c.language == "zh")]
     results = eval_tasks.run_suite(fresh_runtime, suite, settings)
     summary = eval_tasks.summarise_results(results)
     assert list(summary["tasks"]) == keys
     for key, row in summary["tasks"].items():
-        assert row["cases"] == 2 and 0.0 <= row["pass_rate"] <= row["hard_pass_rate"] <= 1.0
-        assert row["median_latency_s"] > 0 and set(row["by_language"]) == {"en", "zh"}
+        both = key != "summarise:chapter"
+        assert row["cases"] == (2 if both else 1) and 0.0 <= row["pass_rate"] <= row["hard_pass_rate"] <= 1.0
+        assert row["median_latency_s"] > 0 and set(row["by_language"]) == ({"en", "zh"} if both else {"en"})
         assert all(0.0 <= rate <= 1.0 for rate in row["checks"].values()), key
     # What the checks must say deterministically on these cases:
     assert summary["tasks"]["suggest"]["checks"] == {"spans": 1.0}  # spans are located in the text
@@ -83,9 +86,8 @@ def test_the_ci_subset_runs_every_task_on_the_embedded_model_and_reports_rates(f
     # The English Continue stays English; the same seeds give the same answers and the same rates.
     english_continue = next(r for r in results if r.case.key == "continue" and r.case.language == "en")
     assert english_continue.checks["language"] and english_continue.output.strip()
-    again = eval_tasks.run_suite(fresh_runtime, [c for c in suite if c.key in ("continue", "rewrite:rephrase")],
-                                 settings)
-    first = [r for r in results if r.case.key in ("continue", "rewrite:rephrase")]
+    again = eval_tasks.run_suite(fresh_runtime, [c for c in suite if c.key == "continue"], settings)
+    first = [r for r in results if r.case.key == "continue"]
     assert [r.output for r in again] == [r.output for r in first]
     table = eval_tasks.format_table(summary)
     assert table.splitlines()[0].startswith("| task | cases | pass | hard |") and "**overall**" in table
