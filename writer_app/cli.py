@@ -45,7 +45,9 @@ TEXT_ARGUMENTS = ("project", "document", "documents", "text", "instruction", "pr
 
 # Modules that each define ``register(subparsers, common)``; a handler is
 # stored as ``func`` on the parsed namespace and called as ``func(args)``.
-COMMAND_MODULES = ("writer_app.cli_library", "writer_app.cli_model", "writer_app.cli_training")
+COMMAND_MODULES = (
+    "writer_app.cli_library", "writer_app.cli_model", "writer_app.cli_training", "writer_app.cli_eval",
+)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--max-new-tokens", type=int, help="length limit of the answer, in tokens")
     p.add_argument("--temperature", type=float, help="0 for deterministic output")
     p.add_argument("--seed", type=int, help="fixed seed for reproducible output")
+    p.add_argument("--no-guard", action="store_true", help="take the first answer even when it fails a hard check "
+                   "(names, language, commentary); otherwise it is sampled again, up to twice")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
     p.set_defaults(func=cmd_generate)
 
@@ -162,7 +164,7 @@ def _active_adapter(paths, app) -> str | None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from writer_app.llm import tasks
+    from writer_app.llm import guards, tasks
     from writer_app.llm.generation import GenerationSettings
     from writer_app.llm.runtime import ModelRuntime
     from writer_app.settings import load_settings
@@ -200,18 +202,24 @@ def cmd_generate(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     printer = _SentencePrinter() if not args.json and args.task == "continue" else None
     try:
-        result = tasks.run_task(runtime, request, settings, cancel,
-                                on_delta=printer.feed if printer else None, progress=progress)
+        if printer is not None or args.no_guard:  # what was streamed to the terminal cannot be re-sampled
+            result = tasks.run_task(runtime, request, settings, cancel,
+                                    on_delta=printer.feed if printer else None, progress=progress)
+            result.warnings = guards.hard_failures(guards.task_checks(request, result))
+        else:
+            result = guards.run_guarded(runtime, request, settings, cancel, progress=progress)
     except KeyboardInterrupt:
         cancel.set()
         raise
     if printer is not None:
         printer.finish(result.text)
+        _warn(result.warnings)
         return 0
     if args.json:
         payload = {
             "task": args.task, "text": result.text, "items": result.items,
             "suggestions": [s.to_dict() for s in result.suggestions], "truncated": result.truncated,
+            "warnings": result.warnings, "tries": result.tries,
             "model": runtime.info.describe(), "tokens_per_second": runtime.last_tokens_per_second,
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -225,7 +233,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print("\n".join(f"- {item}" for item in result.items))
     else:
         print(result.text)
+    if not args.json:
+        _warn(result.warnings)
     return 0
+
+
+def _warn(warnings: list[str]) -> None:
+    """The guards' findings, on stderr: the answer is printed, but the author is told what is wrong with it."""
+    for warning in warnings:
+        print(f"writer-app: warning: {warning}", file=sys.stderr)
 
 
 class _SentencePrinter:

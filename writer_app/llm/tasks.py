@@ -27,6 +27,7 @@ from writer_app.llm.prompts import SYSTEM_WRITER, chat
 from writer_app.llm.runtime import Prompt
 from writer_app.llm.summary import summarise
 from writer_app.settings import DEFAULT_MAX_NEW_TOKENS
+from writer_app.text.quality_checks import detect_language, names_in
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -42,6 +43,7 @@ REWRITE_PRESETS: dict[str, str] = {
     "show-dont-tell": "Rewrite the text to show through action, senses and dialogue instead of telling",
     "grammar": "Fix the grammar, spelling and punctuation of the text, changing nothing else",
 }
+LANGUAGE_NAMES = {"zh": "Chinese (中文)", "ja": "Japanese (日本語)", "ko": "Korean (한국어)"}
 CONTEXT_NOTE_TOKENS = 400  # room for bible notes and the story so far
 SIDE_CONTEXT_TOKENS = 300  # context shown around a selection
 
@@ -65,6 +67,9 @@ class TaskResult:
     items: list[str] = field(default_factory=list)  # brainstorm ideas
     suggestions: list[Suggestion] = field(default_factory=list)  # style suggestions
     truncated: bool = False
+    # What the hard checks found wrong with this answer (llm.guards); shown to the author, never ignored.
+    warnings: list[str] = field(default_factory=list)
+    tries: int = 1  # candidates sampled (the guards re-sample an answer that fails a hard check)
 
 
 def _notes_block(request: TaskRequest, nearby: str, runtime: ModelRuntime) -> str:
@@ -102,6 +107,24 @@ def _instruction(request: TaskRequest) -> str:
         topic = request.instruction.strip() or "what could happen next in this story"
         return f"Brainstorm five short ideas for: {topic}. Reply with a numbered list, one idea per line"
     raise UserError(f"unknown task '{task}'; use one of {', '.join(TASKS)}")
+
+
+def _constraints(request: TaskRequest, source: str) -> str:
+    """What a small model forgets unless told: the text's language, and the names a rewrite must keep.
+
+    Measured on the task-quality harness (benchmarks/README.md): without the
+    language line the embedded model answered every Chinese selection in English.
+    """
+    extra = []
+    language = detect_language(source)
+    if language in LANGUAGE_NAMES and language != "en":
+        extra.append(f" Write in {LANGUAGE_NAMES[language]}, the language of the text.")
+    if request.task in ("rewrite", "expand", "shorten") and source:
+        known = [n for note in context.as_bible_notes(request.bible) for n in (note.name, *note.aliases)]
+        names = sorted(names_in(source, known))
+        if names:
+            extra.append(f" Keep these names exactly as they are: {', '.join(names[:12])}.")
+    return "".join(extra)
 
 
 def build_prompt(runtime: ModelRuntime, request: TaskRequest,
@@ -143,7 +166,7 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest,
     parts = [p for p in (notes, side) if p]
     if selection:
         parts.append(f'Text:\n"""\n{selection}\n"""')
-    parts.append(instruction + ".")
+    parts.append(instruction + "." + _constraints(request, selection or request.before))
     user = "\n\n".join(parts)
     text = chat(runtime, SYSTEM_WRITER, user)
     tokens = runtime.count_tokens(text)
