@@ -466,6 +466,8 @@ ROWS: list[Row] = [
         lambda w: [*GEN, "--project", "Austen", "--document", "Chapter 1"], r"damaged", library="damaged"),
     row("train-on-a-damaged-library", "train", lambda w: ["--project", "Austen"], r"damaged", library="damaged"),
     row("eval-on-a-damaged-library", "eval", lambda w: ["--project", "Austen"], r"damaged", library="damaged"),
+    row("eval-tasks-no-cases", "eval-tasks", lambda w: ["--cases", "0"], r"--cases must be at least 1"),
+    row("eval-tasks-unknown-task", "eval-tasks", lambda w: ["--tasks", "dance"], r"unknown task 'dance'"),
     row("eval-without-any-adapter", "eval", lambda w: ["--project", "Austen"], r"no adapter has been trained"),
     row("eval-unknown-adapter", "eval", lambda w: ["--adapter", "nobody"], r"no adapter called 'nobody'"),
     row("eval-adapter-with-only-pickle-weights", "eval",

@@ -138,8 +138,8 @@ def _format_at(editor: ManuscriptEditor, position: int) -> QTextCharFormat | Non
     return None
 
 
-def test_a_heading_with_an_emoji_is_bold_to_its_last_letter(editor):
-    line = "# 😀 Chapter 𠀀 One"
+def test_strong_text_with_an_emoji_is_bold_to_its_last_letter(editor):
+    line = "**😀 Chapter 𠀀 One**"
     editor.setPlainText(line)
-    last = _format_at(editor, index_to_utf16(line, len(line)) - 1)
+    last = _format_at(editor, index_to_utf16(line, len(line) - 2) - 1)  # the "e" before the closing **
     assert last is not None and last.fontWeight() == QFont.Weight.Bold
