@@ -20,6 +20,8 @@ class FocusMode(QObject):
     """Esc is read by an event filter on the editor (not a shortcut), installed before the
     extensions' filters, so the assistant can still use Esc to dismiss its ghost text first."""
 
+    active = False  # class default: read by eventFilter even on a wrapper the cycle collector cleared
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window

@@ -80,6 +80,11 @@ class GhostText(QObject):
     activeChanged = Signal(bool)
     rangeChanged = Signal()  # redraw the ghost's overlay (see extra_selections)
 
+    # Class-level defaults, read by eventFilter: the cycle collector can clear a torn-down
+    # ghost's attributes while its C++ half, a child of the editor, still filters events.
+    _start: QTextCursor | None = None
+    _end: QTextCursor | None = None
+
     def __init__(self, editor: ManuscriptEditor) -> None:
         super().__init__(editor)
         self.editor = editor
