@@ -16,7 +16,7 @@ from writer_app.ui.assistant.ghost_text import GhostText
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.find_replace import FindReplaceBar
 from writer_app.ui.preview import PREVIEW_MAX_CHARS
-from writer_app.ui.search_dialog import open_project_search
+from writer_app.ui.search_panel import open_project_search
 from writer_app.ui.text_positions import index_to_utf16, selected_text
 
 ASTRAL = "😀 𠀀 🇫🇷 "  # an emoji, a CJK Extension B ideograph, a flag: two UTF-16 units per code point
@@ -77,12 +77,11 @@ def test_opening_a_search_hit_after_emoji_selects_exactly_the_hit(qtbot, main_wi
     window = main_window
     chapter = ASTRAL + "Morning came grey.\n\n" + ASTRAL * 3 + "The lighthouse keeper counted the gulls."
     window.editor.insertPlainText(chapter)
-    dialog = open_project_search(window)
-    qtbot.addWidget(dialog)
-    dialog.query_field.setText("lighthouse")
-    dialog.run_search()
-    qtbot.waitUntil(lambda: dialog.results.count() == 1)
-    dialog.open_item(dialog.results.item(0))
+    panel = open_project_search(window)
+    panel.query_field.setText("lighthouse")
+    panel.run_search()
+    qtbot.waitUntil(lambda: panel.results.count() == 1)
+    panel.open_item(panel.results.item(0))
     qtbot.waitUntil(lambda: window.editor.textCursor().hasSelection())
     assert selected_text(window.editor.textCursor()) == "lighthouse"
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from tests.ui.conftest import stored_text, wait_idle
 from writer_app.storage import Library
 from writer_app.ui.revisions_dialog import diff_html
-from writer_app.ui.search_dialog import open_project_search
+from writer_app.ui.search_panel import open_project_search
 
 CHAPTER_TWO = "Morning came grey.\n\nThe lighthouse keeper counted the gulls twice."
 
@@ -19,16 +19,14 @@ def test_search_finds_a_word_in_another_chapter_and_opens_it_there(qtbot, main_w
     qtbot.waitUntil(lambda: len(window.binder.nodes) == 2)
     second = window.binder.nodes[1].id
     window.db.submit(lambda lib: lib.save_text(second, CHAPTER_TWO))
-    dialog = open_project_search(window)
-    qtbot.addWidget(dialog)
-    dialog.query_field.setText("lighthouse")
-    dialog.run_search()
-    qtbot.waitUntil(lambda: dialog.results.count() == 1)
-    summary = dialog.results.item(0).data(Qt.ItemDataRole.UserRole)
-    assert summary.startswith("Chapter 2\n") and "[lighthouse]" in summary
-    label = dialog.results.itemWidget(dialog.results.item(0))
-    assert "<b>lighthouse</b>" in label.text()
-    dialog.open_item(dialog.results.item(0))
+    panel = open_project_search(window)
+    panel.query_field.setText("lighthouse")
+    panel.run_search()
+    qtbot.waitUntil(lambda: panel.results.count() == 1)
+    item = panel.results.item(0)
+    assert item.text().startswith("Chapter 2: ") and "lighthouse" in item.text()
+    assert "lighthouse</span>" in item.data(Qt.ItemDataRole.UserRole + 1)
+    panel.open_item(item)
     qtbot.waitUntil(lambda: window.current_node_id == second)
     cursor = window.editor.textCursor()
     assert cursor.selectedText() == "lighthouse"

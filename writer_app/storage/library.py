@@ -42,6 +42,7 @@ from writer_app.storage.models import (
 from writer_app.storage.probe import MISSING, probe_library
 from writer_app.storage.readonly import fts_check, open_readonly_store
 from writer_app.storage.schema import check_openable, migrate
+from writer_app.storage.search import MATCH_LIMIT, SearchMatch, search_matches
 from writer_app.storage.textnorm import clean_text
 
 
@@ -283,6 +284,12 @@ class Library:
     def search(self, project_id: int, query: str, limit: int = 50) -> list[SearchHit]:
         with self._store.lock:
             return search.search(self._store.conn, project_id, query, limit)
+
+    def search_matches(self, project_id: int, query: str,
+                       limit: int = MATCH_LIMIT) -> list[SearchMatch]:
+        """One result per occurrence (Find in Project), best documents first."""
+        with self._store.lock:
+            return search_matches(self._store.conn, project_id, query, limit)
 
     # -- adapters ----------------------------------------------------------
     def register_adapter(self, name: str, path: str | Path, base_model: str, project_id: int | None,

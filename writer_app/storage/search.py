@@ -14,12 +14,20 @@ pay for it.
 
 ``offset`` is the ``str`` index of the earliest match in the document text,
 computed in Python on the real text so the editor can jump straight to it.
+
+:func:`search_matches` gives one result per occurrence (what Find in Project
+lists): the documents come ranked as above, and inside each document every
+place a term occurs is a :class:`SearchMatch` with its own ``str`` span and the
+text on either side, so the panel highlights exactly that occurrence (a
+snippet with ``[`` ``]`` marks cannot say which of two equal words is meant,
+nor tell a mark from a bracket in the prose).
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 
 from writer_app.storage.models import SearchHit
 from writer_app.storage.projects import LIVE_NODES_CTE
@@ -27,6 +35,22 @@ from writer_app.storage.textnorm import clean_text
 
 SNIPPET_TOKENS = 48
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
+CONTEXT_CHARS = 40  # of text shown on either side of a match
+MATCH_LIMIT = 1000  # occurrences listed at most; a query this common needs more words
+DOCUMENT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SearchMatch:
+    """One occurrence of a term: ``text[start:end]`` of document ``node_id`` is ``matched``."""
+
+    node_id: int
+    title: str
+    start: int  # str index into the stored text (ui/text_positions converts for Qt)
+    end: int
+    before: str  # context, on one line, "…" where the document goes on
+    matched: str
+    after: str
 
 
 def query_terms(query: str) -> list[str]:
@@ -107,3 +131,34 @@ def _scan_search(conn: sqlite3.Connection, project_id: int, terms: list[str], li
                               offset=offset))
     hits.sort(key=lambda h: (h.rank, h.node_id))
     return hits[:limit]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _occurrences(body: str, terms: list[str]) -> list[tuple[int, int]]:
+    """Non-overlapping spans of any term, longest term first where two start together."""
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    return [(m.start(), m.end()) for m in pattern.finditer(body) if m.end() > m.start()]
+
+
+def search_matches(conn: sqlite3.Connection, project_id: int, query: str,
+                   limit: int = MATCH_LIMIT) -> list[SearchMatch]:
+    """Every occurrence, best documents first and in reading order inside each."""
+    terms = query_terms(query)
+    if not terms or limit <= 0:
+        return []
+    matches: list[SearchMatch] = []
+    for hit in search(conn, project_id, query, DOCUMENT_LIMIT):
+        row = conn.execute("SELECT body FROM texts WHERE node_id = ?", (hit.node_id,)).fetchone()
+        body = row[0] if row else ""
+        for start, end in _occurrences(body, terms):
+            left = max(0, start - CONTEXT_CHARS)
+            right = min(len(body), end + CONTEXT_CHARS)
+            before = ("…" if left > 0 else "") + _one_line(body[left:start] + "x")[:-1].lstrip()
+            after = _one_line("x" + body[end:right])[1:].rstrip() + ("…" if right < len(body) else "")
+            matches.append(SearchMatch(hit.node_id, hit.title, start, end, before, body[start:end], after))
+            if len(matches) >= limit:
+                return matches
+    return matches

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QDialog, QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from writer_app.paths import ProfilePaths
 from writer_app.settings import AppSettings, save_settings
@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.current_node_id: int | None = None
         self.current_project: Project | None = None
         self.current_node: Node | None = None
-        self.project_search: QDialog | None = None  # ui.search_dialog makes it on first use, then keeps it
+        self.project_search: QWidget | None = None  # ui.search_panel docks it on first use, then keeps it
         self.menus: dict[str, QMenu] = {}
         self.actions_by_name: dict[str, QAction] = {}
         self._right_docks: list[QDockWidget] = []

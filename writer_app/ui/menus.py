@@ -48,7 +48,7 @@ def build_menus(window: MainWindow) -> None:
     from writer_app.ui.diagnostics_dialog import open_diagnostics
     from writer_app.ui.guide_dialog import open_guide
     from writer_app.ui.revisions_dialog import open_revisions
-    from writer_app.ui.search_dialog import open_project_search
+    from writer_app.ui.search_panel import open_project_search
     from writer_app.ui.settings_dialog import open_settings
 
     bar = window.menuBar()
