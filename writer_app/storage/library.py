@@ -17,6 +17,7 @@ from typing import Any
 from writer_app.errors import UserError
 from writer_app.storage import adapters as adapter_store
 from writer_app.storage import bible, projects, revisions, search, tree
+from writer_app.storage import goals as goal_store
 from writer_app.storage.db import (
     Store,
     busy_error,
@@ -186,9 +187,25 @@ class Library:
                 return SaveResult(words, chars, changed=False, revision_id=None, normalized=normalized)
             if node_id not in self._snapshotted and old:
                 revision_id = revisions.snapshot(conn, node_id, "session-start", old).id
+            old_words, project_id = conn.execute(
+                "SELECT word_count, project_id FROM nodes WHERE id = ?", (node_id,)).fetchone()
             write_text(conn, node_id, body, words, chars)
+            goal_store.record_words(conn, project_id, words - old_words, goal_store.local_day())
         self._snapshotted.add(node_id)
         return SaveResult(words, chars, changed=True, revision_id=revision_id, normalized=normalized)
+
+    # -- goals (storage/goals.py) ------------------------------------------
+    def goals(self, project_id: int) -> goal_store.Goals:
+        return goal_store.get_goals(self._store, project_id)
+
+    def set_goals(self, project_id: int, daily_words: int = 0, session_words: int = 0,
+                  deadline: str | None = None) -> goal_store.Goals:
+        return goal_store.set_goals(self._store, project_id, daily_words, session_words, deadline)
+
+    def words_by_day(self, project_id: int, days: int = goal_store.HISTORY_DAYS,
+                     today: str | None = None) -> list[goal_store.DayWords]:
+        """Net words saved per local day, oldest first, the quiet days as 0."""
+        return goal_store.history(self._store, project_id, days, today)
 
     # -- revisions ---------------------------------------------------------
     def snapshot(self, node_id: int, reason: str = "manual") -> Revision:

@@ -113,6 +113,29 @@ ALTER TABLE nodes ADD COLUMN summary_approved INTEGER NOT NULL DEFAULT 0;
 """
 
 
+# Version 4: writing goals. A daily and a session goal and a deadline per project (the target
+# stays in projects.word_target), and the net words saved per local day (storage/goals.py).
+_V4 = """
+CREATE TABLE project_goals (
+    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    daily_words INTEGER NOT NULL DEFAULT 0 CHECK (daily_words >= 0),
+    session_words INTEGER NOT NULL DEFAULT 0 CHECK (session_words >= 0),
+    deadline TEXT
+);
+CREATE TABLE words_by_day (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    words INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, day)
+) WITHOUT ROWID;
+"""
+
+# Version 5: a deleted project goes to the trash (recoverable) instead of being dropped.
+_V5 = """
+ALTER TABLE projects ADD COLUMN trashed_at TEXT;
+"""
+
+
 def _run_script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def apply(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT our transaction; run statement by statement.
@@ -133,7 +156,8 @@ def _split_statements(sql: str) -> list[str]:
 
 
 # MIGRATIONS[n] upgrades a file from version n to n + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_run_script(_V1), _run_script(_V2), _run_script(_V3)]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _run_script(_V1), _run_script(_V2), _run_script(_V3), _run_script(_V4), _run_script(_V5)]
 SCHEMA_VERSION = len(MIGRATIONS)
 OUR_TABLES = {"projects", "nodes", "texts"}
 
