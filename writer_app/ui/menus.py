@@ -122,9 +122,22 @@ def build_menus(window: MainWindow) -> None:
     window.menus["Help"].addSeparator()
     _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))
 
+    add_goals_actions(window)
+
     # Right-click in the binder offers the same document commands.
     tree = window.binder.tree
     tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for name in ("actionNewChapter", "actionNewScene", "actionNewFolder", "actionRename", "actionMoveUp",
                  "actionMoveDown", "actionTrash", "actionRestoreTrash", "actionHistory"):
         tree.addAction(window.actions_by_name[name])
+
+
+def add_goals_actions(window: MainWindow) -> None:
+    """Document ▸ Writing Goals… (ui/goals_dialog.py) and the status bar's goals (ui/goals_tracker.py)."""
+    from writer_app.ui.goals_dialog import open_goals
+    from writer_app.ui.goals_tracker import install_goals_tracker
+
+    target = window.actions_by_name["actionWordTarget"]
+    goals = _action(window, "Document", "actionGoals", "Writing &Goals…", lambda: open_goals(window), "Ctrl+Alt+G")
+    window.menus["Document"].insertAction(target, goals)  # beside the target it extends
+    install_goals_tracker(window)
