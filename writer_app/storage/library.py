@@ -127,8 +127,17 @@ class Library:
     def create_project(self, title: str, author: str = "", language: str = "en", word_target: int = 0) -> Project:
         return projects.create_project(self._store, title, author, language, word_target)
 
-    def list_projects(self) -> list[ProjectSummary]:
-        return projects.list_projects(self._store)
+    def list_projects(self, trashed: bool = False) -> list[ProjectSummary]:
+        return projects.list_projects(self._store, trashed)
+
+    def trash_project(self, project_id: int) -> None:
+        projects.trash_project(self._store, project_id)
+
+    def restore_project(self, project_id: int) -> None:
+        projects.restore_project(self._store, project_id)
+
+    def duplicate_project(self, project_id: int, title: str | None = None) -> Project:
+        return projects.duplicate_project(self._store, project_id, title)
 
     def get_project(self, project_id: int) -> Project:
         return projects.get_project(self._store, project_id)
