@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 WRITTEN = [0, 420, 610, 0, 980, 1240, 300, 0, 0, 760, 1510, 890, 1020, 120, 0, 640, 1100, 1330, 870, 0,
            450, 1600, 1200, 0, 300, 940, 1080, 1250, 0, 710]
@@ -56,7 +56,11 @@ def prepare_profile(profile: Path) -> None:
                                        (novel.id, (today - timedelta(days=back)).isoformat(), words))
         lib.set_goals(novel.id, daily_words=1000, session_words=500,
                       deadline=(today + timedelta(days=89)).isoformat())
-        lib.create_project("红楼梦", language="zh")
+        # (No Chinese title here: the machines that take these have no CJK font, so it would be boxes.)
+        essays = lib.create_project("Essays on Light")
+        lib.create_node(essays.id, "chapter", "Fresnel", text="A lens in rings, each a slice of a larger one. " * 6)
+        old = lib.create_project("Abandoned Draft")
+        lib.trash_project(old.id)
         short = lib.create_project("Short Stories")
         lib.create_node(short.id, "chapter", "The Wreck", text="Salt on everything. " * 40)
 
@@ -113,10 +117,19 @@ def extra_shots(window, out: Path) -> None:
     QTest.qWait(200)
     window.grab().save(str(out / "search-panel.png"))
     print("wrote", out / "search-panel.png")
-    manager_shot = getattr(sys.modules[__name__], "project_manager_shot", None)
-    if manager_shot is not None:
-        manager_shot(window, out)
-    _ = QDialog
+    project_manager_shot(window, out)
+
+
+def project_manager_shot(window, out: Path) -> None:
+    from writer_app.ui.projects_dialog import open_project_manager
+
+    dialog = open_project_manager(window)
+    settle(window, 400)
+    dialog.grab().save(str(out / "project-manager.png"))
+    print("wrote", out / "project-manager.png")
+    dialog.show_trash.setChecked(True)
+    settle(window, 300)
+    dialog.close()
 
 
 if __name__ == "__main__":

@@ -156,6 +156,11 @@ def search_matches(conn: sqlite3.Connection, project_id: int, query: str,
         for start, end in _occurrences(body, terms):
             left = max(0, start - CONTEXT_CHARS)
             right = min(len(body), end + CONTEXT_CHARS)
+            # Cut the context at a space where there is one (prose with words), never inside a word.
+            if left > 0 and (space := body.find(" ", left, start)) != -1 and space < start - 1:
+                left = space + 1
+            if right < len(body) and (space := body.rfind(" ", end + 1, right)) != -1:
+                right = space
             before = ("…" if left > 0 else "") + _one_line(body[left:start] + "x")[:-1].lstrip()
             after = _one_line("x" + body[end:right])[1:].rstrip() + ("…" if right < len(body) else "")
             matches.append(SearchMatch(hit.node_id, hit.title, start, end, before, body[start:end], after))

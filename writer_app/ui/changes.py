@@ -19,6 +19,8 @@ Who announces and who listens today:
 - ``SETTINGS``: the settings dialog, the welcome; the editor's font and the
   autosave interval (the window), the backup interval, and through
   ``window.settingsChanged`` the assistant.
+- ``PROJECTS``: the project manager after a create, rename, duplicate, trash or
+  restore; the window (the binder's switcher, the title) and File ▸ Open Recent.
 - ``TEXT``: a document's stored text changed from outside the editor (a
   revision restored); the window shows the stored text again. The editor's
   own saves are not announced (the window hears them from the autosave).
@@ -36,4 +38,5 @@ class Change(Enum):
     SUMMARIES = "summaries"  # stored chapter/scene summaries
     ADAPTERS = "adapters"  # registered adapters: activated, renamed, deleted, registered
     SETTINGS = "settings"  # the profile's settings file
+    PROJECTS = "projects"  # projects created, renamed, duplicated, trashed or restored
 

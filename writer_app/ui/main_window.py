@@ -30,6 +30,7 @@ from writer_app.ui.binder import Binder
 from writer_app.ui.changes import Change
 from writer_app.ui.editor import ManuscriptEditor
 from writer_app.ui.find_replace import FindReplaceBar
+from writer_app.ui.projects_places import ProjectPlaces, default_document
 from writer_app.ui.status_panel import StatusPanel
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self._opening: int | None = None  # the document being loaded, if any
         self.changes_since_backup = False
+        self.places = ProjectPlaces(self)  # each project's document, cursor and open folders
 
         self.editor = ManuscriptEditor(self)
         self.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.binder.errorOccurred.connect(self.show_error)
         self.binder.nodesChanged.connect(lambda: self.announce(Change.TREE))
         self.changed.connect(self._on_changed)
+        self.closing.connect(self.places.remember)
         self.resize(1280, 820)
         self._update_title()
 
@@ -139,6 +142,8 @@ class MainWindow(QMainWindow):
             self.reload_current_document()
         if Change.SUMMARIES in changes:
             self.binder.reload()  # its tooltips show the stored summaries
+        if Change.PROJECTS in changes:
+            self._refresh_projects()
         if Change.SETTINGS in changes:
             settings = self.settings
             self.editor.set_editor_font(settings.editor_font_family, settings.editor_font_size,
@@ -166,6 +171,11 @@ class MainWindow(QMainWindow):
     # -- projects and documents -------------------------------------------------------------
     def open_project(self, project_id: int, node_id: int | None = None,
                      then: Callable[[], None] | None = None) -> None:
+        """Open at ``node_id``, else where the author left this project (``ui/projects_places``)."""
+        place = self.places.switching_to(project_id)
+        if node_id is None and place is not None:
+            node_id = place.node_id
+
         def load(lib: Library) -> tuple:
             return (lib.get_project(project_id), lib.nodes(project_id),
                     lib.project_word_count(project_id), lib.list_projects())
@@ -177,14 +187,15 @@ class MainWindow(QMainWindow):
             self.binder.project_id = project_id
             self.binder.language = project.language  # Chinese and Japanese count characters
             self.binder.populate(nodes)
+            self.places.expand(place)
             self.binder.set_projects(summaries, project_id)
             self.status.start_session(words, project.word_target)
+            self.places.opened(project_id)
             self.projectOpened.emit(project_id)
             ids = {n.id for n in nodes}
-            target = node_id if node_id in ids else next(
-                (n.id for n in nodes if n.kind in ("chapter", "scene")), nodes[0].id if nodes else None)
+            target = node_id if node_id in ids else default_document(nodes)
             if target is not None:
-                self.open_document(target, then=then)
+                self.open_document(target, then=self.places.arrival(place, target, then))
             else:
                 self.autosave.set_document(None, "")
                 self.current_node_id = self.current_node = None
@@ -194,6 +205,21 @@ class MainWindow(QMainWindow):
                     then()
 
         self._after_save(lambda: self.db.submit(load, loaded))
+
+    def _refresh_projects(self) -> None:
+        """Projects were created, renamed, duplicated, trashed or restored: the switcher and title follow."""
+        project_id = self.current_project_id
+        if project_id is None:
+            return
+
+        def shown(result: tuple) -> None:
+            summaries, project = result
+            if project_id == self.current_project_id:
+                self.current_project = project
+                self.binder.set_projects(summaries, project_id)
+                self._update_title()
+
+        self.db.submit(lambda lib: (lib.list_projects(), lib.get_project(project_id)), shown)
 
     def open_document(self, node_id: int, then: Callable[[], None] | None = None) -> None:
         if (node_id == self.current_node_id or node_id == self._opening) and then is None:

@@ -123,6 +123,7 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))
 
     add_goals_actions(window)
+    add_project_actions(window)
 
     # Right-click in the binder offers the same document commands.
     tree = window.binder.tree
@@ -141,3 +142,18 @@ def add_goals_actions(window: MainWindow) -> None:
     goals = _action(window, "Document", "actionGoals", "Writing &Goals…", lambda: open_goals(window), "Ctrl+Alt+G")
     window.menus["Document"].insertAction(target, goals)  # beside the target it extends
     install_goals_tracker(window)
+
+
+def add_project_actions(window: MainWindow) -> None:
+    """File ▸ Open Recent and File ▸ Manage Projects… (ui/projects_recent.py, ui/projects_dialog.py)."""
+    from writer_app.ui.projects_dialog import open_project_manager
+    from writer_app.ui.projects_recent import RecentProjectsMenu
+
+    file_menu = window.menus["File"]
+    after_new = window.actions_by_name["actionImport"]
+    manage = _action(window, "File", "actionProjectManager", "&Manage Projects…",
+                     lambda: open_project_manager(window), "Ctrl+Alt+P")
+    file_menu.insertAction(after_new, manage)
+    window.recent_menu = RecentProjectsMenu(window)  # type: ignore[attr-defined]
+    file_menu.insertMenu(after_new, window.recent_menu)
+    file_menu.insertSeparator(after_new)

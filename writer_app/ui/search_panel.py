@@ -41,7 +41,7 @@ MATCH_STYLE = "background-color: #f2c94c; color: #1a1a1a; font-weight: bold;"
 
 def match_html(match: Any) -> str:
     """The row: the document's title, then the context with this occurrence highlighted."""
-    return (f"<span style='opacity: 0.7;'>{html.escape(match.title)}</span><br>"
+    return (f"<small><b>{html.escape(match.title)}</b></small><br>"
             f"{html.escape(match.before)}<span style='{MATCH_STYLE}'>{html.escape(match.matched)}</span>"
             f"{html.escape(match.after)}")
 
@@ -182,6 +182,8 @@ def search_dock(window: MainWindow) -> ProjectSearchPanel:
         panel.dock = window.add_panel(panel, "Find in Project", Qt.DockWidgetArea.LeftDockWidgetArea)
         panel.dock.setObjectName("projectSearchDock")
         window.splitDockWidget(window.binder_dock, panel.dock, Qt.Orientation.Vertical)
+        half = max(200, window.height() // 2)
+        window.resizeDocks([window.binder_dock, panel.dock], [half, half], Qt.Orientation.Vertical)
     return panel
 
 
