@@ -58,15 +58,29 @@ def _window(app, profile: str, extensions: bool = True):
     return window
 
 
-def child_quit(profile: str) -> None:
-    """Runs in its own process: open, type, Quit; print the timestamps."""
+def child_quit(profile: str, when: str) -> None:
+    """Runs in its own process: open, type, Quit; print the timestamps.
+
+    ``when``: "idle" (model loaded, nothing running), "loading" (right after the window
+    shows, the model still loading) or "generating" (during a Continue)."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    window = _window(app, profile)
+    if when == "loading":
+        from writer_app.ui.app import build_main_window
+
+        window = build_main_window(profile)
+        window.show()
+        _pump(app, lambda: window.current_node_id is not None and window.db.pending == 0, 30)
+    else:
+        window = _window(app, profile)
     app.aboutToQuit.connect(window.shutdown)
-    window.editor.insertPlainText("A few words before the lid closes. ")
-    _pump(app, lambda: False, 0.5)
+    window.editor.insertPlainText("Mara walked down to the river at dawn. The ferry was late again. She")
+    _pump(app, lambda: False, 0.3)
+    if when == "generating":
+        window.assistant.panel.length.setValue(200)
+        window.actions_by_name["actionContinue"].trigger()
+        _pump(app, lambda: window.assistant.continuation.ghost.active, 60)
     marks: dict[str, float] = {}
 
     def quit_now() -> None:
@@ -82,14 +96,14 @@ def child_quit(profile: str) -> None:
     print(json.dumps(marks), flush=True)
 
 
-def measure_quit(rounds: int, repo: str | None = None) -> dict:
+def measure_quit(rounds: int, repo: str | None = None, when: str = "idle") -> dict:
     hidden, exited = [], []
     env = os.environ.copy()
     env["BENCH_DESK_REPO"] = repo or str(REPO)
     env["PYTHONPATH"] = env["BENCH_DESK_REPO"]
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as profile:
-            process = subprocess.run([sys.executable, __file__, "--child-quit", profile], capture_output=True,
+            process = subprocess.run([sys.executable, __file__, "--child-quit", profile, "--when", when], capture_output=True,
                                      text=True, timeout=600, env=env)
             done = time.time()
             line = next((x for x in process.stdout.splitlines() if x.startswith("{")), None)
@@ -189,11 +203,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keys", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quit-only", action="store_true")
     parser.add_argument("--child-quit")
+    parser.add_argument("--when", choices=("idle", "loading", "generating"), default="idle",
+                        help="what the window is doing when File > Quit is chosen")
     parser.add_argument("--compare-with", help="another checkout whose quit is measured too, interleaved")
     args = parser.parse_args()
     if args.child_quit:
-        child_quit(args.child_quit)
+        child_quit(args.child_quit, args.when)
         return
     from PySide6.QtWidgets import QApplication
 
@@ -201,17 +218,20 @@ def main() -> None:
     if args.compare_with:
         ours, theirs = [], []
         for _ in range(args.rounds):  # interleaved, one round each at a time
-            ours.append(measure_quit(1))
-            theirs.append(measure_quit(1, args.compare_with))
+            ours.append(measure_quit(1, when=args.when))
+            theirs.append(measure_quit(1, args.compare_with, args.when))
         results["quit"] = {key: statistics.median(r[key] for r in ours) for key in ("window_gone_s", "process_exited_s")}
         results["quit"]["all_exited_s"] = [r["all_exited_s"][0] for r in ours]
         results["quit_compared"] = {key: statistics.median(r[key] for r in theirs)
                                     for key in ("window_gone_s", "process_exited_s")}
         results["quit_compared"]["all_exited_s"] = [r["all_exited_s"][0] for r in theirs]
     else:
-        results["quit"] = measure_quit(args.rounds)
+        results["quit"] = measure_quit(args.rounds, when=args.when)
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as profile:
+        if args.quit_only:
+            print(json.dumps(results, indent=2))
+            return
         window = _window(app, profile)
         _pump(app, lambda: window.spell.checker is not None, 30)
         results["new_scene"] = measure_new_scene(app, window, args.rounds)

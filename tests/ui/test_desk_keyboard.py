@@ -124,3 +124,12 @@ def test_getting_started_offers_the_sample_novel(qtbot, full_window):
     qtbot.waitUntil(lambda: window.db.pending == 0)
     assert len(window.db.run_sync(lambda lib: lib.list_projects())) == len(projects)
     guide.close()
+
+
+def test_no_two_entries_of_a_menu_share_an_alt_key(full_window):
+    clashes = []
+    for top in full_window.menuBar().actions():
+        for menu in {m for m, _a in walk(top.menu())}:
+            letters = [mnemonic(a.text()).lower() for a in menu.actions() if not a.isSeparator() and a.isVisible()]
+            clashes += [f"{plain(top.text())}: {x}" for x in set(letters) if x and letters.count(x) > 1]
+    assert clashes == []

@@ -83,13 +83,13 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "Edit", "actionSelectAll", "Select &All", editor.selectAll, std.SelectAll)
     window.menus["Edit"].addSeparator()
     _action(window, "Edit", "actionFind", "&Find…", lambda: window.find_bar.open_find(False), std.Find)
-    _action(window, "Edit", "actionReplace", "&Replace…", lambda: window.find_bar.open_find(True),
+    _action(window, "Edit", "actionReplace", "R&eplace…", lambda: window.find_bar.open_find(True),
             std.Replace)
     _action(window, "Edit", "actionFindInProject", "Find in Pro&ject…",
             lambda: open_project_search(window), "Ctrl+Shift+F")
     _build_spell_action(window)
     window.menus["Edit"].addSeparator()
-    _action(window, "Edit", "actionSettings", "Se&ttings…", lambda: open_settings(window), std.Preferences)
+    _action(window, "Edit", "actionSettings", "Setti&ngs…", lambda: open_settings(window), std.Preferences)
 
     binder = window.binder
     _action(window, "Document", "actionNewChapter", "New &Chapter", lambda: file_ops.new_node(window, "chapter"))

@@ -9,6 +9,7 @@ a table. A filter box narrows the list as the author types.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,6 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from writer_app.ui.mnemonics import mnemonic
+
+# Keys a keyboard has (with or without modifiers); Qt also binds some actions to dedicated media
+# keys ("Undo", "Find", "Copy" keys of some keyboards), which would only puzzle the reader here.
+_KEY = re.compile(r"(.+\+.+|F\d+|Esc|Del|Ins|Home|End|PgUp|PgDown|Return|Enter|Backspace|Tab|Space)")
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,17 @@ def _walk(menu: QMenu, where: str, path: list[str] | None, rows: list[ShortcutRo
         if action.menu() is not None:
             _walk(action.menu(), f"{where} ▸ {plain(action.text())}", here, rows)
             continue
-        shortcuts = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+        shortcuts = ", ".join(key_names(action))
         rows.append(ShortcutRow(where, plain(action.text()), shortcuts, ", ".join(here) if here else "", action))
+
+
+def key_names(action: QAction) -> list[str]:
+    """The action's shortcuts as the platform writes them, without dedicated media keys."""
+    names = []
+    for key in action.shortcuts():
+        if _KEY.fullmatch(key.toString(QKeySequence.SequenceFormat.PortableText)):
+            names.append(key.toString(QKeySequence.SequenceFormat.NativeText))
+    return names
 
 
 class ShortcutsDialog(QDialog):
@@ -82,6 +96,7 @@ class ShortcutsDialog(QDialog):
         self.table.setObjectName("shortcutsTable")
         self.table.setHorizontalHeaderLabels(["Menu", "Command", "Shortcut", "Menu keys"])
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
