@@ -132,14 +132,16 @@ class SpellChecker:
 
     # -- checking ----------------------------------------------------------------------------
     def is_correct(self, word: str) -> bool:
-        word = _normal(word)
+        """Whether ``word`` (one token of :data:`WORD`) passes: skipped kinds of word pass too."""
         known = self._known.get(word)
         if known is None:
-            known = self._judge(word)
-            self._known[word] = known
+            known = self._known[word] = self._judge(word)
         return known
 
     def _judge(self, word: str) -> bool:
+        if len(word) < 2 or word.isupper() or NOT_LATIN.search(word):
+            return True  # single letters, acronyms, other scripts: not ours to judge
+        word = _normal(word)
         if word in self._personal or word in self._ignored or word in self._names:
             return True
         if word.lower() in self._personal or word.lower() in self._ignored:
@@ -150,20 +152,40 @@ class SpellChecker:
         try:
             word.encode(self._encoding)
         except UnicodeEncodeError:
-            return True  # a letter the dictionary cannot even spell: not ours to judge
+            return True  # a letter the dictionary cannot even spell
         return bool(self._engine.spell(word))
 
     def misspelled(self, text: str) -> list[tuple[int, int]]:
-        """(start, length) of every misspelled word of one paragraph (cached per paragraph)."""
+        """(start, length) of every misspelled word of one paragraph (cached per paragraph).
+
+        The hot path of typing: one regex pass and one dict lookup per word; the
+        dictionary is asked only about a word never seen before.
+        """
         cached = self._blocks.get(text)
         if cached is not None:
             self._blocks.move_to_end(text)
             return cached
-        spans = [(start, end - start) for start, end, word in words_in(text) if not self.is_correct(word)]
+        known, spans = self._known, []
+        for match in WORD.finditer(text):
+            word = match.group()
+            ok = known.get(word)
+            if ok is None:
+                ok = known[word] = self._judge(word)
+            if not ok:
+                start, end = match.span()
+                if (start and text[start - 1].isdigit()) or (end < len(text) and text[end].isdigit()):
+                    continue  # "3rd", "42nd": numbers with a suffix
+                spans.append((start, end - start))
         self._blocks[text] = spans
         if len(self._blocks) > BLOCK_CACHE_SIZE:
             self._blocks.popitem(last=False)
         return spans
+
+    def warm(self, text: str) -> None:
+        """Check every paragraph of ``text`` now (in the background, before the editor shows it)."""
+        for paragraph in text.split("\n"):
+            if paragraph:
+                self.misspelled(paragraph)
 
     def suggest(self, word: str) -> list[str]:
         """The dictionary's best guesses, curly apostrophes kept as the author typed them."""

@@ -59,8 +59,15 @@ class SpellController:
     def load(self) -> None:
         """Load the dictionary in the background; the editor works without it meanwhile."""
         path = self.window.paths.personal_dictionary
-        self.window.background.run(lambda _task: SpellChecker(path), self._loaded, self._failed,
-                                   owner=self.window)
+        names, text = list(self._names), self.window.editor.manuscript_text()
+
+        def make(_task: object) -> SpellChecker:
+            checker = SpellChecker(path)
+            checker.set_names(names)
+            checker.warm(text)  # the open chapter's words are looked up here, not on the GUI thread
+            return checker
+
+        self.window.background.run(make, self._loaded, self._failed, owner=self.window)
 
     def load_now(self) -> None:
         """Load on this thread (tests and benchmarks that need the underline at once)."""
