@@ -99,3 +99,15 @@ def test_a_scene_cannot_move_into_a_scene(lib, project, chapters):
     b = scene(lib, project, chapters[0], "B", "b")
     with pytest.raises(UserError, match="chapter or a folder"):
         lib.move_to_parent(a.id, b.id)
+
+
+def test_a_chapter_with_scenes_is_not_merged_away_and_a_folder_is_not_merged(lib, project, chapters):
+    one, two = chapters
+    scene(lib, project, two, "Inside", "Kept.")
+    with pytest.raises(UserError, match="has scenes inside it"):
+        lib.merge_nodes([one.id, two.id])
+    folder = lib.create_node(project.id, "folder", "Research")
+    with pytest.raises(UserError, match="can be merged"):
+        lib.merge_nodes([one.id, folder.id])
+    assert [n.title for n in lib.nodes(project.id)] == ["One", "Two", "Inside", "Research"]
+    assert lib.trashed_nodes(project.id) == []

@@ -62,8 +62,8 @@ def _live_text_node(conn: sqlite3.Connection, node_id: int, what: str) -> sqlite
     if _is_in_trash(conn, node_id):
         raise UserError(f"“{row['title']}” is in the trash; restore it before you {what} it")
     if row["kind"] not in TEXT_KINDS:
-        raise UserError(f"“{row['title']}” is a folder; only chapters, scenes and notes can be {what}ed"
-                        if what != "split" else f"“{row['title']}” is a folder; only a document can be split")
+        done = {"split": "split", "merge": "merged", "duplicate": "duplicated"}.get(what, what)
+        raise UserError(f"“{row['title']}” is a folder; only chapters, scenes and notes can be {done}")
     return row
 
 
@@ -103,6 +103,9 @@ def merge_nodes(store: Store, node_ids: list[int]) -> Restructure:
         order = {node_id: index for index, node_id in enumerate(_binder_order(conn, rows[0]["project_id"]))}
         rows.sort(key=lambda r: order.get(r["id"], 0))
         states = tuple(_state(conn, r["id"]) for r in rows)
+        for row in rows[1:]:  # a merged-away chapter would take its scenes to the trash with it
+            if _live_children(conn, row["project_id"], row["id"]):
+                raise UserError(f"“{row['title']}” has scenes inside it; merge those into it first, or move them out")
         first = states[0]
         revisions.snapshot(conn, first.id, "before merge", first.body)
         joined = SCENE_JOIN.join(s.body.strip("\n") for s in states if s.body.strip())
