@@ -56,6 +56,8 @@ def test_bundle_carries_resources_and_qt_plugins_but_no_converted_model(bundle):
     assert (internal / "writer_app" / "resources" / "samples" / "pride-and-prejudice.txt").is_file()
     assert (internal / "writer_app" / "resources" / "guide" / "getting-started.md").is_file()
     assert (internal / "writer_app" / "resources" / "icons" / "writer-app-256.png").is_file()
+    assert (internal / "hunspell" / "dictionaries" / "en_US.dic").is_file(), "spell check needs its dictionary"
+    assert list(internal.rglob("libhunspell*.so*")), "and the Hunspell engine"
     themes = sorted(p.name for p in (REPO / "resources" / "themes").glob("*") if p.is_file())
     assert themes and sorted(p.name for p in (internal / "resources" / "themes").iterdir()) == themes
     plugins = internal / "PySide6" / "Qt" / "plugins"

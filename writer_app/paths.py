@@ -62,6 +62,11 @@ class ProfilePaths:
         return self.config / "settings.json"
 
     @property
+    def personal_dictionary(self) -> Path:
+        """The author's own spellings (one word a line), kept with the library, not the cache."""
+        return self.data / "personal-dictionary.txt"
+
+    @property
     def lock_file(self) -> Path:
         return self.data / "profile.lock"
 

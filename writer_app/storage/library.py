@@ -16,7 +16,7 @@ from typing import Any
 
 from writer_app.errors import UserError
 from writer_app.storage import adapters as adapter_store
-from writer_app.storage import bible, projects, revisions, search, tree
+from writer_app.storage import bible, projects, restructure, revisions, search, tree
 from writer_app.storage import goals as goal_store
 from writer_app.storage.db import (
     Store,
@@ -180,6 +180,22 @@ class Library:
 
     def empty_trash(self, project_id: int) -> int:
         return tree.empty_trash(self._store, project_id)
+
+    # -- restructuring (each step undoable: storage/restructure.py) -------
+    def split_node(self, node_id: int, offset: int, new_title: str | None = None) -> restructure.Restructure:
+        return restructure.split_node(self._store, node_id, offset, new_title)
+
+    def merge_nodes(self, node_ids: list[int]) -> restructure.Restructure:
+        return restructure.merge_nodes(self._store, node_ids)
+
+    def duplicate_node(self, node_id: int) -> restructure.Restructure:
+        return restructure.duplicate_node(self._store, node_id)
+
+    def move_to_parent(self, node_id: int, parent_id: int | None) -> restructure.Restructure:
+        return restructure.move_to_parent(self._store, node_id, parent_id)
+
+    def undo_restructure(self, step: restructure.Restructure) -> int:
+        return restructure.undo(self._store, step)
 
     # -- text --------------------------------------------------------------
     def get_text(self, node_id: int) -> str:

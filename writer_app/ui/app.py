@@ -32,6 +32,7 @@ from writer_app.ui.bible_panel import StoryBiblePanel
 from writer_app.ui.focus_mode import FocusMode
 from writer_app.ui.main_window import MainWindow
 from writer_app.ui.menus import build_menus
+from writer_app.ui.mnemonics import assign_mnemonics
 from writer_app.ui.preview import PreviewPane
 from writer_app.ui.themes import apply_theme
 
@@ -165,6 +166,7 @@ def build_main_window(data_dir: str | os.PathLike[str] | None,
     install_extensions(window, extensions)  # before opening, so extensions see projectOpened/documentOpened
     for menu in window.menus.values():  # e.g. no Assistant menu in a build without the assistant
         menu.menuAction().setVisible(not menu.isEmpty())
+    assign_mnemonics(window)  # every entry reachable by keyboard, the extensions' too
     window.restore_layout()  # after the extensions added their panels, so their docks are restored too
     if first_run:
         from writer_app.ui.welcome_dialog import open_welcome

@@ -69,7 +69,8 @@ class BinderTree(QTreeWidget):
         self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Shift+arrows / Ctrl+click select several scenes (Document ▸ Merge Selected Scenes).
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.setUniformRowHeights(True)
         self.setAnimated(True)
@@ -261,6 +262,13 @@ class Binder(QWidget):
     def selected_node_id(self) -> int | None:
         item = self.tree.currentItem()
         return int(item.data(0, NODE_ROLE)) if item is not None else None
+
+    def selected_node_ids(self) -> list[int]:
+        """Every selected node in binder order (the current one alone when nothing is selected)."""
+        chosen = [node.id for node in self.nodes if (item := self._items.get(node.id)) is not None
+                  and item.isSelected()]
+        current = self.selected_node_id()
+        return chosen or ([current] if current is not None else [])
 
     def select_node(self, node_id: int) -> None:
         item = self._items.get(node_id)

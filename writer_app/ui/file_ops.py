@@ -257,8 +257,9 @@ def new_node(window: MainWindow, kind: str, title: str | None = None) -> None:
         parent_id = selected.id if selected.kind in ("chapter", "folder") else selected.parent_id
     elif selected is not None and selected.kind == "folder" and kind != "folder":
         parent_id = selected.id
+    # The new document opens ready to type: the focus leaves the binder for the page.
     binder.create_node(kind, title or f"New {kind}", parent_id, then=lambda node_id: window.open_document(
-        node_id if isinstance(node_id, int) else node_id.id))
+        node_id if isinstance(node_id, int) else node_id.id, then=window.editor.setFocus))
 
 
 def rename_current(window: MainWindow) -> None:

@@ -14,15 +14,24 @@ keystroke, and each PySide call costs more than the regex work). Formats for
 each combination of styles are built once per palette. A block longer than
 ``MAX_HIGHLIGHT_CHARS`` (a pasted log, an unsplit giant paragraph) is shown
 plain: highlighting it on every keystroke would stall typing.
+
+Spelling is one more style bit: when a :class:`~writer_app.text.spell.SpellChecker`
+is set (``spell``), its misspelled spans for the block (cached per paragraph text,
+so an unchanged paragraph costs a dictionary lookup never) join the runs and get
+Qt's red wavy ``SpellCheckUnderline``.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from writer_app.text.manuscript import is_scene_break
+
+if TYPE_CHECKING:
+    from writer_app.text.spell import SpellChecker
 
 STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 EMPHASIS = re.compile(r"(?<![*_\w])([*_])(?=\S)(.+?)(?<=\S)\1(?![*_\w])")
@@ -36,14 +45,14 @@ MAX_HIGHLIGHT_CHARS = 20_000
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 # Style bits a character can carry; a run's format is the merge of its bits.
-DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER = 2, 4, 8, 16
+DIALOGUE_BIT, STRONG_BIT, EMPHASIS_BIT, DELIMITER, MISSPELLED = 2, 4, 8, 16, 32
 
 
-def style_runs(text: str) -> list[tuple[int, int, int]]:
+def style_runs(text: str, misspelled: list[tuple[int, int]] | None = None) -> list[tuple[int, int, int]]:
     """(start, length, style bits) for each run of styled characters, in ``str`` indexes.
 
     Plain Python (no Qt), for prose lines; scene breaks are styled whole by the
-    caller before it gets here.
+    caller before it gets here. ``misspelled`` holds (start, length) spans to underline.
     """
     events: list[tuple[int, int, int]] = []  # (position, bit, +1 opens / -1 closes)
 
@@ -60,6 +69,8 @@ def style_runs(text: str) -> list[tuple[int, int, int]]:
             span(match.start(), match.end(), bit)
             span(match.start(), match.start() + width, DELIMITER)
             span(match.end() - width, match.end(), DELIMITER)
+    for start, length in misspelled or ():
+        span(start, start + length, MISSPELLED)
     if not events:
         return []
     events.sort()
@@ -80,6 +91,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
 
     def __init__(self, document: QTextDocument, dark: bool = False) -> None:
         super().__init__(document)
+        self.spell: SpellChecker | None = None  # set by ui.spell once the dictionary is loaded
         self.set_palette(dark)
 
     def set_palette(self, dark: bool) -> None:
@@ -93,6 +105,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         self.dialogue_format.setForeground(dialogue)
         self.muted_format = QTextCharFormat()
         self.muted_format.setForeground(muted)
+        self.misspelled_color = QColor("#ff6b6b" if dark else "#d00000")
         self._combined: dict[int, QTextCharFormat] = {}
         self.rehighlight()
 
@@ -107,6 +120,9 @@ class MarkdownHighlighter(QSyntaxHighlighter):
                     fmt.merge(part)
             if bits & DELIMITER:
                 fmt.setForeground(self.muted_format.foreground())
+            if bits & MISSPELLED:
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.SpellCheckUnderline)
+                fmt.setUnderlineColor(self.misspelled_color)
             self._combined[bits] = fmt
         return fmt
 
@@ -116,7 +132,7 @@ class MarkdownHighlighter(QSyntaxHighlighter):
         if is_scene_break(text):  # marks and BMP whitespace only: len is the UTF-16 length
             self.setFormat(0, len(text), self.muted_format)
             return
-        runs = style_runs(text)
+        runs = style_runs(text, self.spell.misspelled(text) if self.spell is not None else None)
         if runs and _ASTRAL.search(text):
             runs = _to_utf16(text, runs)
         for start, length, bits in runs:

@@ -358,7 +358,8 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.closing.emit()
-        self.autosave.save_now()
+        self.autosave.save_now()  # queued first: the worker stores the words before the library closes
+        self.hide()  # the author sees the window go now; the save and the rest finish behind it
         self.remember_state()
         self.db.close()
         try:

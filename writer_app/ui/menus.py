@@ -70,7 +70,11 @@ def build_menus(window: MainWindow) -> None:
     window.menus["File"].addSeparator()
     _action(window, "File", "actionQuit", "&Quit", window.close, std.Quit)
 
-    _action(window, "Edit", "actionUndo", "&Undo", editor.undo, std.Undo)
+    from writer_app.ui.scene_ops import SceneOps
+
+    window.scene_ops = SceneOps(window)
+    # Typing first, then the last split / merge / duplicate / move (ui/scene_ops.py).
+    _action(window, "Edit", "actionUndo", "&Undo", window.scene_ops.undo, std.Undo)
     _action(window, "Edit", "actionRedo", "&Redo", editor.redo, std.Redo)
     window.menus["Edit"].addSeparator()
     _action(window, "Edit", "actionCut", "Cu&t", editor.cut, std.Cut)
@@ -79,12 +83,13 @@ def build_menus(window: MainWindow) -> None:
     _action(window, "Edit", "actionSelectAll", "Select &All", editor.selectAll, std.SelectAll)
     window.menus["Edit"].addSeparator()
     _action(window, "Edit", "actionFind", "&Find…", lambda: window.find_bar.open_find(False), std.Find)
-    _action(window, "Edit", "actionReplace", "&Replace…", lambda: window.find_bar.open_find(True),
+    _action(window, "Edit", "actionReplace", "R&eplace…", lambda: window.find_bar.open_find(True),
             std.Replace)
     _action(window, "Edit", "actionFindInProject", "Find in Pro&ject…",
             lambda: open_project_search(window), "Ctrl+Shift+F")
+    _build_spell_action(window)
     window.menus["Edit"].addSeparator()
-    _action(window, "Edit", "actionSettings", "Se&ttings…", lambda: open_settings(window), std.Preferences)
+    _action(window, "Edit", "actionSettings", "Setti&ngs…", lambda: open_settings(window), std.Preferences)
 
     binder = window.binder
     _action(window, "Document", "actionNewChapter", "New &Chapter", lambda: file_ops.new_node(window, "chapter"))
@@ -98,9 +103,10 @@ def build_menus(window: MainWindow) -> None:
             lambda: binder.move_by(binder.selected_node_id() or 0, 1), "Ctrl+Shift+Down")
     window.menus["Document"].addSeparator()
     _action(window, "Document", "actionTrash", "Move to &Trash", lambda: file_ops.trash_selected(window))
-    _action(window, "Document", "actionRestoreTrash", "Restore from Tras&h…",
+    _action(window, "Document", "actionRestoreTrash", "Rest&ore from Trash…",
             lambda: file_ops.restore_from_trash(window))
     _action(window, "Document", "actionWordTarget", "Set &Word Target…", lambda: file_ops.set_word_target(window))
+    _build_scene_actions(window)
     window.menus["Document"].addSeparator()
     _action(window, "Document", "actionSnapshot", "Take S&napshot", lambda: file_ops.snapshot(window))
     _action(window, "Document", "actionHistory", "&History…", lambda: open_revisions(window), "Ctrl+Alt+H")
@@ -118,6 +124,7 @@ def build_menus(window: MainWindow) -> None:
     window.menus["View"].addAction(window.binder_dock.toggleViewAction())
 
     _action(window, "Help", "actionGettingStarted", "&Getting Started", lambda: open_guide(window))
+    _build_shortcuts_action(window)
     _action(window, "Help", "actionDiagnostics", "&Diagnostics…", lambda: open_diagnostics(window))
     window.menus["Help"].addSeparator()
     _action(window, "Help", "actionAbout", "&About Writer", lambda: file_ops.about(window))
@@ -129,7 +136,8 @@ def build_menus(window: MainWindow) -> None:
     tree = window.binder.tree
     tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for name in ("actionNewChapter", "actionNewScene", "actionNewFolder", "actionRename", "actionMoveUp",
-                 "actionMoveDown", "actionTrash", "actionRestoreTrash", "actionHistory"):
+                 "actionMoveDown", "actionMergeScenes", "actionDuplicate", "actionMoveToChapter", "actionTrash",
+                 "actionRestoreTrash", "actionHistory"):
         tree.addAction(window.actions_by_name[name])
 
 
@@ -157,3 +165,41 @@ def add_project_actions(window: MainWindow) -> None:
     window.recent_menu = RecentProjectsMenu(window)  # type: ignore[attr-defined]
     file_menu.insertMenu(after_new, window.recent_menu)
     file_menu.insertSeparator(after_new)
+
+
+def add_action(window: MainWindow, menu: str, name: str, text: str, handler: Callable[[], object],
+               shortcut: Shortcut = None, checkable: bool = False) -> QAction:
+    """For extensions: an action in ``window.menus[menu]``, registered like the desk's own."""
+    return _action(window, menu, name, text, handler, shortcut, checkable)
+
+
+def _build_spell_action(window: MainWindow) -> None:
+    """Edit ▸ Check Spelling as You Type (F7); the dictionary loads in the background."""
+    from writer_app.ui.spell import ACTION_TEXT, SpellController
+
+    controller = SpellController(window)
+    controller.action = _action(window, "Edit", "actionSpellCheck", ACTION_TEXT, controller.toggle, "F7",
+                                checkable=True)
+    controller.refresh()
+    window.spell = controller
+    controller.load()
+
+
+def _build_scene_actions(window: MainWindow) -> None:
+    """Split, merge, duplicate and move scenes; each one step that Edit ▸ Undo takes back."""
+    ops = window.scene_ops
+    window.menus["Document"].addSeparator()
+    _action(window, "Document", "actionSplitScene", "Sp&lit Scene at Cursor", ops.split_at_cursor, "Ctrl+Shift+K")
+    _action(window, "Document", "actionMergeScenes", "&Merge Selected Scenes", ops.merge_selected, "Ctrl+Shift+M")
+    _action(window, "Document", "actionDuplicate", "Dupl&icate", ops.duplicate, "Ctrl+Shift+D")
+    _action(window, "Document", "actionMoveToChapter", "Move to Ch&apter…", ops.pick_chapter, "Ctrl+Alt+M")
+    _action(window, "Document", "actionMoveNextChapter", "Move to Ne&xt Chapter", lambda: ops.move_by_chapter(1),
+            "Ctrl+Shift+PgDown")
+    _action(window, "Document", "actionMovePreviousChapter", "Move to Pre&vious Chapter",
+            lambda: ops.move_by_chapter(-1), "Ctrl+Shift+PgUp")
+
+
+def _build_shortcuts_action(window: MainWindow) -> None:
+    from writer_app.ui.shortcuts_dialog import open_shortcuts
+
+    _action(window, "Help", "actionShortcuts", "&Keyboard Shortcuts", lambda: open_shortcuts(window), "Ctrl+/")

@@ -102,6 +102,8 @@ class Assistant(QObject):
         window.statusBar().addPermanentWidget(self.status_label)
         self.continuation.message.connect(self.show_message)
         self.continuation.contextUsed.connect(self.panel.show_context)
+        # The names shown belong to the book they were used for: a switch to another project clears them.
+        window.projectOpened.connect(lambda _pid: self.panel.context_label.clear())
         self.client.loadProgress.connect(self._on_load_progress)
         self.client.modelLoaded.connect(self._on_loaded)
         self.client.loadFailed.connect(self._on_load_failed)
