@@ -117,6 +117,7 @@ _HEADING_LIKE_RE = re.compile(
 )
 _BRACKET_NOTE_RE = re.compile(r"(?is)^\s*\[(?:illustration|footnote|transcriber|sidenote|note)\b.*\]\s*$")
 _NOTE_LINE_RE = re.compile(r"(?i)^\s*(?:transcriber'?s note|editor'?s note|footnote)s?\s*[:.]")
+_SENTENCE_END_RE = re.compile(r"[.!?。！？…]['\"’”」』]?$")
 CONTENTS_RUN = 3  # consecutive heading-like paragraphs that make a table of contents
 
 
@@ -129,7 +130,8 @@ def is_apparatus_title(title: str) -> bool:
 
 
 def _short(paragraph: str) -> bool:
-    return len(paragraph.split()) <= 12 and len(paragraph) <= 80
+    """A line, not prose: few words, and not ending a sentence (CJK prose has no spaces to count)."""
+    return len(paragraph.split()) <= 12 and len(paragraph) <= 80 and not _SENTENCE_END_RE.search(paragraph)
 
 
 def strip_apparatus(text: str) -> tuple[str, int]:
@@ -169,7 +171,7 @@ def strip_apparatus(text: str) -> tuple[str, int]:
             drop[index] = True
             end_run()
             continue
-        if _short(stripped) and _HEADING_LIKE_RE.match(stripped):
+        if len(stripped) <= 80 and _HEADING_LIKE_RE.match(stripped):
             run.append(index)
         else:
             end_run()
