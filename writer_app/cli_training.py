@@ -252,17 +252,30 @@ def run_eval(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:
-            print(f"adapter {adapter.name!r} on {result['heldout_sequences']} held-out sequences:")
-            print(f"  perplexity  base {result['base_perplexity']:.2f}   adapter {result['adapter_perplexity']:.2f}")
-            style = result.get("style") or {}
-            for key, label in (("base_vs_author", "base"), ("adapter_vs_author", "adapter")):
-                if isinstance(style.get(key), dict):
-                    gap = style[key]
-                    print(f"  style distance to the author ({label}): {gap.get('distance', float('nan')):.3f}"
-                          f"  (sentence length {gap['mean_sentence_length']['generated']:.1f} vs "
-                          f"{gap['mean_sentence_length']['author']:.1f}, dialogue "
-                          f"{gap['dialogue_ratio']['generated']:.2f} vs {gap['dialogue_ratio']['author']:.2f})")
+            _print_report(result)
         return 0
     finally:
         library.close()
 
+
+
+def _print_report(result: dict[str, Any]) -> None:
+    """The eval report for a person: what was held out, perplexity and stylometry base -> adapter."""
+    from writer_app.text.stylometry import FEATURE_LABELS
+
+    held = result.get("heldout") or {}
+    what = (f"{len(held.get('chapters', []))} held-out chapters ({', '.join(held.get('chapters', []))})"
+            if held.get("mode") == "chapters" else "held-out tail blocks (the manuscript has no chapters)")
+    print(f"adapter {result['adapter']!r} on {what}, {result['heldout_sequences']} sequences:")
+    change = result.get("perplexity_change_percent")
+    print(f"  perplexity  base {result['base_perplexity']:.2f} -> adapter {result['adapter_perplexity']:.2f}"
+          + (f"  ({change:+.1f} %)" if change is not None else ""))
+    stylo = (result.get("style") or {}).get("stylometry")
+    if not stylo:
+        return
+    print(f"  style distance to the author's real text ({stylo['language']}), base -> adapter:")
+    for name, row in stylo["distance"].items():
+        closer = row["percent_closer"]
+        label = FEATURE_LABELS.get(name, "Overall")
+        print(f"    {label:<24} {row['base']:.3f} -> {row['adapter']:.3f}"
+              + (f"  ({closer:+.0f} % closer)" if closer is not None else ""))

@@ -86,3 +86,16 @@ def test_output_shape_holds_for_any_input(text):
     assert re.search(r"[^\n]\n[^\n]", cleaned) is None  # paragraphs are always a blank line apart
     for line in cleaned.split("\n"):
         assert line == line.strip(" \t")
+
+
+def test_a_chinese_table_of_contents_is_dropped_but_a_single_chapter_heading_kept():
+    from writer_app.text.cleaning import is_apparatus_title, strip_apparatus
+
+    contents = "目录\n\n第一回 甄士隐梦幻识通灵\n\n第二回 贾夫人仙逝扬州城\n\n第三回 贾雨村夤缘复旧职"
+    body = "第一回 甄士隐梦幻识通灵\n\n此开卷第一回也．作者自云：因曾历过一番梦幻之后，故将真事隐去。"
+    text, dropped = strip_apparatus(contents + "\n\n" + body)
+    assert dropped == 5  # the contents, and the first heading after it
+    assert text == body.split("\n\n")[1]
+    assert strip_apparatus(body) == (body, 0)
+    assert is_apparatus_title("目录") and is_apparatus_title("Table of Contents") and is_apparatus_title("Notes")
+    assert not is_apparatus_title("Prologue") and not is_apparatus_title("A Note from Mr. Darcy")

@@ -62,12 +62,25 @@ def test_train_registers_adapter_and_eval_compares(tmp_path, embedded_model_dir)
         runs_dir = profile_paths(tmp_path).training_runs
         assert not list(runs_dir.glob("*/checkpoints"))  # cleaned once registered
 
-    evaluation = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "0", "--eval-sequences", "4",
+    evaluation = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "1", "--eval-sequences", "4",
                      "--json")
     assert evaluation.returncode == 0, evaluation.stderr[-2000:]
     report = json.loads(evaluation.stdout)
     assert report["adapter"] == "austen-style"
     assert report["adapter_perplexity"] < report["base_perplexity"]
+    assert report["perplexity_change_percent"] < 0
+    # Held out: whole chapters the trainer never saw, named; the style compared on their openings.
+    assert report["heldout"]["mode"] == "chapters"
+    assert report["heldout"]["chapters"] == adapter.metadata["metrics"]["heldout"]["chapters"]
+    assert set(report["heldout"]["chapters"]).isdisjoint(adapter.metadata["dataset"]["train_titles"])
+    stylometry = report["style"]["stylometry"]
+    assert stylometry["language"] == "en"
+    for feature in ("sentence_length", "dialogue_share", "function_words", "type_token_ratio", "overall"):
+        row = stylometry["distance"][feature]
+        assert 0 <= row["base"] <= 1 and 0 <= row["adapter"] <= 1 and "percent_closer" in row
+    text = cli(tmp_path, "eval", "--project", "Austen", "--style-samples", "1", "--eval-sequences", "4")
+    assert text.returncode == 0, text.stderr[-2000:]
+    assert "held-out chapters" in text.stdout and "% closer" in text.stdout and "perplexity  base" in text.stdout
 
     # The trained adapter is attached for a continuation (--adapter by name), the plain model without it.
     # (Four tiny steps lower the held-out perplexity, above, but need not change 16 greedy tokens.)

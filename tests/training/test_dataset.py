@@ -13,12 +13,14 @@ from writer_app.training.dataset import (
     estimate,
     heldout_indices,
     pack,
+    paragraphs,
     read_dataset,
     split_chapters,
+    split_held_out,
     write_dataset,
 )
 
-from .conftest import austen_chapters
+from .conftest import FIXTURE, austen_chapters
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +100,82 @@ def test_markdown_marks_and_scene_breaks_do_not_reach_the_tokens(tokenizer):
     text = tokenizer.decode(np.concatenate([data.train.ravel(), data.eval.ravel()]))
     assert "It was very odd." in text
     assert "**" not in text and "* * *" not in text and "# " not in text
+
+
+def _imported_austen(tmp_path):
+    """Pride and Prejudice imported as the app imports it (61 chapters, some split into scenes)."""
+    from writer_app.storage import Library
+    from writer_app.storage.importer import import_path
+    from writer_app.training.runs import documents_from_library
+
+    lib = Library.open(tmp_path / "library.db")
+    project = import_path(lib, FIXTURE)
+    nodes = {n.id: n for n in lib.nodes(project.id)}
+    documents = documents_from_library(lib, project.id)
+    lib.close()
+    return nodes, documents
+
+
+def test_the_heldout_split_never_overlaps_the_training_chapters(tmp_path, tokenizer):
+    nodes, documents = _imported_austen(tmp_path)
+    assert any(n.kind == "scene" for n in nodes.values())  # chapters with scenes: the case to get right
+    train, held, mode = split_held_out(documents)
+    assert mode == "chapters"
+
+    def chapter_of(doc):  # the top-level chapter node each document lives in
+        node = nodes[doc.node_id]
+        while node.parent_id:
+            node = nodes[node.parent_id]
+        return node.id
+
+    held_chapters = {chapter_of(d) for d in held}
+    train_chapters = {chapter_of(d) for d in train}
+    assert held_chapters and not held_chapters & train_chapters
+    assert 0.05 <= len(held_chapters) / 61 <= 0.10
+    # Whole chapters: every scene of a held-out chapter is held out, none trained on.
+    scenes = [n for n in nodes.values() if n.kind == "scene"]
+    for scene in scenes:
+        assert (chapter_of(SourceDocument("", "", scene.id)) in held_chapters) == (
+            scene.id in {d.node_id for d in held})
+    data = build_dataset(documents, tokenizer, seq_len=128, overlap_tokens=16)
+    assert data.meta["heldout_mode"] == "chapters"
+    assert set(data.meta["heldout_titles"]).isdisjoint(data.meta["train_titles"]) or all(
+        t.startswith("Scene") for t in set(data.meta["heldout_titles"]) & set(data.meta["train_titles"]))
+    assert len(data.meta["heldout_openings"]) == len(held_chapters)
+    # No held-out sentence is in the training text.
+    train_text = "\n".join(d.text for d in train)
+    for doc in held:
+        first = paragraphs(doc.text)[0]
+        assert first not in train_text
+
+
+def test_a_manuscript_without_chapters_holds_out_its_tail_and_says_so(tokenizer):
+    whole = SourceDocument("Everything", "\n\n".join(d.text for d in austen_chapters(6)))
+    train, held, mode = split_held_out([whole])
+    assert mode == "tail blocks"
+    last_paragraph = paragraphs(whole.text)[-1]
+    assert held[-1].text.endswith(last_paragraph)
+    assert not any(last_paragraph in d.text for d in train)
+    data = build_dataset([whole], tokenizer, seq_len=128, overlap_tokens=16)
+    assert data.meta["heldout_mode"] == "tail blocks"
+
+
+def test_front_matter_contents_and_notes_are_left_out_of_the_training_text(tokenizer):
+    chapters = austen_chapters(8)
+    contents = "CONTENTS\n\n" + "\n\n".join(f"Chapter {i}" for i in range(1, 9))
+    first = SourceDocument(chapters[0].title, "[Illustration: Mr. Bennet in his library]\n\n" + chapters[0].text)
+    documents = [
+        SourceDocument("Preface", "This edition was prepared from the 1813 text by a zealous editor. " * 30),
+        SourceDocument("Title page", contents),
+        first, *chapters[1:],
+        SourceDocument("Notes", "Transcriber's note: spelling has been kept as in the original. " * 30),
+    ]
+    data = build_dataset(documents, tokenizer, seq_len=128, overlap_tokens=16)
+    tokens = tokenizer.decode(np.concatenate([data.train.ravel(), data.eval.ravel()]).tolist())
+    for gone in ("zealous editor", "CONTENTS", "Illustration", "Transcriber", "Chapter 7\n"):
+        assert gone not in tokens
+    assert "It is a truth universally acknowledged" in tokens
+    assert data.meta["excluded_titles"] == ["Preface", "Notes"]
+    assert data.meta["excluded_paragraphs"] >= 10
+    kept = build_dataset(documents, tokenizer, seq_len=128, overlap_tokens=16, keep_apparatus=True)
+    assert "zealous editor" in tokenizer.decode(np.concatenate([kept.train.ravel(), kept.eval.ravel()]).tolist())

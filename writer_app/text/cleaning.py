@@ -100,3 +100,94 @@ def clean_for_training(text: str) -> str:
         paragraphs.pop()
     # Breaks ("") are never first, last or doubled, so each joins as exactly one more blank line.
     return "\n\n".join(paragraphs).replace("\n\n\n\n", "\n\n\n")
+
+
+# -- apparatus: what a book carries that is not the author's prose ------------------------------
+# A style adapter trained on "CONTENTS / Chapter I / Chapter II ..." or "[Illustration]" writes them.
+_APPARATUS_TITLE_RE = re.compile(
+    r"(?i)^\s*(?:front matter|back matter|(?:table of )?contents|preface|foreword|dedication|epigraph"
+    r"|acknowledge?ments?|(?:list of )?illustrations|transcriber'?s notes?|author'?s notes?|editor'?s notes?"
+    r"|notes?|footnotes|endnotes|glossary|index|bibliography|copyright|about the author|colophon"
+    r"|目录|目錄|序|序言|前言|自序|后记|後記|注释|註釋|附录|附錄|版权|版權)\s*[.:：]?\s*$"
+)
+_CONTENTS_HEADING_RE = re.compile(r"(?i)^\s*(?:(?:table of )?contents|目录|目錄)\s*[.:：]?\s*$")
+_HEADING_LIKE_RE = re.compile(
+    r"(?i)^\s*(?:(?:chapter|book|part|volume|letter|act|scene)\s+(?:\d+|[ivxlcdm]+|[a-z]+)\b.{0,60}"
+    r"|[ivxlcdm]+\.?|\d+\.?|第[0-9一二三四五六七八九十百千零〇两]+[回章节卷部].{0,40})\s*$"
+)
+_BRACKET_NOTE_RE = re.compile(r"(?is)^\s*\[(?:illustration|footnote|transcriber|sidenote|note)\b.*\]\s*$")
+_NOTE_LINE_RE = re.compile(r"(?i)^\s*(?:transcriber'?s note|editor'?s note|footnote)s?\s*[:.]")
+_SENTENCE_END_RE = re.compile(r"[.!?。！？…]['\"’”」』]?$")
+CONTENTS_RUN = 3  # consecutive heading-like paragraphs that make a table of contents
+
+
+def is_apparatus_title(title: str) -> bool:
+    """Whether a document titled ``title`` is front or back matter (contents, preface, notes…), not story.
+
+    "Prologue" and "Epilogue" are story and are kept.
+    """
+    return bool(_APPARATUS_TITLE_RE.match(title or ""))
+
+
+def _short(paragraph: str) -> bool:
+    """A line, not prose: few words, and not ending a sentence (CJK prose has no spaces to count)."""
+    return len(paragraph.split()) <= 12 and len(paragraph) <= 80 and not _SENTENCE_END_RE.search(paragraph)
+
+
+def strip_apparatus(text: str) -> tuple[str, int]:
+    """``text`` (paragraphs split by blank lines) without a table of contents, illustration tags and notes.
+
+    Returns (the text, how many paragraphs were dropped). Dropped: a "Contents"
+    heading and the short lines after it; any run of ``CONTENTS_RUN`` or more
+    consecutive heading-like lines ("Chapter 3", "XII.", "第三回 …"); bracketed
+    ``[Illustration…]`` / ``[Footnote…]`` paragraphs and "Transcriber's note:"
+    paragraphs. A single chapter heading inside the prose is kept (the heading
+    right after a contents list goes with it: it is only a heading).
+    """
+    blocks = re.split(r"(\n\s*\n+)", text)
+    paragraphs, separators = blocks[0::2], blocks[1::2] + [""]
+    drop = [False] * len(paragraphs)
+    in_contents = False
+    run: list[int] = []
+
+    def end_run() -> None:
+        if len(run) >= CONTENTS_RUN:
+            for index in run:
+                drop[index] = True
+        run.clear()
+
+    for index, paragraph in enumerate(paragraphs):
+        stripped = paragraph.strip()
+        if not stripped:
+            continue
+        if _CONTENTS_HEADING_RE.match(stripped):
+            in_contents, drop[index] = True, True
+            continue
+        if in_contents and _short(stripped):
+            drop[index] = True
+            continue
+        in_contents = False
+        if _BRACKET_NOTE_RE.match(stripped) or _NOTE_LINE_RE.match(stripped):
+            drop[index] = True
+            end_run()
+            continue
+        if len(stripped) <= 80 and _HEADING_LIKE_RE.match(stripped):
+            run.append(index)
+        else:
+            end_run()
+    end_run()
+    dropped = sum(1 for p, gone in zip(paragraphs, drop, strict=True) if gone and p.strip())
+    if not dropped:
+        return text, 0
+    # Keep a scene break (two blank lines) where the original had one between kept paragraphs.
+    out: list[str] = []
+    pending_break = False
+    for paragraph, separator, gone in zip(paragraphs, separators, drop, strict=True):
+        if paragraph.strip() and not gone:
+            if out:
+                out.append("\n\n\n" if pending_break else "\n\n")
+            out.append(paragraph.strip())
+            pending_break = False
+        if separator.count("\n") >= 3 and out:
+            pending_break = True
+    return "".join(out), dropped

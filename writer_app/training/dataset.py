@@ -5,7 +5,13 @@ database (one writer: the app). The app exports the chosen documents as a
 *sources* JSON (titles and text); this module cleans them, splits them into
 token chunks at paragraph boundaries with a little overlap, packs the chunks
 into full sequences (no padding: the tail wraps round to the start) and holds
-out a deterministic 5–10 % of the chapters for evaluation. The result is one
+out a deterministic 5–10 % of the *chapters* for evaluation: whole chapters
+(a chapter's scenes go together), evenly spaced through the book, so the
+held-out perplexity is measured on prose the adapter never saw. A manuscript
+without chapters falls back to held-out tail blocks, and ``meta["heldout_mode"]``
+says which. Front matter, tables of contents and notes never reach the
+training text (``text.cleaning.is_apparatus_title`` / ``strip_apparatus``).
+The result is one
 ``.npz`` (int32 token ids plus JSON metadata naming the tokenizer), written
 atomically so a crash never leaves a half dataset that a resume would trust.
 """
@@ -16,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +30,7 @@ import numpy as np
 
 from writer_app.atomic_write import atomic_write
 from writer_app.errors import UserError
-from writer_app.text.cleaning import clean_for_training
+from writer_app.text.cleaning import clean_for_training, is_apparatus_title, strip_apparatus
 from writer_app.text.counts import count_words
 
 MIN_WORDS = 2_000
@@ -44,6 +50,13 @@ class SourceDocument:
     title: str
     text: str
     node_id: int | None = None
+    chapter: str = ""  # the chapter it belongs to ("" = its own): a chapter is held out whole
+    kind: str = ""  # the binder kind ("chapter", "scene", "note"), "" when unknown
+
+
+HELDOUT_CHAPTERS = "chapters"
+HELDOUT_TAIL = "tail blocks"
+TAIL_BLOCKS = 10  # a manuscript without chapters is cut into this many blocks; the last ones are held out
 
 
 @dataclass
@@ -73,19 +86,65 @@ def heldout_indices(count: int, fraction: float = HELDOUT_FRACTION) -> list[int]
     return sorted({min(count - 1, int((i + 0.5) * count / n_heldout)) for i in range(n_heldout)})
 
 
-def split_chapters(documents: Sequence[SourceDocument]) -> tuple[list[SourceDocument], list[SourceDocument]]:
-    """(train, held-out). A single long document is cut into ten parts first."""
+def chapter_groups(documents: Sequence[SourceDocument]) -> list[list[SourceDocument]]:
+    """Documents grouped by chapter, in order: a chapter's scenes stay together (and are held out together)."""
+    groups: list[list[SourceDocument]] = []
+    keys: dict[str, int] = {}
+    for index, doc in enumerate(documents):
+        key = doc.chapter or f"#{index}"
+        if key in keys:
+            groups[keys[key]].append(doc)
+        else:
+            keys[key] = len(groups)
+            groups.append([doc])
+    return groups
+
+
+def tail_blocks(doc: SourceDocument, parts: int = TAIL_BLOCKS) -> list[SourceDocument]:
+    """One long document cut into ``parts`` blocks of whole paragraphs, in order."""
+    paras = paragraphs(doc.text)
+    parts = max(2, min(parts, len(paras)))
+    size = math.ceil(len(paras) / parts)
+    return [SourceDocument(f"{doc.title} ({i + 1})", "\n\n".join(paras[i * size:(i + 1) * size]), doc.node_id,
+                           f"{doc.title} ({i + 1})", doc.kind)
+            for i in range(parts) if paras[i * size:(i + 1) * size]]
+
+
+def split_held_out(documents: Sequence[SourceDocument]) -> tuple[list[SourceDocument], list[SourceDocument], str]:
+    """(train, held-out, mode): whole chapters evenly spaced through the book ("chapters"),
+    or, for one long text without chapters, its last blocks ("tail blocks")."""
     docs = [d for d in documents if d.text.strip()]
-    if len(docs) == 1:
-        paras = paragraphs(docs[0].text)
-        parts = max(2, min(10, len(paras)))
-        size = math.ceil(len(paras) / parts)
-        docs = [
-            SourceDocument(f"{docs[0].title} ({i + 1})", "\n\n".join(paras[i * size:(i + 1) * size]), docs[0].node_id)
-            for i in range(parts) if paras[i * size:(i + 1) * size]
-        ]
-    held = set(heldout_indices(len(docs)))
-    return [d for i, d in enumerate(docs) if i not in held], [d for i, d in enumerate(docs) if i in held]
+    groups = chapter_groups(docs)
+    if len(groups) == 1:
+        blocks = tail_blocks(docs[0]) if len(docs) == 1 else docs
+        n_held = max(1, round(len(blocks) * HELDOUT_FRACTION)) if len(blocks) >= 2 else 0
+        cut = len(blocks) - n_held
+        return list(blocks[:cut]), list(blocks[cut:]), HELDOUT_TAIL
+    held = set(heldout_indices(len(groups)))
+    train = [d for i, group in enumerate(groups) if i not in held for d in group]
+    heldout = [d for i, group in enumerate(groups) if i in held for d in group]
+    return train, heldout, HELDOUT_CHAPTERS
+
+
+def split_chapters(documents: Sequence[SourceDocument]) -> tuple[list[SourceDocument], list[SourceDocument]]:
+    """(train, held-out); see :func:`split_held_out`."""
+    train, heldout, _mode = split_held_out(documents)
+    return train, heldout
+
+
+def drop_apparatus(documents: Sequence[SourceDocument]) -> tuple[list[SourceDocument], list[str], int]:
+    """Front matter, contents and notes out: (the story's documents, titles left out, paragraphs removed)."""
+    kept: list[SourceDocument] = []
+    left_out: list[str] = []
+    paragraphs_removed = 0
+    for doc in documents:
+        if doc.kind == "note" or is_apparatus_title(doc.title):
+            left_out.append(doc.title)
+            continue
+        text, removed = strip_apparatus(doc.text)
+        paragraphs_removed += removed
+        kept.append(replace(doc, text=text))
+    return kept, left_out, paragraphs_removed
 
 
 def check_size(words: int, *, allow_small: bool = True) -> str | None:
@@ -152,12 +211,19 @@ def _tokenize_docs(docs: Sequence[SourceDocument], encode: Callable[[list[str]],
 
 
 def build_dataset(documents: Sequence[SourceDocument], tokenizer: Any, *, seq_len: int, overlap_tokens: int,
-                  base_model: str = "", allow_small: bool = True) -> PackedDataset:
-    """Clean, split, tokenize and pack; raises UserError for too little text."""
-    cleaned = [SourceDocument(d.title, clean_text(d.text), d.node_id) for d in documents]
+                  base_model: str = "", allow_small: bool = True, keep_apparatus: bool = False) -> PackedDataset:
+    """Clean, split, tokenize and pack; raises UserError for too little text.
+
+    ``keep_apparatus`` keeps front matter, contents and notes (left out by default).
+    """
+    cleaned = [replace(d, text=clean_text(d.text)) for d in documents]
+    left_out: list[str] = []
+    removed = 0
+    if not keep_apparatus:
+        cleaned, left_out, removed = drop_apparatus(cleaned)
     words = sum(count_words(d.text) for d in cleaned)
     warning = check_size(words, allow_small=allow_small)
-    train_docs, eval_docs = split_chapters(cleaned)
+    train_docs, eval_docs, mode = split_held_out(cleaned)
 
     def encode(texts: list[str]) -> list[list[int]]:
         return tokenizer(texts, add_special_tokens=False)["input_ids"]
@@ -167,7 +233,8 @@ def build_dataset(documents: Sequence[SourceDocument], tokenizer: Any, *, seq_le
     eval_chunks, eval_tokens = _tokenize_docs(eval_docs, encode, seq_len, overlap_tokens)
     train = pack(train_chunks, seq_len, eos)
     evaluation = pack(eval_chunks, seq_len, eos)
-    openings = [" ".join(paragraphs(d.text)[:2])[:600] for d in eval_docs]
+    # The opening of each held-out chapter (its first document), which the style comparison continues.
+    openings = [" ".join(paragraphs(group[0].text)[:2])[:600] for group in chapter_groups(eval_docs)]
     meta = {
         "version": DATASET_VERSION,
         "base_model": base_model,
@@ -182,6 +249,12 @@ def build_dataset(documents: Sequence[SourceDocument], tokenizer: Any, *, seq_le
         "eval_sequences": int(evaluation.shape[0]),
         "documents": [d.title for d in documents],
         "heldout_titles": [d.title for d in eval_docs],
+        "heldout_mode": mode,
+        "heldout_chapters": [re.sub(r" \[\d+\]$", "", group[0].chapter or group[0].title)
+                             for group in chapter_groups(eval_docs)],
+        "train_titles": [d.title for d in train_docs],
+        "excluded_titles": left_out,
+        "excluded_paragraphs": removed,
         "heldout_openings": openings,
         "heldout_text": "\n\n".join(d.text for d in eval_docs)[:50_000],
         "warning": warning,
@@ -209,14 +282,16 @@ def write_sources(path: Path, documents: Sequence[SourceDocument]) -> None:
     """The app's export for the trainer process (which never opens the database)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = [{"title": d.title, "text": d.text, "node_id": d.node_id} for d in documents]
+    payload = [{"title": d.title, "text": d.text, "node_id": d.node_id, "chapter": d.chapter, "kind": d.kind}
+               for d in documents]
     with atomic_write(path) as handle:
         json.dump(payload, handle, ensure_ascii=False)
 
 
 def read_sources(path: Path) -> list[SourceDocument]:
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [SourceDocument(d["title"], d["text"], d.get("node_id")) for d in raw]
+    return [SourceDocument(d["title"], d["text"], d.get("node_id"), d.get("chapter", ""), d.get("kind", ""))
+            for d in raw]
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 Perplexity on chapters the adapter never saw says whether it learnt the
 author's language rather than memorising; the style comparison generates a
-few continuations from held-out openings and compares their sentence length,
-dialogue ratio, vocabulary and function words with the author's own text
-(``writer_app.text.style_profile``), for the base model and for the adapter.
+few continuations from the openings of held-out chapters and compares them
+with the author's real text of those chapters (``writer_app.text.stylometry``:
+sentence-length distribution, dialogue share, function words, type-token
+ratio; per character for Chinese), for the base model and for the adapter:
+the distance base → adapter and the percentage closer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from writer_app.text import stylometry
 from writer_app.text.style_profile import compare_profiles, style_profile
 
 
@@ -85,7 +88,16 @@ def style_comparison(generate: Callable[[str, bool], str], openings: Sequence[st
     result["profiles"] = {"author": _as_plain(author), "base": _as_plain(base), "adapter": _as_plain(adapter)}
     result["base_vs_author"] = _as_plain(compare_profiles(author, base))
     result["adapter_vs_author"] = _as_plain(compare_profiles(author, adapter))
+    result["stylometry"] = stylometry.compare(reference_text, "\n\n".join(base_texts), "\n\n".join(adapter_texts))
     return result
+
+
+def heldout_summary(meta: dict[str, Any]) -> dict[str, Any]:
+    """What the held-out set is, for the report: whole chapters or tail blocks, which, and what was left out."""
+    return {"mode": meta.get("heldout_mode", "chapters"),
+            "chapters": meta.get("heldout_chapters", meta.get("heldout_titles", [])),
+            "excluded_titles": meta.get("excluded_titles", []),
+            "excluded_paragraphs": meta.get("excluded_paragraphs", 0)}
 
 
 def generate_continuation(model: Any, tokenizer: Any, opening: str, max_new_tokens: int, seed: int) -> str:
@@ -122,12 +134,15 @@ def evaluate_peft_model(model: Any, tokenizer: Any, eval_rows: np.ndarray, meta:
 
     style = style_comparison(generate, meta.get("heldout_openings", []), meta.get("heldout_text", ""),
                              style_samples) if style_samples else {"samples": []}
+    base_ppl, adapter_ppl = perplexity(base_loss), perplexity(adapter_loss)
     return {
+        "heldout": heldout_summary(meta),
         "heldout_sequences": int(len(eval_rows)),
+        "perplexity_change_percent": 100.0 * (adapter_ppl - base_ppl) / base_ppl if base_ppl else None,
         "base_eval_loss": base_loss,
         "adapter_eval_loss": adapter_loss,
-        "base_perplexity": perplexity(base_loss),
-        "adapter_perplexity": perplexity(adapter_loss),
+        "base_perplexity": base_ppl,
+        "adapter_perplexity": adapter_ppl,
         "style": style,
     }
 

@@ -47,19 +47,40 @@ TEXT_KINDS = ("chapter", "scene", "note")
 
 def documents_from_library(library: Any, project_id: int, node_ids: Sequence[int] | None = None,
                            include_notes: bool = False) -> list[SourceDocument]:
-    """The chosen documents in binder order; by default every chapter and scene, trash excluded."""
+    """The chosen documents in binder order; by default every chapter and scene, trash excluded.
+
+    Each document carries the title of the chapter it belongs to (its top-most
+    chapter ancestor, else the folder it is in, else itself), so that the
+    held-out split takes whole chapters with all their scenes.
+    """
     kinds = TEXT_KINDS if include_notes else ("chapter", "scene")
     wanted = set(node_ids) if node_ids is not None else None
+    nodes = library.nodes(project_id)
+    by_id = {node.id: node for node in nodes}
     documents = []
-    for node in library.nodes(project_id):
+    for node in nodes:
         if node.trashed or (wanted is not None and node.id not in wanted):
             continue
         if wanted is None and node.kind not in kinds:
             continue
         text = library.get_text(node.id)
         if text.strip():
-            documents.append(SourceDocument(node.title, text, node.id))
+            documents.append(SourceDocument(node.title, text, node.id, _chapter_of(node, by_id), node.kind))
     return documents
+
+
+def _chapter_of(node: Any, by_id: dict[int, Any]) -> str:
+    """The unit a document is held out with: its top-most chapter ancestor, else its folder, else itself."""
+    chapter, folder, current, seen = None, None, node, set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        if current.kind == "chapter":
+            chapter = current
+        elif current.kind == "folder" and folder is None and current is not node:
+            folder = current
+        current = by_id.get(current.parent_id) if current.parent_id else None
+    unit = chapter or folder or node
+    return f"{unit.title} [{unit.id}]"
 
 
 SLUG_LENGTH = 40

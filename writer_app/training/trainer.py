@@ -45,6 +45,7 @@ from writer_app.training.dataset import (
     read_sources,
     write_dataset,
 )
+from writer_app.training.eta import EtaClock
 from writer_app.training.evaluate import EvaluationInterrupted, evaluate_peft_model, mean_loss
 from writer_app.training.faults import InjectedFaults
 from writer_app.training.job import TrainingJob
@@ -169,6 +170,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     faults = InjectedFaults.from_environment()
     run.model.train()
     run.started, run.first_step = time.monotonic(), run.state["step"]
+    run.clock = EtaClock(run.max_steps, cfg.eval_every, run.started)
     while run.state["step"] < run.max_steps:
         if stop_requested.is_set():
             run.save(run.state["step"])
@@ -208,6 +210,7 @@ class _Run:
     started: float = 0.0
     first_step: int = 0
     tokens_done: int = 0
+    clock: EtaClock | None = None  # measured step and evaluation times -> the ETA
     permutations: dict[int, torch.Tensor] = field(default_factory=dict)  # epoch -> its shuffle
 
     @property
@@ -357,9 +360,12 @@ def _record_step(run: _Run, step_loss: float) -> bool:
 
     cfg, state = run.cfg, run.state
     step = state["step"]
+    clock = run.clock or EtaClock(run.max_steps, cfg.eval_every, run.started)
+    step_s = clock.step_done(time.monotonic())
     evaluated = step % cfg.eval_every == 0 or step == run.max_steps
     if evaluated:
         run.eval_loss = run.held_out_loss()
+        clock.eval_done(time.monotonic())
         if run.eval_loss < state["best_eval"] - 1e-4:
             state["best_eval"], state["bad_evals"] = run.eval_loss, 0
             run.best_weights = {k: v.detach().clone() for k, v in
@@ -373,7 +379,7 @@ def _record_step(run: _Run, step_loss: float) -> bool:
              "epoch": round(state["samples_seen"] / len(run.data.train), 3), "train_loss": round(step_loss, 4),
              "eval_loss": round(eval_loss, 4) if eval_loss is not None else None,
              "lr": run.scheduler.get_last_lr()[0], "tokens_per_s": round(run.tokens_done / max(elapsed, 1e-6), 1),
-             "eta_s": round(elapsed / max(1, step - run.first_step) * (run.max_steps - step), 1),
+             "eta_s": round(clock.eta_s(step) or 0.0, 1), "step_s": round(step_s, 3),
              "memory_mb": round(_memory_mb(run.cuda), 1)})
     if step % cfg.checkpoint_every == 0 or step == run.max_steps:
         run.save(step)
@@ -409,7 +415,8 @@ def _finish(run: _Run) -> dict[str, Any]:
             style_samples=cfg.style_samples, style_tokens=cfg.style_tokens, seed=cfg.seed,
             device=run.accelerator.device, stop=run.stop_requested))
         summary = {k: meta.get(k) for k in ("words", "tokens", "train_tokens", "eval_tokens", "train_sequences",
-                                            "eval_sequences", "documents", "heldout_titles")}
+                                            "eval_sequences", "documents", "heldout_titles", "train_titles",
+                                            "heldout_mode", "heldout_chapters", "excluded_titles")}
         write_adapter(peft_model, Path(job.output_dir), {
             "run_id": job.run_id, "name": job.adapter_name, "base_model": job.base_model,
             "base_model_path": job.base_model_path, "project": job.project_title, "dataset": summary,

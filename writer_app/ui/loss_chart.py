@@ -2,14 +2,30 @@
 
 Held-out points arrive only every few steps, so each series keeps its own
 points and the axes grow to fit both; the chart never redraws from scratch.
+The step axis has whole-number ticks (an empty chart read "0 0 0 0 1"), and
+the chart follows the light or dark theme (it stayed white in the dark one).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
-from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
+
+from writer_app.ui.chart_theme import apply_palette
+
+MAX_STEP_TICKS = 6
+
+
+def step_tick_interval(max_step: int, ticks: int = MAX_STEP_TICKS) -> int:
+    """A round whole number of steps between ticks (1, 2, 5, 10, 20, 50…) giving at most ``ticks`` intervals."""
+    magnitude = 1
+    while True:
+        for multiple in (1, 2, 5):
+            if max_step / (multiple * magnitude) <= ticks:
+                return multiple * magnitude
+        magnitude *= 10
 
 
 class LossChart(QChartView):
@@ -32,6 +48,8 @@ class LossChart(QChartView):
         self.x_axis = QValueAxis()
         self.x_axis.setTitleText("step")
         self.x_axis.setLabelFormat("%d")
+        self.x_axis.setTickType(QValueAxis.TickType.TicksDynamic)
+        self.x_axis.setTickAnchor(0)
         self.y_axis = QValueAxis()
         self.y_axis.setTitleText("loss")
         self.y_axis.setLabelFormat("%.1f")
@@ -45,18 +63,32 @@ class LossChart(QChartView):
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMinimumHeight(230)
         self.clear()
+        apply_palette(chart, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        """Follow a theme switch (the application palette changes, and with it this view's)."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            apply_palette(self.chart(), self.palette())
+        super().changeEvent(event)
 
     def clear(self) -> None:
         self.train_series.clear()
         self.eval_series.clear()
         self._max_step = 1
         self._low, self._high = None, None
-        self.x_axis.setRange(0, 1)
+        self.set_max_step(1)
         self.y_axis.setRange(0, 1)
+        self.y_axis.setTickCount(3)  # "0.0 0.5 1.0" until there is a loss to show
 
     def set_max_step(self, max_step: int) -> None:
         self._max_step = max(1, max_step)
+        self.x_axis.setTickInterval(step_tick_interval(self._max_step))
         self.x_axis.setRange(0, self._max_step)
+
+    def step_labels(self) -> list[int]:
+        """The step numbers under the ticks, as drawn: what a test checks."""
+        interval = int(self.x_axis.tickInterval())
+        return list(range(0, int(self.x_axis.max()) + 1, interval))
 
     def add_point(self, step: int, train_loss: float | None, eval_loss: float | None = None) -> None:
         for series, value in ((self.train_series, train_loss), (self.eval_series, eval_loss)):
@@ -67,6 +99,7 @@ class LossChart(QChartView):
             self._high = value if self._high is None else max(self._high, value)
         if self._low is not None and self._high is not None:
             pad = max(0.25, (self._high - self._low) * 0.1)
+            self.y_axis.setTickCount(5)
             self.y_axis.setRange(max(0.0, self._low - pad), self._high + pad)
             self.y_axis.applyNiceNumbers()  # round ticks: no "6.4 6.4 6.4" on a narrow range
         # Markers help while there are few points; on a long run they would only clutter the line.

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -24,7 +22,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -33,35 +30,25 @@ from PySide6.QtWidgets import (
 
 from writer_app.errors import UserError
 from writer_app.training import runs
-from writer_app.training.config import TrainingConfig, field_help, suggest_config
+from writer_app.training.config import TrainingConfig, suggest_config
 from writer_app.training.dataset import DatasetEstimate, estimate
 from writer_app.ui.background import TaskContext
 from writer_app.ui.changes import Change
 from writer_app.ui.loss_chart import LossChart
 from writer_app.ui.trainer_adapters import AdapterList
+from writer_app.ui.trainer_estimate import Calibration, describe_estimate
+from writer_app.ui.trainer_estimate import minutes_text as _minutes
+from writer_app.ui.trainer_form import build_advanced_form
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
+from writer_app.ui.trainer_report import StyleReport
 
 if TYPE_CHECKING:
     from writer_app.storage import Library
     from writer_app.training.dataset import SourceDocument
     from writer_app.ui.main_window import MainWindow
 
-ADVANCED_FIELDS = {
-    "rank": "LoRA rank", "alpha": "LoRA alpha", "learning_rate": "Learning rate", "epochs": "Epochs",
-    "max_steps": "Max steps (0 = epochs)", "seq_len": "Sequence length", "batch_size": "Batch size",
-    "grad_accum": "Gradient accumulation", "eval_every": "Evaluate every", "eval_max_sequences": "Held-out sequences",
-    "early_stopping_patience": "Early-stop patience", "style_samples": "Style samples",
-}
 DOCUMENT_KINDS = ("chapter", "scene")
 RECHECK_LIVE_RUN_MS = 15_000  # while a trainer started elsewhere runs, look again this often
-
-
-def _minutes(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class TrainerTab(QWidget):
@@ -97,29 +84,9 @@ class TrainerTab(QWidget):
         self.advanced = QGroupBox("Advanced")
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
-        self.form_host = QWidget()
-        form = QGridLayout(self.form_host)
-        form.setContentsMargins(0, 0, 0, 0)
-        form.setHorizontalSpacing(8)
-        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
-        helps = field_help()
-        for index, (name, label) in enumerate(ADVANCED_FIELDS.items()):
-            meta = helps[name]
-            if isinstance(meta["default"], float):
-                box: QSpinBox | QDoubleSpinBox = QDoubleSpinBox()
-                box.setDecimals(6 if name == "learning_rate" else 2)
-                box.setSingleStep(1e-5 if name == "learning_rate" else 0.5)
-            else:
-                box = QSpinBox()
-            box.setRange(meta["min"], min(meta["max"], 2**31 - 1))
-            box.setToolTip(meta["help"])
-            box.setObjectName(f"trainer_{name}")
-            self.fields[name] = box
-            caption = QLabel(label)
-            caption.setToolTip(meta["help"])
-            row, col = divmod(index, 2)
-            form.addWidget(caption, row, col * 2)
-            form.addWidget(box, row, col * 2 + 1)
+        self.form_host, self.fields = build_advanced_form()
+        for box in self.fields.values():  # a longer sequence or more epochs changes the estimate
+            box.valueChanged.connect(lambda *_: self.update_estimate(keep_confirmation=True))
         self.form_host.setVisible(False)
         self.advanced.toggled.connect(self.form_host.setVisible)
         QVBoxLayout(self.advanced).addWidget(self.form_host)
@@ -157,6 +124,8 @@ class TrainerTab(QWidget):
         self.status_label.setObjectName("trainerStatus")
         self.status_label.setWordWrap(True)
         self.chart = LossChart()
+        self.report = StyleReport()
+        self.calibration = Calibration(window, lambda: self.update_estimate(keep_confirmation=True))
         self.adapter_list = AdapterList(window)
 
         buttons = QHBoxLayout()
@@ -175,9 +144,11 @@ class TrainerTab(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
         layout.addWidget(self.chart, 1)
+        layout.addWidget(self.report)
         layout.addWidget(self.adapter_list)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the page fits the dock's width
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -186,13 +157,17 @@ class TrainerTab(QWidget):
 
     # -- documents and estimate ----------------------------------------------------------
     def load_project(self, project_id: int) -> None:
-        def read(lib: Any) -> tuple[Any, list[Any]]:
-            return lib.get_project(project_id), lib.nodes(project_id)
+        def read(lib: Any) -> tuple[Any, list[Any], Any]:
+            adapters = lib.adapters(project_id)
+            return lib.get_project(project_id), lib.nodes(project_id), adapters[0] if adapters else None
 
         self.window.db.submit(read, self._show_nodes)
 
-    def _show_nodes(self, result: tuple[Any, list[Any]]) -> None:
-        project, nodes = result
+    def _show_nodes(self, result: tuple[Any, list[Any], Any]) -> None:
+        project, nodes, latest = result
+        self.report.setVisible(False)
+        if latest is not None:  # the proof of this project's most recent adapter
+            self.report.show_metrics((latest.metadata or {}).get("metrics", {}))
         self.project_id, self.project_title = project.id, project.title
         self.documents.blockSignals(True)
         self.documents.clear()
@@ -225,8 +200,8 @@ class TrainerTab(QWidget):
             stack[0:0] = [item.child(i) for i in range(item.childCount())]
         return chosen
 
-    def update_estimate(self, suggest: bool = False) -> None:
-        self._confirmed_small = False
+    def update_estimate(self, suggest: bool = False, keep_confirmation: bool = False) -> None:
+        self._confirmed_small = self._confirmed_small and keep_confirmation
         counts = [self._word_counts[i] for i in self.selected_node_ids()]
         config = self.config()
         guess = estimate(counts, epochs=config.epochs)
@@ -234,20 +209,26 @@ class TrainerTab(QWidget):
             self.apply_config(suggest_config(int(guess.tokens * 0.92)))
             config = self.config()
             guess = estimate(counts, epochs=config.epochs)
-        text = (f"{guess.words:,} words in {guess.documents} documents · about {guess.tokens:,} tokens · "
-                f"about {_minutes(guess.estimated_seconds)} of training on this computer")
-        if guess.refused:
-            text += f"<br><span style='color:#b3261e'>{guess.refused}</span>"
-        elif guess.warning:
-            text += f"<br><span style='color:#8a5a00'>{guess.warning}</span>"
+        measured = self.calibration.result(config)
+        if measured is None and not guess.refused and self.project_id is not None and self.isVisible() \
+                and not self.process.is_running():  # measured only while the author looks at the tab
+            self.calibration.request(self.project_id, self.selected_node_ids(), config)
+        guess, text = describe_estimate(guess, config, measured, self.calibration.measuring)
         self.estimate_label.setText(text)
         self.train_button.setEnabled(not guess.refused and not self.process.is_running())
         self._estimate = guess
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.project_id is not None:
+            self.update_estimate(keep_confirmation=True)
+
     # -- configuration ----------------------------------------------------------------------
     def apply_config(self, config: TrainingConfig) -> None:
         for name, box in self.fields.items():
+            box.blockSignals(True)
             box.setValue(getattr(config, name))
+            box.blockSignals(False)
 
     def config(self) -> TrainingConfig:
         config = TrainingConfig()
@@ -329,7 +310,9 @@ class TrainerTab(QWidget):
                                       "while the assistant's model is loaded. Unload it, then press Train.")
             self.train_button.setEnabled(True)
             return
+        self.calibration.stop()  # the CPU is the trainer's now
         self.chart.clear()
+        self.report.setVisible(False)
         self.progress.setRange(0, 0)
         self.progress.setFormat("Starting the trainer…")
         self.cancel_button.setEnabled(True)
@@ -473,6 +456,7 @@ class TrainerTab(QWidget):
         self.status_label.setText(
             f"Adapter “{adapter.name}” is ready: held-out perplexity {metrics.get('base_perplexity', 0):.1f} "
             f"(base) → {metrics.get('adapter_perplexity', 0):.1f} (yours). Use it for the assistant below.")
+        self.report.show_metrics(metrics)
         self.name_edit.clear()  # that name is taken now
         self.adapter_list.refresh()
         self.window.announce(Change.ADAPTERS)
@@ -488,6 +472,7 @@ class _CloseGuard(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Close:
+            self.tab.calibration.stop()
             self.tab.process.cancel()
         return False
 
