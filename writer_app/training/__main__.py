@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_DONE
     except TrainingStopped as exc:
         if exc.reason == "cancelled":
-            _emit({"event": "cancelled", "step": exc.step, "message": str(exc)})
+            _emit({"event": "cancelled", "step": exc.step, "micro_batch": exc.micro_batch, "message": str(exc)})
             return EXIT_CANCELLED
         _emit({"event": "error", "reason": exc.reason, "step": exc.step, "message": str(exc)})
         return EXIT_ERROR

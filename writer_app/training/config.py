@@ -64,6 +64,8 @@ class TrainingConfig:
     cpu_threads: int = _f(0, "CPU threads for training (0 = all cores but one, so the editor stays quick).",
                           minimum=0, maximum=512)
     cpu_dtype: str = _f("float32", "Weights' type when training on a CPU ('float32' or 'bfloat16').")
+    cpu_autocast: str = _f("auto", "Mixed precision on a CPU: 'auto' (bfloat16 where the CPU computes it "
+                           "natively: AVX512-BF16 or AMX), 'bf16' (always) or 'off' (float32).")
     style_samples: int = _f(3, "Continuations generated for the style comparison (0 = skip it).",
                             minimum=0, maximum=20)
     style_tokens: int = _f(60, "Length of each style-comparison continuation, in tokens.",
@@ -99,6 +101,8 @@ class TrainingConfig:
             raise UserError(f"training setting 'quantization' must be auto, 4bit or none, not {self.quantization!r}")
         if self.cpu_dtype not in ("float32", "bfloat16"):
             raise UserError(f"training setting 'cpu_dtype' must be float32 or bfloat16, not {self.cpu_dtype!r}")
+        if self.cpu_autocast not in ("auto", "bf16", "off"):
+            raise UserError(f"training setting 'cpu_autocast' must be auto, bf16 or off, not {self.cpu_autocast!r}")
         if self.overlap_tokens >= self.seq_len:
             raise UserError("training setting 'overlap_tokens' must be smaller than 'seq_len'")
 

@@ -35,6 +35,8 @@ def mean_loss(model: Any, rows: np.ndarray, batch_size: int, device: Any, stop: 
     """
     import torch
 
+    from writer_app.training.chunked_loss import causal_lm_loss
+
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -43,7 +45,7 @@ def mean_loss(model: Any, rows: np.ndarray, batch_size: int, device: Any, stop: 
             if stop is not None and stop.is_set():
                 raise EvaluationInterrupted()
             batch = torch.as_tensor(rows[start:start + batch_size], dtype=torch.long, device=device)
-            loss = model(input_ids=batch, labels=batch).loss
+            loss = causal_lm_loss(model, batch)  # in chunks: no fp32 logits for the whole batch
             total += float(loss) * len(batch)
             count += len(batch)
     if was_training:

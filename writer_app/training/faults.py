@@ -26,6 +26,7 @@ FAULTS_ENV = "WRITER_APP_TRAINER_TEST_FAULTS"
 class InjectedFaults:
     nan_loss_at_step: int = -1  # that step's loss becomes NaN (-1: never)
     sleep_per_step_s: float = 0.0  # a pause after each step
+    sleep_per_micro_batch_s: float = 0.0  # a pause after each micro-batch (a long step, to cancel inside)
 
     @classmethod
     def from_environment(cls) -> InjectedFaults:

@@ -11,11 +11,19 @@ Accelerate drives devices, so ``accelerate launch -m writer_app.training
 JOB.json`` runs the same code on several GPUs: each process takes its slice
 of every global batch, and only the main process prints and writes files.
 Progress goes out as JSON lines through ``emit``; the loop stops cleanly on
-SIGTERM/SIGINT (``stop_requested``), on a NaN/inf loss (before the bad step
+SIGTERM/SIGINT (``stop_requested``, looked at before every micro-batch: a
+half-done step is dropped and redone on resume, so a cancel waits for one
+micro-batch, not a whole step), on a NaN/inf loss (before the bad step
 touches the weights, so the last checkpoint stays good), and early when the
 held-out loss stops improving. Tests can make a step's loss NaN or slow each
 step down through ``training.faults`` (a test seam in the environment, not in
 the job).
+
+Speed and memory on a CPU: the loss over the 49k vocabulary is computed in
+chunks from the last hidden states (``chunked_loss``; never the whole batch's
+fp32 logits), rows are packed without padding, bf16 autocast is used where the
+CPU has native bf16 (``model_loading.cpu_autocast_enabled``), and the thread
+count leaves the editor a core. benchmarks/README.md has what each one buys.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import numpy as np
 
 from writer_app.errors import UserError
 from writer_app.training import checkpoint as ckpt
+from writer_app.training.chunked_loss import causal_lm_loss, output_weight
 from writer_app.training.dataset import (
     PackedDataset,
     build_dataset,
@@ -51,6 +60,7 @@ from writer_app.training.faults import InjectedFaults
 from writer_app.training.job import TrainingJob
 from writer_app.training.model_loading import (
     configure_cpu_threads,
+    cpu_autocast_enabled,
     load_tokenizer,
     load_trainable_model,
     wants_cuda,
@@ -72,9 +82,18 @@ HELDOUT_FILE = "heldout.npz"
 class TrainingStopped(Exception):
     """The run ended without an adapter: cancelled, or a NaN/inf loss."""
 
-    def __init__(self, reason: str, message: str, step: int) -> None:
+    def __init__(self, reason: str, message: str, step: int, micro_batch: int = 0) -> None:
         super().__init__(message)
-        self.reason, self.step = reason, step
+        # micro_batch: how many micro-batches of the unfinished step ``step + 1`` had run when it stopped
+        self.reason, self.step, self.micro_batch = reason, step, micro_batch
+
+
+class _StepAbandoned(Exception):
+    """A stop was requested between two micro-batches of a step; the step's gradients were dropped."""
+
+    def __init__(self, micro_batch: int) -> None:
+        super().__init__(micro_batch)
+        self.micro_batch = micro_batch
 
 
 def _memory_mb(cuda: bool) -> float:
@@ -175,7 +194,11 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
         if stop_requested.is_set():
             run.save(run.state["step"])
             raise _cancelled(run.state["step"])
-        step_loss = _step(run, faults.nan_loss_at_step)
+        try:
+            step_loss = _step(run, faults)
+        except _StepAbandoned as abandoned:
+            run.save(run.state["step"])  # the state of the last whole step: a resume redoes this one
+            raise _cancelled(run.state["step"], abandoned.micro_batch) from None
         stop_early = _record_step(run, step_loss)
         if faults.sleep_per_step_s:
             time.sleep(faults.sleep_per_step_s)
@@ -193,12 +216,14 @@ class _Run:
     say: Emit
     stop_requested: threading.Event
     cuda: bool
+    autocast: bool  # bf16 autocast on the CPU
     tokenizer: PreTrainedTokenizerBase
     data: PackedDataset  # the whole dataset (the adapter keeps its held-out rows)
     eval_rows: np.ndarray  # the held-out rows evaluated during training
     max_steps: int
     rows_per_step: int  # rows one optimiser step takes, all processes together
     model: torch.nn.Module  # the peft model; wrapped by accelerate once prepared
+    output_weight: torch.Tensor | None  # the frozen lm_head weight, for the chunked loss
     trainable: list[torch.nn.Parameter]
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
@@ -220,6 +245,12 @@ class _Run:
     @property
     def eval_batch(self) -> int:
         return max(self.cfg.batch_size * 2, 8)
+
+    def precision(self) -> Any:
+        """The context a forward pass runs in: bf16 autocast on a CPU that has it, else nothing."""
+        import torch
+
+        return torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast and not self.cuda else nullcontext()
 
     def save(self, step: int) -> None:
         import torch
@@ -262,8 +293,8 @@ class _Run:
         return float(self.accelerator.reduce(loss, reduction="mean"))
 
 
-def _cancelled(step: int) -> TrainingStopped:
-    return TrainingStopped("cancelled", f"training cancelled at step {step}", step)
+def _cancelled(step: int, micro_batch: int = 0) -> TrainingStopped:
+    return TrainingStopped("cancelled", f"training cancelled at step {step}", step, micro_batch)
 
 
 def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
@@ -288,8 +319,9 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: _lr_factor(s, cfg.warmup_steps, max_steps, cfg.min_lr_ratio))
     return _Run(job=job, accelerator=accelerator, say=say, stop_requested=stop_requested, cuda=cuda,
-                tokenizer=tokenizer, data=data, eval_rows=eval_rows, max_steps=max_steps,
-                rows_per_step=rows_per_step, model=model,
+                autocast=cpu_autocast_enabled(cfg.cpu_autocast), tokenizer=tokenizer, data=data,
+                eval_rows=eval_rows, max_steps=max_steps, rows_per_step=rows_per_step, model=model,
+                output_weight=output_weight(model),
                 trainable=trainable, optimizer=optimizer, scheduler=scheduler)
 
 
@@ -313,24 +345,35 @@ def _resume(run: _Run) -> None:
     run.say({"event": "resumed", "step": run.state["step"], "max_steps": run.max_steps})
 
 
-def _step(run: _Run, nan_loss_at_step: int = -1) -> float:
+def _step(run: _Run, faults: InjectedFaults) -> float:
     """One optimiser step over ``grad_accum`` micro-batches; its mean loss.
 
     A NaN/inf loss stops the run before its backward pass, so the weights and
-    the last checkpoint stay good (``nan_loss_at_step`` is the test seam's
-    way to cause one, see ``training.faults``).
+    the last checkpoint stay good (``faults.nan_loss_at_step`` is the test
+    seam's way to cause one, see ``training.faults``). A stop requested
+    between micro-batches drops the step's gradients and puts the random state
+    back to the step's start (raises ``_StepAbandoned``): the weights, the
+    optimiser and the data position are those of the last whole step, so a
+    resume redoes this step exactly. Several processes only stop between
+    steps (each must take part in every gradient all-reduce).
     """
     import torch
 
     cfg, state, accelerator = run.cfg, run.state, run.accelerator
     step_loss = 0.0
+    rng_at_start = torch.get_rng_state()
     for micro in range(cfg.grad_accum):
+        if micro and accelerator.num_processes == 1 and run.stop_requested.is_set():
+            run.optimizer.zero_grad(set_to_none=True)
+            torch.set_rng_state(rng_at_start)
+            raise _StepAbandoned(micro)
         sample = state["samples_seen"] + micro * cfg.batch_size * accelerator.num_processes
         batch = run.micro_batch(sample)
         sync = accelerator.no_sync(run.model) if micro < cfg.grad_accum - 1 else nullcontext()
         with sync:
-            loss = run.model(input_ids=batch, labels=batch).loss
-            if state["step"] + 1 == nan_loss_at_step:
+            with run.precision():
+                loss = causal_lm_loss(run.model, batch, run.output_weight)
+            if state["step"] + 1 == faults.nan_loss_at_step:
                 loss = loss * float("nan")
             if not torch.isfinite(loss):
                 last = ckpt.checkpoint_dirs(Path(run.job.run_dir))
@@ -343,6 +386,8 @@ def _step(run: _Run, nan_loss_at_step: int = -1) -> float:
             accelerator.backward(loss / cfg.grad_accum)
         step_loss += float(loss.detach()) / cfg.grad_accum
         run.tokens_done += batch.numel() * accelerator.num_processes
+        if faults.sleep_per_micro_batch_s:
+            time.sleep(faults.sleep_per_micro_batch_s)
     if cfg.max_grad_norm:
         accelerator.clip_grad_norm_(run.trainable, cfg.max_grad_norm)
     run.optimizer.step()
@@ -404,6 +449,7 @@ def _finish(run: _Run) -> dict[str, Any]:
     metrics: dict[str, Any] = {
         "steps": state["step"], "max_steps": run.max_steps, "device": "cuda" if run.cuda else "cpu",
         "quantization": "nf4" if four_bit else "none", "processes": run.accelerator.num_processes,
+        "precision": "bf16-autocast" if run.autocast and not run.cuda else "bf16" if run.cuda else "fp32",
         "memory_mb": round(_memory_mb(run.cuda), 1),
         "final_train_loss": state["history"][-1]["train_loss"] if state["history"] else None,
         "best_eval_loss": state["best_eval"], "seconds": round(seconds, 1),
