@@ -156,3 +156,14 @@ def test_server_sent_events_join_data_lines_and_skip_comments():
     lines = [": ping", "data: one", "data: two", "", "event: done", "data: [DONE]", "", "data: last"]
     assert [(e.data, e.event) for e in sse.events(lines)] == [("one\ntwo", "message"), ("[DONE]", "done"),
                                                               ("last", "message")]
+
+
+def test_the_in_process_runtime_offers_everything_the_engine_boundary_asks():
+    from writer_app.llm.engine import engine_kind
+    from writer_app.llm.runtime import ModelRuntime
+
+    wanted = ("info", "last_tokens_per_second", "last_time_to_first_token", "count_tokens", "stream", "generate",
+              "reset_cache", "close")
+    assert [name for name in wanted if not hasattr(ModelRuntime, name)] == []
+    assert [name for name in wanted if not hasattr(ServerEngine, name)] == []
+    assert engine_kind(ModelRuntime) == "in-process" and engine_kind(ServerEngine) == "server"
