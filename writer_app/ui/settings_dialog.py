@@ -49,6 +49,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent or window)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)  # the server URL and the key's hint fit
         self.window_ = window
         settings = window.settings
         self.font_box = QFontComboBox(self)
