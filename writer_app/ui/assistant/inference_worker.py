@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
-from writer_app.llm.host_client import HostProcess, describe_exit
 from writer_app.llm.engine import ServerConfig
+from writer_app.llm.host_client import HostProcess, describe_exit
 from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, loads
 
 if TYPE_CHECKING:
