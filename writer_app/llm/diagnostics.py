@@ -102,8 +102,56 @@ def _torch_lines() -> tuple[list[str], float | None]:
     return lines, vram_gb
 
 
-def doctor_report(paths: ProfilePaths) -> str:
-    """Python, torch, GPU, bitsandbytes, the embedded model, the model setting, memory and disk."""
+def _active_adapter_name(paths: ProfilePaths) -> str:
+    """The library's active adapter ("" for none, or when there is no readable library)."""
+    if not paths.database.exists():
+        return ""
+    try:
+        from writer_app.storage import Library
+
+        library = Library.open(paths.database, readonly=True)
+        try:
+            adapter = library.active_adapter()
+        finally:
+            library.close()
+    except Exception:  # noqa: BLE001 - the report goes on; `check` says what is wrong with a library
+        return ""
+    return adapter.name if adapter is not None else ""
+
+
+def engine_lines(paths: ProfilePaths, server_url: str | None = None, server_model: str | None = None) -> list[str]:
+    """Which engine writes (in-process or a server), with which model and adapter; a server is asked.
+
+    The API key is reported as set or not, never shown.
+    """
+    from writer_app.errors import UserError
+    from writer_app.llm.engine import API_KEY_ENV, server_config_from_settings
+    from writer_app.settings import load_settings
+
+    app = load_settings(paths)
+    adapter = _active_adapter_name(paths)
+    server = server_config_from_settings(app, server_url, server_model)
+    if server is None:
+        return ["engine        in-process (the model setting below, in its own process in the editor)",
+                f"adapter       {adapter or 'none'}"]
+    from writer_app.llm.server_engine import api_base, check_connection, pick_model
+
+    source = "settings file" if server.api_key else (f"${API_KEY_ENV}" if server.key() else "")
+    lines = [f"engine        OpenAI-compatible server {server.url} (API key: {'set, from the ' + source if source else 'none'}; "
+             f"timeouts {server.connect_timeout_s:g} s to connect, {server.read_timeout_s:g} s between pieces)"]
+    try:
+        served = check_connection(server)
+        model = pick_model(server.model, served, api_base(server.url))
+        lines.append(f"server model  {model} (the server serves: {', '.join(served[:8]) or 'no list'})")
+    except UserError as exc:
+        lines.append(f"server model  {server.model or '(its first)'}: {exc}")
+    lines.append("adapter       the server's own model" + (f" (“{adapter}”, active here, is not sent to the server)"
+                                                          if adapter else ""))
+    return lines
+
+
+def doctor_report(paths: ProfilePaths, server_url: str | None = None, server_model: str | None = None) -> str:
+    """Python, torch, GPU, bitsandbytes, the engine, the embedded model, the model setting, memory and disk."""
     from writer_app.llm import catalogue, embedded
     from writer_app.llm.download import cached_model_path, looks_like_hub_id
     from writer_app.settings import load_settings
@@ -123,6 +171,7 @@ def doctor_report(paths: ProfilePaths) -> str:
                      f"{'converted' if converted else 'not converted yet (done on first use)'} in {paths.model_cache}")
     except embedded.EmbeddedModelMissing as exc:
         lines.append(f"embedded      missing: {exc}")
+    lines += engine_lines(paths, server_url, server_model)
     lines.append(f"model setting {catalogue.describe_setting(app.model)}; quantization {app.quantization}; "
                  f"device {app.device}")
     if looks_like_hub_id(app.model):

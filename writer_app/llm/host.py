@@ -40,6 +40,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
+from writer_app.llm.engine import ServerConfig, engine_kind
 from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, loads, read_frame, write_frame
 
 if TYPE_CHECKING:
@@ -63,22 +64,27 @@ def inference_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-def describe(runtime: ModelRuntime, config: ModelConfig, adapter_error: str = "") -> dict[str, Any]:
+def describe(runtime: ModelRuntime, config: ModelConfig | ServerConfig, adapter_error: str = "") -> dict[str, Any]:
     """The ``modelLoaded`` info: plain values only (it is pickled back to the editor).
 
     ``adapter_error`` says why the configured adapter is not attached ("" when it is, or none was asked).
     """
     info = runtime.info
-    described: dict[str, Any] = {"adapter": "" if adapter_error else config.adapter_name, "setting": config.model,
-                                 "adapter_error": adapter_error}
+    adapter = "" if adapter_error else getattr(config, "adapter_name", "")
+    described: dict[str, Any] = {"adapter": adapter, "setting": config.model, "adapter_error": adapter_error,
+                                 "engine": engine_kind(runtime)}
     described.update(name=info.name or config.model, device=info.device, dtype=info.dtype,
                      quantization=info.quantization, memory_bytes=int(info.memory_bytes),
                      context_window=int(info.context_window))
     return described
 
 
-def load_runtime(config: ModelConfig, progress) -> tuple[ModelRuntime, str]:
-    """The loaded runtime and, if the adapter could not be attached, why ("" otherwise)."""
+def load_runtime(config: ModelConfig | ServerConfig, progress) -> tuple[ModelRuntime, str]:
+    """The loaded runtime (or server engine) and, if the adapter could not be attached, why ("" otherwise)."""
+    if isinstance(config, ServerConfig):
+        from writer_app.llm.server_engine import ServerEngine
+
+        return ServerEngine.connect(config, progress), ""  # type: ignore[return-value] - an Engine all the same
     from writer_app.llm.runtime import ModelRuntime
 
     runtime = ModelRuntime.load(
@@ -201,13 +207,13 @@ class ModelHost:
                 log.exception("closing the previous model failed")
         gc.collect()
 
-    def load(self, config: ModelConfig) -> None:
+    def load(self, config: ModelConfig | ServerConfig) -> None:
         self._release()
         if self._closing.is_set():
             return
         self._busy_loading = True
         try:
-            if not self._threads_set:
+            if not self._threads_set and not isinstance(config, ServerConfig):  # a server needs no torch
                 from writer_app.llm.runtime import set_cpu_threads
 
                 set_cpu_threads(inference_threads())

@@ -1,4 +1,4 @@
-"""Settings: font, line width, theme, autosave interval, backups and the assistant's model.
+"""Settings: font, line width, theme, autosave interval, backups, the assistant's model or server.
 
 Changes apply to the open window at once and are written to the profile's
 settings file (``writer_app.settings``), never to the global QSettings. The
@@ -6,6 +6,10 @@ dialog does not reach into the views: ``window.announce(Change.SETTINGS)``
 tells them, and each applies its part (the editor's font, the autosave and
 backup intervals; the assistant reloads its model only when the model, device
 or quantization changed).
+
+The server group points the assistant at an OpenAI-compatible server
+(llama.cpp, Ollama, vLLM) instead of the model above; "Test connection" asks
+it for its models on ``window.background``, never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -19,11 +23,16 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFontComboBox,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
 
+from writer_app.llm.engine import API_KEY_ENV, ServerConfig
 from writer_app.llm.runtime import QUANTIZATIONS  # the module only: torch stays out of the editor
 from writer_app.settings import save_settings
 from writer_app.ui.changes import Change
@@ -40,6 +49,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent or window)
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(480)  # the server URL and the key's hint fit
         self.window_ = window
         settings = window.settings
         self.font_box = QFontComboBox(self)
@@ -76,11 +86,93 @@ class SettingsDialog(QDialog):
         form.addRow("Assistant's model", self.model_edit)
         form.addRow("Device", self.device_box)
         form.addRow("Quantization", self.quantization_box)
+        form.addRow(self._server_group(settings))
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _server_group(self, settings) -> QGroupBox:
+        group = QGroupBox("Write through a server (optional)", self)
+        group.setObjectName("settingsServer")
+        self.server_url_edit = QLineEdit(settings.server_url, group)
+        self.server_url_edit.setObjectName("settingsServerUrl")
+        self.server_url_edit.setPlaceholderText("e.g. http://127.0.0.1:8080/v1 (empty: the model above)")
+        self.server_url_edit.setToolTip("An OpenAI-compatible server you run (llama.cpp, Ollama, vLLM). Your text "
+                                        "goes to this server and nowhere else.")
+        self.server_model_box = QComboBox(group)
+        self.server_model_box.setObjectName("settingsServerModel")
+        self.server_model_box.setEditable(True)
+        self.server_model_box.setCurrentText(settings.server_model)
+        self.server_model_box.lineEdit().setPlaceholderText("empty: the server's first model")
+        self.server_key_edit = QLineEdit(settings.server_api_key, group)
+        self.server_key_edit.setObjectName("settingsServerApiKey")
+        self.server_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.server_key_edit.setPlaceholderText(f"none, or set {API_KEY_ENV}")
+        self.connect_timeout_box = self._spin(1, 120, int(settings.server_connect_timeout_s), " s")
+        self.read_timeout_box = self._spin(1, 3600, int(settings.server_read_timeout_s), " s")
+        self.read_timeout_box.setToolTip("The longest the server may stay silent while it writes.")
+        self.server_context_box = self._spin(256, 1_048_576, int(settings.server_context_window), " tokens")
+        self.server_context_box.setSingleStep(1024)
+        self.server_context_box.setToolTip("The server model's context window (servers rarely say).")
+        self.test_button = QPushButton("Test connection", group)
+        self.test_button.setObjectName("settingsTestConnection")
+        self.test_button.clicked.connect(self.test_connection)
+        self.server_status = QLabel("", group)
+        self.server_status.setObjectName("settingsServerStatus")
+        self.server_status.setWordWrap(True)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.server_status, 1)
+        form = QFormLayout(group)
+        form.addRow("Server URL", self.server_url_edit)
+        form.addRow("Model", self.server_model_box)
+        form.addRow("API key", self.server_key_edit)
+        form.addRow("Connect timeout", self.connect_timeout_box)
+        form.addRow("Answer timeout", self.read_timeout_box)
+        form.addRow("Context", self.server_context_box)
+        form.addRow(test_row)
+        return group
+
+    def server_config(self) -> ServerConfig:
+        """The server as the dialog's fields describe it now (what "Test connection" tries)."""
+        return ServerConfig(
+            url=self.server_url_edit.text().strip(), model=self.server_model_box.currentText().strip(),
+            api_key=self.server_key_edit.text().strip(), connect_timeout_s=float(self.connect_timeout_box.value()),
+            read_timeout_s=float(self.read_timeout_box.value()), context_window=self.server_context_box.value())
+
+    def test_connection(self) -> None:
+        """Ask the server for its models in the background; the answer lands in the status line."""
+        config = self.server_config()
+        if not config.url:
+            self.server_status.setText("Give the server's URL first.")
+            return
+        self.test_button.setEnabled(False)
+        self.server_status.setText(f"Connecting to {config.url}…")
+
+        def work(_task) -> list[str]:
+            from writer_app.llm.server_engine import check_connection
+
+            return check_connection(config)
+
+        self.window_.background.run(work, self._connected, self._not_connected, owner=self)
+
+    def _connected(self, models: list[str]) -> None:
+        self.test_button.setEnabled(True)
+        current = self.server_model_box.currentText()
+        self.server_model_box.clear()
+        self.server_model_box.addItems(models)
+        self.server_model_box.setCurrentText(current or (models[0] if models else ""))
+        shown = ", ".join(models[:6]) + (" …" if len(models) > 6 else "")
+        self.server_status.setText(f"Connected: {len(models)} model{'s' if len(models) != 1 else ''} ({shown}).")
+
+    def _not_connected(self, exc: BaseException) -> None:
+        from writer_app.errors import UserError
+
+        self.test_button.setEnabled(True)
+        message = str(exc) if isinstance(exc, UserError) else f"the test failed ({type(exc).__name__})"
+        self.server_status.setText(f"Not connected: {message[:1].upper()}{message[1:]}.")
 
     def _spin(self, low: int, high: int, value: int, suffix: str) -> QSpinBox:
         box = QSpinBox(self)
@@ -115,6 +207,11 @@ class SettingsDialog(QDialog):
         settings.model = self.model_edit.text().strip() or settings.model
         settings.device = self.device_box.currentText()
         settings.quantization = self.quantization_box.currentText()
+        server = self.server_config()
+        settings.server_url, settings.server_model, settings.server_api_key = server.url, server.model, server.api_key
+        settings.server_connect_timeout_s = server.connect_timeout_s
+        settings.server_read_timeout_s = server.read_timeout_s
+        settings.server_context_window = server.context_window
         set_theme(window, self.theme_box.currentData())
         window.announce(Change.SETTINGS)  # the editor, autosave, backups and assistant apply theirs
         save_settings(window.paths, settings)

@@ -23,6 +23,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMenu
 
+from writer_app.llm.engine import server_config_from_settings
 from writer_app.llm.generation import GenerationSettings
 from writer_app.storage.adapters import folder_problem
 from writer_app.ui.assistant.assistant_panel import AssistantPanel
@@ -44,10 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def model_key(settings: AppSettings) -> tuple[str, str, str, bool, bool]:
+def model_key(settings: AppSettings) -> tuple:
     """The settings that need a reload when they change (the adapter is added from the library)."""
     return (settings.model, settings.device, settings.quantization, settings.allow_pickle_weights,
-            settings.trust_remote_code)
+            settings.trust_remote_code, server_config_from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,10 @@ class Assistant(QObject):
             self.panel.set_banner(self._adapter_notice())
             if active.problem:  # said once per change, never a silent load without it
                 self.show_message(self._adapter_notice())
+            server = server_config_from_settings(settings)
+            if server is not None:  # the same jobs, run by the host against the server (llm/server_engine.py)
+                self.client.load(server)
+                return
             self.client.load(ModelConfig(
                 model=settings.model, model_cache=self.window.paths.model_cache, device=settings.device,
                 quantization=settings.quantization, allow_pickle=settings.allow_pickle_weights,
@@ -302,9 +307,12 @@ class Assistant(QObject):
         info = self.client.model_info or {}
         parts = [f"Model: {info.get('name', '?')}", str(info.get("device") or "")]
         adapter = info.get("adapter") or ""
-        if adapter and self.active_adapter.path:
-            adapter = self.active_adapter.name  # renamed since it was loaded
-        parts.append(f"adapter: {adapter or ('not attached' if self.active_adapter.problem else 'none')}")
+        if info.get("engine") == "server":  # the server writes with its own model; no adapter is attached here
+            parts.append("adapter: the server's own" if self.active_adapter.path else "adapter: none")
+        else:
+            if adapter and self.active_adapter.path:
+                adapter = self.active_adapter.name  # renamed since it was loaded
+            parts.append(f"adapter: {adapter or ('not attached' if self.active_adapter.problem else 'none')}")
         rate = self.last_stats.get("tokens_per_second")
         if rate:
             parts.append(f"{rate:.1f} tokens/s")

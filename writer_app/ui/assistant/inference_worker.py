@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, SignalInstance
 
+from writer_app.llm.engine import ServerConfig
 from writer_app.llm.host_client import HostProcess, describe_exit
 from writer_app.llm.host_protocol import ModelConfig, ProtocolError, dumps, loads
 
@@ -138,8 +139,8 @@ class InferenceClient(QObject):
         QTimer.singleShot(0, self, function)
 
     # -- requests -------------------------------------------------------------------------
-    def load(self, config: ModelConfig) -> None:
-        """Ask the host to (re)load, starting one if needed; returns at once."""
+    def load(self, config: ModelConfig | ServerConfig) -> None:
+        """Ask the host to (re)load (a model, or a server to write through), starting one if needed; returns at once."""
         if self.shut_down:
             return
         self.loading = True
