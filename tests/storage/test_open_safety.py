@@ -124,6 +124,9 @@ def test_opening_an_old_library_that_another_program_holds_is_busy(tmp_path, sho
         conn.execute(f"ALTER TABLE nodes DROP COLUMN {column}")
     conn.execute("DROP TABLE bible_entries")
     conn.execute("DROP TABLE adapters")
+    conn.execute("DROP TABLE project_goals")  # version 4
+    conn.execute("DROP TABLE words_by_day")
+    conn.execute("ALTER TABLE projects DROP COLUMN trashed_at")  # version 5
     conn.commit()
     conn.close()
     holder = _hold_write_lock(path)

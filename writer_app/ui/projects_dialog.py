@@ -248,8 +248,7 @@ class ProjectManagerDialog(QDialog):
             live = lib.list_projects()
             return live[0].project.id if live else None
 
-        def moved(next_id: int | None) -> None:
-            window.places.forget(project_id)
+        def moved(next_id: int | None) -> None:  # its place is kept: a restore comes back to it
             window.status.show_message("Moved to the trash. File ▸ Manage Projects ▸ Show trash brings it back.",
                                        8000)
             if project_id == window.current_project_id and next_id is not None:

@@ -74,9 +74,6 @@ class ProjectPlaces:
         ordered = sorted(records, key=lambda key: str(records[key].get("opened_at") or ""), reverse=True)
         return [int(key) for key in ordered if key.isdigit()][:RECENT_LIMIT]
 
-    def forget(self, project_id: int) -> None:
-        self._records().pop(str(project_id), None)
-
     def remember(self) -> None:
         """Write down where the author is in the open project (before leaving it, and on close)."""
         window = self.window_
