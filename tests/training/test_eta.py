@@ -58,7 +58,7 @@ def test_calibration_times_the_real_loop_on_this_machine(embedded_model_dir):
     done = subprocess.run([sys.executable, "-m", "writer_app.training.calibrate", "--base", str(embedded_model_dir),
                            "--device", "cpu"], input=json.dumps({"config": config.to_dict(), "sample": sample}),
                           capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-1000:]
     result = json.loads(done.stdout)
     assert set(result) == {"load_s", "step_s", "eval_row_s", "token_s", "tokens_per_word"}
     assert all(result[k] > 0 for k in result)

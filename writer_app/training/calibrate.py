@@ -31,6 +31,7 @@ from typing import Any
 from writer_app.errors import UserError, one_line
 from writer_app.training.config import TrainingConfig
 from writer_app.training.dataset import SourceDocument, write_sources
+from writer_app.training.faults import InjectedFaults
 from writer_app.training.job import TrainingJob
 
 TIMED_STEPS = 2  # micro-batches timed after the warm-up one
@@ -78,11 +79,12 @@ def calibrate(base_model_path: Path, config: TrainingConfig, sample: list[Source
         run.model, run.optimizer = accelerator.prepare(run.model, run.optimizer)
         run.model.train()
         load_s = time.monotonic() - started
-        trainer._step(run)  # warm-up: not counted
+        no_faults = InjectedFaults()
+        trainer._step(run, no_faults)  # warm-up: not counted
         times = []
         for _ in range(TIMED_STEPS):
             begin = time.monotonic()
-            trainer._step(run)
+            trainer._step(run, no_faults)
             times.append(time.monotonic() - begin)
         rows = run.data.eval[:EVAL_ROWS] if len(run.data.eval) else run.data.train[:EVAL_ROWS]
         run.eval_rows = rows
