@@ -51,8 +51,8 @@ def test_a_suggestion_from_the_right_click_menu_replaces_the_word_in_one_undo_st
     window = main_window
     editor = ready(qtbot, window)
     menu = editor.build_context_menu(cursor_in(editor, "recieved"))
+    qtbot.waitUntil(lambda: menu_texts(menu)[0] == "received")
     texts = menu_texts(menu)
-    assert texts[0] == "received"
     assert "&Add “recieved” to Dictionary" in texts and "&Ignore “recieved”" in texts
     next(a for a in menu.actions() if a.text() == "received").trigger()
     assert editor.toPlainText() == TEXT.replace("recieved", "received")
@@ -107,3 +107,25 @@ def test_chinese_projects_are_not_underlined_and_the_menu_says_so(qtbot, main_wi
     qtbot.waitUntil(lambda: window.current_project_id == book.id and "甄" in window.editor.toPlainText())
     assert underlined(window.editor) == []
     assert "not for Chinese" in window.actions_by_name["actionSpellCheck"].text()
+
+
+def test_the_menu_opens_at_once_and_the_suggestions_arrive_in_it(qtbot, main_window):
+    """Hunspell takes 0.1-0.5 s per suggestion lookup: the menu must not wait for it on the GUI thread."""
+    window = main_window
+    editor = ready(qtbot, window, "The wonderfullly quiet harbour.")
+    menu = editor.build_context_menu(cursor_in(editor, "wonderfullly"))
+    texts = menu_texts(menu)
+    assert texts[0] == "Looking up suggestions…"
+    assert "&Add “wonderfullly” to Dictionary" in texts  # usable while the lookup runs
+    qtbot.waitUntil(lambda: "wonderfully" in menu_texts(menu))
+    assert "Looking up suggestions…" not in menu_texts(menu)
+    again = menu_texts(editor.build_context_menu(cursor_in(editor, "wonderfullly")))
+    assert again[0] == "wonderfully"  # the second time, straight from the cache
+
+
+def test_suggestions_know_the_authors_own_words(qtbot, main_window):
+    window = main_window
+    editor = ready(qtbot, window, "Elvanor and Elvanorr walked.")
+    window.spell.add_to_dictionary("Elvanor")
+    menu = editor.build_context_menu(cursor_in(editor, "Elvanorr"))
+    qtbot.waitUntil(lambda: "Elvanor" in menu_texts(menu))

@@ -14,11 +14,16 @@ dictionary is English and an underline under every Han character would say nothi
 
 Lookups are cached per word and results per paragraph, so re-highlighting one block
 on a keystroke costs a dictionary lookup only for a word that was never seen before.
+Suggestions are another matter: Hunspell takes 0.1-0.5 s to find them, so
+:meth:`SpellChecker.suggest` is for a worker thread, with its own engine (a Hunspell
+object is not safe to share between threads, and the GUI thread keeps checking while
+it suggests) that also knows the author's words and the project's names.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
@@ -71,7 +76,11 @@ class SpellChecker:
     """One dictionary, the personal word list and the names; all answers in ``str`` indexes."""
 
     def __init__(self, personal_file: Path | None = None, language: str = "en_US") -> None:
+        self.language = language
         self._engine = _load_engine(language)
+        self._suggester = None  # the second engine, made on first use by the thread that suggests
+        self._suggester_words: set[str] = set()  # the author's words and names it has been taught
+        self._suggest_lock = threading.Lock()
         self._encoding = getattr(self._engine, "_dic_encoding", "ISO8859-1")
         self.personal_file = personal_file
         self._personal: set[str] = set()
@@ -129,6 +138,7 @@ class SpellChecker:
     def _forget(self) -> None:
         self._known.clear()
         self._blocks.clear()
+        self._suggestions = {}  # a new personal word or name may be the better guess now
 
     # -- checking ----------------------------------------------------------------------------
     def is_correct(self, word: str) -> bool:
@@ -187,15 +197,47 @@ class SpellChecker:
             if paragraph:
                 self.misspelled(paragraph)
 
+    def cached_suggestions(self, word: str) -> list[str] | None:
+        """The suggestions for ``word`` if they were looked up already (instant), else None."""
+        found = self._suggestions.get(_normal(word))
+        return None if found is None else self._as_typed(word, found)
+
     def suggest(self, word: str) -> list[str]:
-        """The dictionary's best guesses, curly apostrophes kept as the author typed them."""
+        """The dictionary's best guesses, curly apostrophes kept as the author typed them.
+
+        Slow (Hunspell's search): call it off the GUI thread. Safe to call while
+        the GUI thread checks words; two callers take turns.
+        """
         key = _normal(word)
-        if key not in self._suggestions:
+        with self._suggest_lock:
+            found = self._suggestions.get(key)
+            if found is None:
+                engine = self._suggest_engine()
+                try:
+                    key.encode(self._encoding)
+                    found = list(engine.suggest(key))[:MAX_SUGGESTIONS]
+                except UnicodeEncodeError:
+                    found = []
+                self._suggestions[key] = found
+        return self._as_typed(word, found)
+
+    def _suggest_engine(self):  # noqa: ANN202 - hunspell.Hunspell has no stubs
+        """The suggesting engine, taught the words it may propose besides the dictionary's."""
+        if self._suggester is None:
+            self._suggester = _load_engine(self.language)
+        wanted = {w for w in self._personal | self._names if len(w) > 1}
+        for gone in self._suggester_words - wanted:
+            self._suggester.remove(gone)
+        for new in wanted - self._suggester_words:
             try:
-                key.encode(self._encoding)
-                found = list(self._engine.suggest(key))[:MAX_SUGGESTIONS]
+                new.encode(self._encoding)
             except UnicodeEncodeError:
-                found = []
-            self._suggestions[key] = found
+                continue
+            self._suggester.add(new)
+        self._suggester_words = wanted
+        return self._suggester
+
+    @staticmethod
+    def _as_typed(word: str, found: list[str]) -> list[str]:
         curly = "’" in word
-        return [s.replace("'", "’") if curly else s for s in self._suggestions[key]]
+        return [s.replace("'", "’") if curly else s for s in found]

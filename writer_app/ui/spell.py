@@ -167,13 +167,44 @@ class SpellController:
         return None
 
     def add_menu_entries(self, menu: QMenu, cursor: QTextCursor) -> None:
+        """Suggestions, Add to Dictionary and Ignore for an underlined word, at the top of the menu.
+
+        The menu opens at once: suggestions already looked up are there, others show
+        "Looking up suggestions…" while Hunspell searches on ``window.background``
+        (0.1-0.5 s a word) and take its place in the open menu when they arrive.
+        """
         found = self.misspelled_at(cursor)
         if found is None or self.checker is None:
             return
         start, end, word = found
         first = menu.actions()[0] if menu.actions() else None
+        checker = self.checker
+        suggestions = checker.cached_suggestions(word)
+        if suggestions is None:
+            waiting = QAction("Looking up suggestions…", menu)
+            waiting.setEnabled(False)
+            waiting.setObjectName("spellLookingUp")
+            entries = [waiting]
+            self.window.background.run(lambda _task: checker.suggest(word),
+                                       lambda found_now: self._fill(menu, waiting, start, end, word, found_now),
+                                       lambda _exc: waiting.setText("(no suggestions)"), owner=menu)
+        else:
+            entries = self._suggestion_actions(menu, start, end, word, suggestions)
+        add = QAction(f"&Add “{word}” to Dictionary", menu)
+        add.setObjectName("spellAddToDictionary")
+        add.triggered.connect(lambda _c=False: self.add_to_dictionary(word))
+        ignore = QAction(f"&Ignore “{word}”", menu)
+        ignore.setObjectName("spellIgnore")
+        ignore.triggered.connect(lambda _c=False: self.ignore(word))
+        entries += [add, ignore]
+        for action in entries:
+            menu.insertAction(first, action)
+        if first is not None:
+            menu.insertSeparator(first)
+
+    def _suggestion_actions(self, menu: QMenu, start: int, end: int, word: str,
+                            suggestions: list[str]) -> list[QAction]:
         entries: list[QAction] = []
-        suggestions = self.checker.suggest(word)
         for suggestion in suggestions:
             action = QAction(suggestion, menu)
             font = QFont(action.font())
@@ -186,17 +217,17 @@ class SpellController:
             none = QAction("(no suggestions)", menu)
             none.setEnabled(False)
             entries.append(none)
-        add = QAction(f"&Add “{word}” to Dictionary", menu)
-        add.setObjectName("spellAddToDictionary")
-        add.triggered.connect(lambda _c=False: self.add_to_dictionary(word))
-        ignore = QAction(f"&Ignore “{word}”", menu)
-        ignore.setObjectName("spellIgnore")
-        ignore.triggered.connect(lambda _c=False: self.ignore(word))
-        entries += [add, ignore]
-        for action in entries:
-            menu.insertAction(first, action)
-        if first is not None:
-            menu.insertSeparator(first)
+        return entries
+
+    def _fill(self, menu: QMenu, waiting: QAction, start: int, end: int, word: str,
+              suggestions: list[str]) -> None:
+        """The lookup finished: its suggestions replace the placeholder in the (still open) menu."""
+        if waiting not in menu.actions():
+            return
+        for action in self._suggestion_actions(menu, start, end, word, suggestions):
+            menu.insertAction(waiting, action)
+        menu.removeAction(waiting)
+        waiting.deleteLater()
 
     def replace(self, start: int, end: int, word: str, suggestion: str) -> None:
         """Put ``suggestion`` where ``word`` still is (one undo step); a moved word is left alone."""
