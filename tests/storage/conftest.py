@@ -15,6 +15,24 @@ from writer_app.storage import Library
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+def old_library(path: Path, version: int) -> Path:
+    """A library file as writer-app wrote it at schema ``version``: one project, one chapter, its text.
+
+    For the upgrade tests: each later version must open it in place and keep all of it.
+    """
+    from writer_app.storage.schema import migrate
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, path, target=version) == version
+    conn.execute("INSERT INTO projects (title, author, language, word_target, created_at, updated_at)"
+                 " VALUES ('Old Book', 'Me', 'en', 5000, 't', 't')")
+    conn.execute("INSERT INTO nodes (project_id, parent_id, kind, title, position, word_count, char_count,"
+                 " trashed, created_at, updated_at) VALUES (1, NULL, 'chapter', 'One', 0, 3, 11, 0, 't', 't')")
+    conn.execute("INSERT INTO texts (node_id, body) VALUES (1, 'old text here')")
+    conn.close()
+    return path
+
+
 @pytest.fixture
 def lib(tmp_path):
     library = Library.open(tmp_path / "library.sqlite3")

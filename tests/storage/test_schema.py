@@ -7,9 +7,10 @@ import sqlite3
 
 import pytest
 
+from tests.storage.conftest import old_library
 from writer_app.errors import UserError
 from writer_app.storage import Library
-from writer_app.storage.schema import SCHEMA_VERSION, migrate
+from writer_app.storage.schema import SCHEMA_VERSION
 
 
 def _digest(path):
@@ -17,16 +18,7 @@ def _digest(path):
 
 
 def test_version_1_file_upgrades_in_place_keeping_everything(tmp_path):
-    path = tmp_path / "library.sqlite3"
-    conn = sqlite3.connect(path, isolation_level=None)
-    assert migrate(conn, path, target=1) == 1
-    conn.execute("INSERT INTO projects (title, author, language, word_target, created_at, updated_at)"
-                 " VALUES ('Old Book', 'Me', 'en', 5000, 't', 't')")
-    conn.execute("INSERT INTO nodes (project_id, parent_id, kind, title, position, word_count, char_count,"
-                 " trashed, created_at, updated_at) VALUES (1, NULL, 'chapter', 'One', 0, 3, 11, 0, 't', 't')")
-    conn.execute("INSERT INTO texts (node_id, body) VALUES (1, 'old text here')")
-    conn.close()
-
+    path = old_library(tmp_path / "library.sqlite3", version=1)
     with Library.open(path) as lib:
         assert lib.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         [summary] = lib.list_projects()
