@@ -122,7 +122,7 @@ def cmd_export_gguf(args: argparse.Namespace) -> int:
     folder, name, meta = _find_adapter(args, args.adapter)
     config = _check_folder(folder, "converted to GGUF")
     out = Path(args.out).expanduser() if args.out else folder / GGUF_FILE_NAME
-    if out.exists() and not args.force:  # before resolving (and perhaps converting) the base model
+    if out.exists() and not out.is_dir() and not args.force:  # before resolving (converting) the base model
         raise UserError(f"{display_path(out)} already exists; pass --force to replace it")
     base = base_config_of(_base_folder(args, config, meta))
     result = convert_adapter(folder, base, out, overwrite=args.force, adapter_name=name)
@@ -178,7 +178,8 @@ def cmd_unpublish(args: argparse.Namespace) -> int:
     config = _server(args, app)
     unpublish_adapter(config, served)
     print(f"unpublished “{served}” from {config.url}")
-    if app.server_model == served:  # the profile wrote with it: back to the server's base model
+    same_server = args.server is None or args.server.strip() == app.server_url.strip()
+    if same_server and app.server_model == served:  # the profile wrote with it: back to the base model
         save_settings(paths.ensure(), replace(app, server_model=""))
         print("the assistant now writes with the server's base model")
     return 0

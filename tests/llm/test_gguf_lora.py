@@ -201,6 +201,15 @@ def test_export_gguf_writes_beside_the_adapter_and_keeps_an_existing_file(
     assert not [p for p in folder.iterdir() if p.name.endswith(".part")]
 
 
+def test_an_output_that_is_a_folder_or_in_a_missing_folder_is_one_sentence(voice_adapter, embedded_model_dir,
+                                                                           tmp_path):
+    config = base_config_of(embedded_model_dir)
+    with pytest.raises(UserError, match="is a folder; give a file name"):
+        convert_adapter(voice_adapter, config, tmp_path)
+    with pytest.raises(UserError, match="the folder .*nowhere does not exist"):
+        convert_adapter(voice_adapter, config, tmp_path / "nowhere" / "voice.gguf")
+
+
 def _copy_with_config(source: Path, where: Path, **changes) -> Path:
     folder = where / "changed"
     shutil.copytree(source, folder)

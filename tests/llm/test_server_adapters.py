@@ -91,6 +91,19 @@ def test_unpublish_unloads_it_and_the_profile_goes_back_to_the_base_model(tmp_pa
         assert "base model" in capsys.readouterr().out
 
 
+def test_unpublishing_from_another_server_leaves_the_profiles_model_alone(tmp_path):
+    profile = tmp_path / "profile"
+    _registered(profile)
+    with VllmStub() as mine, VllmStub() as other:
+        assert _run("adapters", "publish", "My voice", "--data-dir", str(profile), "--server", mine.url) == 0
+        assert _run("adapters", "publish", "My voice", "--data-dir", str(profile), "--server", other.url,
+                    "--keep-settings") == 0
+        assert _run("adapters", "unpublish", "My voice", "--data-dir", str(profile), "--server", other.url) == 0
+        assert list(mine.loaded) == ["My voice"] and other.loaded == {}
+    settings = load_settings(profile_paths(profile))
+    assert (settings.server_url, settings.server_model) == (mine.url, "My voice")
+
+
 def test_a_folder_can_be_published_under_another_name_and_a_path_the_server_sees(tmp_path, capsys):
     folder = _adapter_folder(tmp_path)
     profile = tmp_path / "profile"

@@ -193,10 +193,12 @@ def convert_adapter(folder: Path, base_config: dict[str, Any], out: Path, *, ove
     shapes = _Shapes.from_config(base_config)
     weights_path = safetensors_weights(folder, "converted to GGUF")  # a pickle is never loaded
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise UserError(f"{display_path(out)} already exists; pass --force to replace it")
     if out.is_dir():
         raise UserError(f"{display_path(out)} is a folder; give a file name such as adapter.gguf")
+    if out.exists() and not overwrite:
+        raise UserError(f"{display_path(out)} already exists; pass --force to replace it")
+    if not out.parent.is_dir():
+        raise UserError(f"cannot write {display_path(out)}: the folder {display_path(out.parent)} does not exist")
     try:
         weights = load_file(str(weights_path), device="cpu")
     except (OSError, ValueError, RuntimeError) as exc:
