@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -41,7 +42,9 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    def __init__(self, gguf: Path | None = None, alias: str = MODEL_ALIAS, threads: int = 1) -> None:
+    def __init__(self, gguf: Path | None = None, alias: str = MODEL_ALIAS, threads: int = 1,
+                 extra_args: Sequence[str] = ()) -> None:
+        """``extra_args``: more ``llama_cpp.server`` options, e.g. ``("--lora_path", "adapter.gguf")``."""
         from writer_app.llm.embedded import embedded_gguf_path
 
         self.gguf = Path(gguf or embedded_gguf_path())
@@ -53,7 +56,7 @@ class LlamaServer:
         self.command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                         "--model_alias", alias, "--host", "127.0.0.1", "--port", str(self.port),
                         "--n_ctx", str(CONTEXT), "--n_threads", str(threads), "--n_threads_batch", str(threads),
-                        "--verbose", "False"]
+                        "--verbose", "False", *extra_args]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LlamaServer:

@@ -155,6 +155,19 @@ def _pickled_adapter(world: World) -> str:
     return "pickled"
 
 
+def _safetensors_adapter(world: World) -> str:
+    """A registered adapter with (tiny) safetensors weights: what a server is given to load."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    folder = _adapter_folder(world, "voice", {})
+    save_file({"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": np.zeros((4, 576), np.float32),
+               "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight": np.zeros((576, 4), np.float32)},
+              str(folder / "adapter_model.safetensors"))
+    _register_adapter(world, "voice", folder)
+    return "voice"
+
+
 def _looping_adapter(world: World) -> str:
     _register_adapter(world, "looping", world.loop("adapter-loop"))
     return "looping"
@@ -499,6 +512,21 @@ ROWS: list[Row] = [
     row("download-model-while-offline", "download-model", lambda w: ["owner/model"], r"could not download",
         library="none", env={"HF_HUB_OFFLINE": "1"}),
     row("download-model-without-id", "download-model", lambda w: [], r"required: repo_id", library="none"),
+    # ---- adapters (the personal adapter on a server)
+    row("adapters-without-action", "adapters", lambda w: [], r"required: ACTION"),
+    row("adapters-export-unknown-adapter", "adapters", lambda w: ["export-gguf", "Nope"],
+        r"no adapter folder or registered adapter called “Nope”"),
+    row("adapters-export-pickle-only", "adapters", lambda w: ["export-gguf", _pickled_adapter(w)],
+        r"only pickle weights .* only safetensors adapters are converted to GGUF", check=_no_code_ran),
+    row("adapters-export-over-an-existing-file", "adapters",
+        lambda w: ["export-gguf", _safetensors_adapter(w), "--out", w.write("taken.gguf", "x")],
+        r"taken.gguf already exists; pass --force"),
+    row("adapters-publish-without-server", "adapters", lambda w: ["publish", _safetensors_adapter(w)],
+        r"say which server: --server URL"),
+    row("adapters-publish-server-down", "adapters",
+        lambda w: ["publish", _safetensors_adapter(w), "--server", "http://127.0.0.1:9/v1"], r"is not answering"),
+    row("adapters-unpublish-not-a-url", "adapters", lambda w: ["unpublish", "voice", "--server", "ftp://x"],
+        r"not a server address writer-app can use"),
     # ---- gui (each fails before a window is made)
     row("gui-data-dir-symlink-loop", "gui", lambda w: ["--data-dir", w.loop()], r"symbolic link loop",
         library="none"),

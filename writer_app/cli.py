@@ -41,12 +41,13 @@ from writer_app.paths import display_path, profile_paths, title_from_os
 
 # Arguments that are text for the library or the model, not paths: a word typed with bytes
 # that are not UTF-8 reaches us as surrogate escapes, which SQLite and tokenizers refuse.
-TEXT_ARGUMENTS = ("project", "document", "documents", "text", "instruction", "preset", "name")
+TEXT_ARGUMENTS = ("project", "document", "documents", "text", "instruction", "preset", "name", "served_name")
 
 # Modules that each define ``register(subparsers, common)``; a handler is
 # stored as ``func`` on the parsed namespace and called as ``func(args)``.
 COMMAND_MODULES = (
     "writer_app.cli_library", "writer_app.cli_model", "writer_app.cli_training", "writer_app.cli_eval",
+    "writer_app.cli_adapters",
 )
 
 

@@ -66,6 +66,17 @@ def test_a_chat_prompt_goes_to_chat_completions_with_its_messages():
     assert continue_request["body"]["prompt"].endswith("Continue the story.\n\nMara ran")
 
 
+def test_no_repetition_penalty_is_sent_as_one_so_llama_cpp_does_not_apply_its_own():
+    """llama.cpp's server penalises repeats by 1.1 unless told otherwise; the author's 1.0 must reach it."""
+    with StubServer("ok") as stub:
+        engine = ServerEngine.connect(ServerConfig(stub.url))
+        for penalty in (1.0, 1.15):
+            list(engine.stream("Once upon a time", GREEDY.with_(repetition_penalty=penalty)))
+        engine.close()
+    sent = [(r["body"]["repeat_penalty"], r["body"]["repetition_penalty"]) for r in stub.requests[-2:]]
+    assert sent == [(1.0, 1.0), (1.15, 1.15)]
+
+
 @pytest.mark.parametrize(("mode", "status"), [("unauthorized", 401), ("forbidden", 403)])
 def test_a_refused_key_is_one_sentence_that_never_shows_the_key(mode, status, monkeypatch):
     monkeypatch.setenv(API_KEY_ENV, "sk-secret-from-env")

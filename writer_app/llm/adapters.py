@@ -74,6 +74,19 @@ def adapter_weights_file(folder: Path, allow_pickle: bool = False) -> Path:
     raise UserError(f"adapter '{name}' has no weights ({SAFETENSORS_WEIGHTS} is missing)")
 
 
+def safetensors_weights(folder: Path, purpose: str) -> Path:
+    """The adapter's safetensors weights for ``purpose`` (e.g. "converted to GGUF"), pickle never allowed.
+
+    A server or converter loads ``adapter_model.bin`` with ``torch.load``, so the
+    "allow pickle weights" setting (which is about this app's own loading) does not apply.
+    """
+    folder = Path(folder)
+    if not (folder / SAFETENSORS_WEIGHTS).is_file() and (folder / PICKLE_WEIGHTS).is_file():
+        raise UserError(f"adapter '{display_path(folder.name)}' has only pickle weights ({PICKLE_WEIGHTS}), "
+                        f"which can run code when loaded; only safetensors adapters are {purpose}")
+    return adapter_weights_file(folder)
+
+
 def check_adapter(
     folder: Path,
     base_model: PreTrainedModel,

@@ -222,8 +222,9 @@ class ServerEngine:
                                 "temperature": settings.temperature, "top_p": settings.top_p}
         if settings.seed is not None:
             body["seed"] = settings.seed
-        if settings.repetition_penalty != 1.0:  # llama.cpp's and vLLM's names; OpenAI ignores both
-            body["repeat_penalty"] = body["repetition_penalty"] = settings.repetition_penalty
+        # llama.cpp's and vLLM's names (OpenAI ignores both). Sent at 1.0 too: llama.cpp's server
+        # otherwise applies its own default of 1.1, so "no penalty" in the settings would not be.
+        body["repeat_penalty"] = body["repetition_penalty"] = settings.repetition_penalty
         chat = decode_messages(text)
         if chat is not None and not chat[1]:
             return "/chat/completions", {**body, "messages": chat[0]}
