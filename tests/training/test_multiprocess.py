@@ -150,3 +150,30 @@ def test_kill_9_of_either_process_ends_the_group_and_the_resume_continues_the_sa
     for step, loss in after.items():
         assert loss == pytest.approx(reference[step], abs=LOSS_TOLERANCE), (step, after, reference)
     assert (Path(events[-1]["adapter_path"]) / "adapter_model.safetensors").is_file()
+
+
+def test_writer_app_train_with_two_processes_registers_the_adapter(tmp_path, embedded_model_dir):
+    from writer_app.paths import profile_paths
+    from writer_app.storage import Library
+
+    from .test_cli_training import cli, make_project
+
+    make_project(tmp_path, 6)
+    result = cli(tmp_path, "train", "--project", "Austen", "--name", "two-proc", "--processes", "2", "--json",
+                 "--max-steps", "2", "--seq-len", "32", "--batch-size", "1", "--grad-accum", "1", "--eval-every", "2",
+                 "--eval-sequences", "2", "--style-samples", "0", "--rank", "4")
+    assert result.returncode == 0, result.stderr[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["step"] for e in events if e["event"] == "progress"] == [1, 2]
+    assert events[-1]["event"] == "registered" and events[-1]["metrics"]["processes"] == 2
+    with Library.open(profile_paths(tmp_path).database) as lib:
+        assert lib.get_adapter_by_name("two-proc") is not None
+
+
+def test_a_process_count_out_of_range_is_refused_in_one_line(tmp_path):
+    from .test_cli_training import cli
+
+    result = cli(tmp_path, "train", "--project", "Austen", "--processes", "0")
+    assert result.returncode == 2
+    assert "--processes must be a whole number from 1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
