@@ -177,3 +177,35 @@ def test_a_process_count_out_of_range_is_refused_in_one_line(tmp_path):
     assert result.returncode == 2
     assert "--processes must be a whole number from 1" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_cancel_stops_both_processes_at_the_same_step_with_a_checkpoint_to_resume(make_job, one_process_losses):
+    import threading
+
+    from writer_app.training.runs import run_trainer
+
+    reference, _ = one_process_losses
+    job_path = make_job(processes=2, grad_accum=1, **{**SAME_RUN, "checkpoint_every": 100})
+    job = read_job(job_path)
+    stop = threading.Event()
+    seen: list[dict] = []
+
+    def on_event(event: dict) -> None:
+        seen.append(event)
+        if event["event"] == "progress" and event["step"] == 2:
+            stop.set()  # SIGTERM to the launcher's process group: both workers hear it
+
+    code, last = run_trainer(job_path, on_event, stop)
+    assert last is not None and last["event"] == "cancelled", (code, seen[-3:])
+    stopped_at = last["step"]
+    assert 2 <= stopped_at < STEPS
+    # The cancel wrote the checkpoint of the step the group stopped at (checkpoint_every alone: none).
+    assert [step for step, _ in checkpoint_dirs(Path(job.run_dir))] == [stopped_at]
+    assert not is_live(Path(job.run_dir))
+
+    code, events = _run(job_path)
+    assert code == 0, events[-1]
+    after = _losses(events)
+    assert sorted(after) == list(range(stopped_at + 1, STEPS + 1))
+    for step, loss in after.items():
+        assert loss == pytest.approx(reference[step], abs=LOSS_TOLERANCE), (step, after, reference)
