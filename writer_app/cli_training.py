@@ -39,8 +39,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train")
     train.add_argument("--name", help="the adapter's name (default: project and date)")
     train.add_argument("--resume", metavar="RUN", help="resume an interrupted run (its id or job file)")
+    train.add_argument("--processes", type=int, metavar="N",
+                       help="train in N data-parallel processes (accelerate launch; one per GPU, or gloo on a CPU)")
+    train.add_argument("--export-job", metavar="DIR",
+                       help="write a self-contained job folder to train on another machine, instead of training")
     train.add_argument("--json", action="store_true", help="print the trainer's JSON events")
     train.set_defaults(func=run_train)
+
+    from writer_app.cli_adapter_import import register as register_adapter_import
+
+    register_adapter_import(subparsers, common)
 
     evaluate = subparsers.add_parser("eval", parents=[common], help="held-out perplexity and style: base vs adapter")
     evaluate.add_argument("--adapter", metavar="NAME",
@@ -155,6 +163,12 @@ def run_train(args: argparse.Namespace) -> int:
     from writer_app.training.job import read_job
     from writer_app.training.model_loading import resolve_base_model, wants_cuda
 
+    processes = getattr(args, "processes", None)
+    if processes is not None and not 1 <= processes <= 1024:
+        raise UserError(f"--processes must be a whole number from 1 to 1024, not {processes}")
+    if args.resume and (processes is not None or getattr(args, "export_job", None)):
+        raise UserError("a resumed run keeps its own process count and cannot be exported; "
+                        "leave out --processes and --export-job with --resume")
     if not args.resume:
         _check_arguments(args)
     paths = profile_paths(args.data_dir).ensure()
@@ -178,10 +192,12 @@ def run_train(args: argparse.Namespace) -> int:
             name = clean_name(args.name) if args.name is not None else runs.unique_adapter_name(library, project.title)
             if library.get_adapter_by_name(name) is not None:
                 raise UserError(f"an adapter called {name!r} already exists")
+            if getattr(args, "export_job", None):
+                return _export(args, documents, settings, paths, config, name, project.title, device)
             job_path = runs.prepare_job(
                 paths, documents, base_model=settings.model,
                 base_model_path=resolve_base_model(settings.model, paths.model_cache), config=config,
-                adapter_name=name, project_title=project.title, device=device)
+                adapter_name=name, project_title=project.title, device=device, processes=processes or 1)
             if not args.json:
                 print(f"run {job_path.parent.name}: training adapter {name!r}", flush=True)
         stop = threading.Event()
@@ -202,6 +218,24 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     finally:
         library.close()
+
+
+def _export(args: argparse.Namespace, documents: Any, settings: Any, paths: ProfilePaths, config: Any,
+            name: str, project_title: str, device: str) -> int:
+    """``train --export-job DIR``: the job folder for another machine (``training.export_job``)."""
+    from writer_app.training.export_job import export_job
+    from writer_app.training.model_loading import resolve_base_model
+
+    folder = Path(args.export_job).expanduser()
+    job_path = export_job(folder, documents, base_model=settings.model,
+                          base_model_path=resolve_base_model(settings.model, paths.model_cache), config=config,
+                          adapter_name=name, project_title=project_title, device=device)
+    if args.json:
+        print(json.dumps({"event": "exported", "job": str(job_path), "folder": str(folder)}), flush=True)
+    else:
+        print(f"exported the training job for {name!r} to {folder}: see {folder / 'README.txt'} for the commands; "
+              f"bring the adapter back with: writer-app adapters import {folder}")
+    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -43,11 +43,11 @@ def tiny_config(**overrides) -> TrainingConfig:
 def make_job(tmp_path, embedded_model_dir):
     """Write a job for a tiny run on the first chapters; returns (job_path, paths)."""
 
-    def make(chapters: int = 6, name: str = "austen-test", **config) -> Path:
+    def make(chapters: int = 6, name: str = "austen-test", processes: int = 1, **config) -> Path:
         paths = profile_paths(tmp_path / "profile").ensure()
         return prepare_job(paths, austen_chapters(chapters), base_model="embedded",
                            base_model_path=embedded_model_dir, config=tiny_config(**config),
-                           adapter_name=name, project_title="Austen", device="cpu")
+                           adapter_name=name, project_title="Austen", device="cpu", processes=processes)
 
     return make
 

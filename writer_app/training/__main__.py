@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(argv) != 1:
         _emit({"event": "error", "message": "usage: python -m writer_app.training JOB.json"})
         return EXIT_ERROR
+    main_process = os.environ.get("RANK", "0") in ("", "0")
+    if not main_process:  # under ``accelerate launch``: the app reads the first process's events only
+        _reader["gone"] = True
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
@@ -69,15 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, request_stop)
 
     from writer_app.errors import UserError
+    from writer_app.training.export_job import with_local_base_model
     from writer_app.training.job import read_job
     from writer_app.training.recovery import RunLock
     from writer_app.training.trainer import TrainingStopped, train
 
     try:
-        job = read_job(Path(argv[0]))
+        job = with_local_base_model(read_job(Path(argv[0])))
         # The run's lock says "alive" to the app for as long as this process lives (the kernel
         # drops it on any death). Under ``accelerate launch`` only the first process takes it.
-        lock = RunLock(Path(job.run_dir)) if os.environ.get("RANK", "0") in ("", "0") else nullcontext()
+        lock = RunLock(Path(job.run_dir)) if main_process else nullcontext()
         with lock:
             _emit({"event": "started", "run_id": job.run_id})
             _emit(train(job, _emit, stop))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,11 @@ KILL_AFTER_S = 60.0  # how long a trainer asked to stop may take to checkpoint b
 
 
 def trainer_command(job_path: Path) -> list[str]:
-    """The trainer process's command line (same interpreter as the app)."""
-    return [sys.executable, "-m", "writer_app.training", str(job_path)]
+    """The trainer's command line (same interpreter as the app): one process, or the
+    ``accelerate launch`` group the job asks for (``training.launch``)."""
+    from writer_app.training.launch import trainer_command as command
+
+    return command(job_path)
 
 
 def parse_event(line: str | bytes) -> Event | None:
@@ -53,11 +55,33 @@ class EventReader:
         return [event for event in map(parse_event, lines) if event is not None]
 
 
+def signal_trainer(process: subprocess.Popen[Any], signum: int) -> None:
+    """Send ``signum`` to the trainer: to its whole process group when it leads one.
+
+    A trainer of several processes (``training.launch``) is started as the leader of a
+    group of its own: the launcher and its workers. Each worker then hears a
+    SIGTERM itself (and stops at the same step as the others, ``training.multiprocess``),
+    and a SIGKILL leaves no worker behind training on alone.
+    """
+    import os
+
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signum)
+            return
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.send_signal(signum)
+    except ProcessLookupError:
+        pass
+
+
 def stop_process(process: subprocess.Popen[Any], kill_after_s: float = KILL_AFTER_S) -> int:
     """SIGTERM, then SIGKILL when the trainer is still running ``kill_after_s`` later; its exit code."""
-    process.send_signal(signal.SIGTERM)
+    signal_trainer(process, signal.SIGTERM)
     try:
         return process.wait(timeout=kill_after_s)
     except subprocess.TimeoutExpired:
-        process.kill()
+        signal_trainer(process, signal.SIGKILL)
         return process.wait()

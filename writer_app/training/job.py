@@ -32,6 +32,7 @@ class TrainingJob:
     device: str = "auto"
     project_title: str = ""
     config: TrainingConfig = field(default_factory=TrainingConfig)
+    processes: int = 1  # data-parallel trainer processes (``training.launch``); the global batch depends on it
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -58,11 +59,28 @@ def write_job(path: Path, job: TrainingJob) -> None:
         json.dump(job.to_dict(), handle, indent=2)
 
 
+PATH_FIELDS = ("sources", "dataset", "run_dir", "output_dir", "base_model_path")
+
+
 def read_job(path: Path) -> TrainingJob:
+    """The job in ``path``; relative paths in it are relative to its folder.
+
+    Why relative paths: an exported job (``training.export_job``) is a folder
+    that is copied to another machine, where the absolute paths of this one
+    mean nothing.
+    """
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot read the training job {path}: {exc}") from exc
     if not isinstance(raw, dict):
         raise UserError(f"the training job {path} is not a JSON object")
-    return TrainingJob.from_dict(raw)
+    job = TrainingJob.from_dict(raw)
+    if not isinstance(job.processes, int) or isinstance(job.processes, bool) or not 1 <= job.processes <= 1024:
+        raise UserError(f"the training job {path} asks for {job.processes!r} processes; give a whole number from 1")
+    folder = Path(path).resolve().parent
+    for name in PATH_FIELDS:
+        value = getattr(job, name)
+        if value and not Path(value).is_absolute():
+            setattr(job, name, str(folder / value))
+    return job

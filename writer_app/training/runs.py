@@ -32,6 +32,7 @@ from writer_app.training import events
 from writer_app.training.config import TrainingConfig
 from writer_app.training.dataset import SourceDocument, write_sources
 from writer_app.training.job import TrainingJob, write_job
+from writer_app.training.launch import starts_a_group
 from writer_app.training.recovery import (
     ADAPTER_METADATA,
     REGISTERED_MARKER,
@@ -141,7 +142,7 @@ def adapter_folder(paths: ProfilePaths, display_name: str) -> Path:
 
 def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, base_model: str,
                 base_model_path: Path, config: TrainingConfig, adapter_name: str, project_title: str = "",
-                device: str = "auto") -> Path:
+                device: str = "auto", processes: int = 1) -> Path:
     """Write sources and job for a new run; return the job file path.
 
     ``adapter_name`` is the display name (any text, cleaned to one line); the
@@ -160,6 +161,7 @@ def prepare_job(paths: ProfilePaths, documents: Sequence[SourceDocument], *, bas
         run_id=run_id, sources=str(run_dir / "sources.json"), dataset=str(run_dir / "dataset.npz"),
         run_dir=str(run_dir), output_dir=str(output_dir), adapter_name=adapter_name, base_model=base_model,
         base_model_path=str(base_model_path), device=device, project_title=project_title, config=config,
+        processes=processes,
     )
     job_path = run_dir / "job.json"
     write_job(job_path, job)
@@ -225,14 +227,18 @@ def run_trainer(job_path: Path, on_event: Callable[[dict[str, Any]], None],
     with open(log_path, "ab") as log:
         # Bytes, parsed as the Trainer tab parses them: a line that is not UTF-8 (a native library
         # printing on stdout) is skipped, where a text pipe raised UnicodeDecodeError and ended the run.
-        proc = subprocess.Popen(events.trainer_command(job_path), stdout=subprocess.PIPE, stderr=log)
+        command = events.trainer_command(job_path)
+        # Several processes (``training.launch``): a process group of their own, so that a stop or a
+        # kill reaches every worker and not only the launcher (``events.signal_trainer``).
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log,
+                                start_new_session=starts_a_group(command))
     last: dict[str, Any] | None = None
     watcher = None
     if stop is not None:
         def watch() -> None:
             while proc.poll() is None:
                 if stop.wait(0.2):
-                    proc.send_signal(signal.SIGTERM)
+                    events.signal_trainer(proc, signal.SIGTERM)
                     return
 
         watcher = threading.Thread(target=watch, daemon=True)

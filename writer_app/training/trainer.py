@@ -65,6 +65,13 @@ from writer_app.training.model_loading import (
     load_trainable_model,
     wants_cuda,
 )
+from writer_app.training.multiprocess import (
+    check_same_processes,
+    cpu_threads_per_process,
+    evaluation_stop,
+    group_mean,
+    stop_agreed,
+)
 from writer_app.training.recovery import remove_stale_staging
 
 if TYPE_CHECKING:
@@ -176,7 +183,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     cfg = job.config
     cuda = wants_cuda(job.device)
     if not cuda:
-        configure_cpu_threads(cfg.cpu_threads)
+        configure_cpu_threads(cpu_threads_per_process(cfg.cpu_threads))
     accelerator = Accelerator(cpu=not cuda)
     say: Emit = emit if accelerator.is_main_process else (lambda _event: None)
     if (done := existing_adapter(job)) is not None:
@@ -191,7 +198,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     run.started, run.first_step = time.monotonic(), run.state["step"]
     run.clock = EtaClock(run.max_steps, cfg.eval_every, run.started)
     while run.state["step"] < run.max_steps:
-        if stop_requested.is_set():
+        if stop_agreed(accelerator, stop_requested):
             run.save(run.state["step"])
             raise _cancelled(run.state["step"])
         try:
@@ -263,6 +270,7 @@ class _Run:
                 "rng_cpu": torch.get_rng_state(), "best_adapter": self.best_weights,
                 "rng_cuda": torch.cuda.get_rng_state_all() if self.cuda else [],
                 "state": self.state, "config": self.cfg.to_dict(),
+                "processes": self.accelerator.num_processes,
             }, keep=self.cfg.keep_checkpoints)
             self.say({"event": "checkpoint", "step": step})
         self.accelerator.wait_for_everyone()
@@ -289,7 +297,8 @@ class _Run:
 
         device = self.accelerator.device
         mine = self.eval_rows[self.accelerator.process_index::self.accelerator.num_processes]
-        loss = torch.tensor(mean_loss(self.model, mine, self.eval_batch, device, self.stop_requested), device=device)
+        stop = evaluation_stop(self.accelerator, self.stop_requested)
+        loss = torch.tensor(mean_loss(self.model, mine, self.eval_batch, device, stop), device=device)
         return float(self.accelerator.reduce(loss, reduction="mean"))
 
 
@@ -304,7 +313,8 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
 
     cfg = job.config
     tokenizer = load_tokenizer(Path(job.base_model_path))
-    data = prepare_dataset(job, tokenizer)
+    with accelerator.main_process_first():  # one process builds the dataset file; the others read it
+        data = prepare_dataset(job, tokenizer)
     eval_rows = data.eval[: cfg.eval_max_sequences] if cfg.eval_max_sequences else data.eval
     rows_per_step = cfg.batch_size * cfg.grad_accum * accelerator.num_processes
     max_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(data.train) / rows_per_step))
@@ -334,6 +344,7 @@ def _resume(run: _Run) -> None:
     if latest is None:
         return
     saved = ckpt.load_checkpoint(latest)
+    check_same_processes(saved, run.accelerator)
     set_peft_model_state_dict(run.model, saved["adapter"])
     run.optimizer.load_state_dict(saved["optimizer"])
     run.scheduler.load_state_dict(saved["scheduler"])
@@ -395,7 +406,7 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
     run.optimizer.zero_grad(set_to_none=True)
     state["step"] += 1
     state["samples_seen"] += run.rows_per_step
-    return step_loss
+    return group_mean(accelerator, step_loss)
 
 
 def _record_step(run: _Run, step_loss: float) -> bool:
@@ -438,7 +449,7 @@ def _finish(run: _Run) -> dict[str, Any]:
     """The best adapter, evaluated against the base model, written into place; the done event."""
     from peft import set_peft_model_state_dict
 
-    if run.stop_requested.is_set():
+    if stop_agreed(run.accelerator, run.stop_requested):
         raise _cancelled(run.state["step"])
     job, cfg, state, meta = run.job, run.cfg, run.state, run.data.meta
     peft_model = run.accelerator.unwrap_model(run.model)

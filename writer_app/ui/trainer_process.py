@@ -8,7 +8,9 @@ and exits). The GUI thread only ever reads lines that are ready.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from writer_app.training import events
+from writer_app.training.launch import starts_a_group
 
 KILL_AFTER_MS = int(events.KILL_AFTER_S * 1000)  # the protocol's policy, in Qt's unit
 
@@ -27,6 +30,7 @@ class TrainerProcess(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._process: QProcess | None = None
+        self._group = False  # several processes (``training.launch``): signals go to their process group
         self._reader = events.EventReader()
         self._last: dict[str, Any] = {}
         self.job_path: Path | None = None
@@ -45,6 +49,11 @@ class TrainerProcess(QObject):
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._done)
         command = events.trainer_command(self.job_path)
+        self._group = starts_a_group(command)
+        if self._group:  # launcher + workers in a session of their own: a stop or kill reaches them all
+            params = QProcess.UnixProcessParameters()
+            params.flags = QProcess.UnixProcessFlag.CreateNewSession
+            process.setUnixProcessParameters(params)
         self._process = process
         process.start(command[0], command[1:])
 
@@ -53,10 +62,26 @@ class TrainerProcess(QObject):
         if not self.is_running():
             return
         assert self._process is not None
-        self._process.terminate()
+        self._signal(signal.SIGTERM)
         # The timer belongs to the process object: when the window closes and deletes it first, the
         # timer goes with it (a bare singleShot lambda would call into a deleted QProcess).
-        QTimer.singleShot(KILL_AFTER_MS, self._process, self._process.kill)
+        QTimer.singleShot(KILL_AFTER_MS, self._process, lambda: self._signal(signal.SIGKILL))
+
+    def _signal(self, signum: int) -> None:
+        """SIGTERM/SIGKILL to the trainer, or to its whole process group when it is several processes."""
+        process = self._process
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            return
+        if self._group:
+            try:
+                os.killpg(process.processId(), signum)
+                return
+            except (ProcessLookupError, PermissionError):
+                return
+        if signum == signal.SIGKILL:
+            process.kill()
+        else:
+            process.terminate()
 
     def _read(self) -> None:
         assert self._process is not None

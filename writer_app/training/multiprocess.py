@@ -1,0 +1,74 @@
+"""What the training loop needs to be the same loop in every process of an ``accelerate launch`` group.
+
+Data parallel training is a lock-step: every process must join every
+gradient all-reduce, every held-out loss reduction and every barrier, or the
+others wait for it forever. A decision one process takes alone (to stop, to
+skip an evaluation) has to become the group's decision first. With one
+process each helper here is free (no collective call at all).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from writer_app.errors import UserError
+
+if TYPE_CHECKING:
+    from accelerate import Accelerator
+
+
+def stop_agreed(accelerator: Accelerator, stop_requested: threading.Event) -> bool:
+    """Whether any process was asked to stop: all of them then stop at the same step.
+
+    Signals reach the processes of a group at slightly different times (a
+    terminal's Ctrl-C, the launcher passing on SIGTERM); a process that left the
+    loop alone would leave the others blocked in the next step's all-reduce.
+    """
+    if accelerator.num_processes == 1:
+        return stop_requested.is_set()
+    import torch
+
+    flag = torch.tensor([1.0 if stop_requested.is_set() else 0.0], device=accelerator.device)
+    return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
+
+
+def group_mean(accelerator: Accelerator, value: float) -> float:
+    """The mean of ``value`` over the processes (each process's loss is over its own slice of the batch),
+    so the loss a run reports is that of the whole global batch, as with one process."""
+    if accelerator.num_processes == 1:
+        return value
+    import torch
+
+    return float(accelerator.reduce(torch.tensor([value], device=accelerator.device), reduction="mean").item())
+
+
+def evaluation_stop(accelerator: Accelerator, stop_requested: threading.Event) -> threading.Event:
+    """The event a held-out evaluation watches: with several processes one that is never set, since a
+    process that broke off its share of the evaluation would leave the others waiting in the reduce
+    (the group stops at the next step boundary instead, see :func:`stop_agreed`)."""
+    return stop_requested if accelerator.num_processes == 1 else threading.Event()
+
+
+def cpu_threads_per_process(requested: int) -> int:
+    """Threads for one process on a CPU: what was asked, else all cores but one shared among the
+    processes of this machine (``LOCAL_WORLD_SIZE``, set by the launcher), at least one each.
+
+    Why: the one-process default (all cores but one) in each of N processes makes N times too many
+    busy-waiting OpenMP threads, which on a small machine slows every step many times over.
+    """
+    if requested:
+        return requested
+    local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1))
+    return max(1, ((os.cpu_count() or 2) - 1) // local)
+
+
+def check_same_processes(saved: dict[str, Any], accelerator: Accelerator) -> None:
+    """Refuse to resume a checkpoint with another process count: the global batch, the data position
+    and the step count all depend on it, so the run would quietly skip or repeat text."""
+    before = int(saved.get("processes", 1))
+    if before != accelerator.num_processes:
+        raise UserError(f"this run was checkpointed with {before} training process(es) and is now started with "
+                        f"{accelerator.num_processes}; resume it with --processes {before} (the global batch "
+                        "depends on it)")
