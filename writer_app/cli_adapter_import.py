@@ -1,9 +1,7 @@
 """``writer-app adapters import DIR``: bring back an adapter trained from an exported job.
 
-The ``adapters`` command groups what is done with trained adapters; other
-modules add their own actions to it, so :func:`adapter_actions` makes the
-group once and hands the same one to whoever asks. The work is in
-``training.import_adapter``; torch is never imported here.
+One of the ``adapters`` group's actions (the group is :mod:`writer_app.cli_adapters`);
+the work is in ``training.import_adapter``; torch is never imported here.
 """
 
 from __future__ import annotations
@@ -15,22 +13,11 @@ from typing import Any
 
 from writer_app.paths import profile_paths
 
-_ACTIONS = "_writer_app_actions"
 
-
-def adapter_actions(subparsers: Any, common: argparse.ArgumentParser) -> Any:
-    """The ``adapters`` group's sub-commands (the group is made by the first caller)."""
-    group = subparsers.choices.get("adapters")
-    if group is None:
-        group = subparsers.add_parser("adapters", parents=[common], help="manage trained style adapters")
-        setattr(group, _ACTIONS, group.add_subparsers(dest="adapters_action", metavar="ACTION", required=True))
-    return getattr(group, _ACTIONS)
-
-
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    actions = adapter_actions(subparsers, common)
-    imp = actions.add_parser("import", parents=[common],
-                             help="register an adapter trained from an exported job (train --export-job)")
+def register_import(verbs: Any, common: argparse.ArgumentParser) -> None:
+    """``adapters import``, added to the ``adapters`` group that :mod:`writer_app.cli_adapters` makes."""
+    imp = verbs.add_parser("import", parents=[common],
+                           help="register an adapter trained from an exported job (train --export-job)")
     imp.add_argument("folder", metavar="DIR", help="the exported job folder after its run, or an adapter folder")
     imp.add_argument("--name", help="the adapter's name in the library (default: the name it was trained under)")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")

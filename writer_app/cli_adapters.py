@@ -26,9 +26,13 @@ GGUF_FILE_NAME = "adapter_model.gguf"
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    adapters = subparsers.add_parser("adapters", parents=[common], help="serve the personal adapter elsewhere: "
-                                     "a GGUF LoRA for llama.cpp, or published to a vLLM server")
+    from writer_app.cli_adapter_import import register_import
+
+    adapters = subparsers.add_parser("adapters", parents=[common], help="trained style adapters elsewhere: "
+                                     "import one trained on another machine, export a GGUF LoRA for llama.cpp, "
+                                     "publish to a vLLM server")
     verbs = adapters.add_subparsers(dest="adapters_command", metavar="ACTION", required=True)
+    register_import(verbs, common)
 
     export = verbs.add_parser("export-gguf", parents=[common], help="convert an adapter to a GGUF LoRA file "
                               "for llama.cpp's server (--lora FILE)")

@@ -46,10 +46,6 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--json", action="store_true", help="print the trainer's JSON events")
     train.set_defaults(func=run_train)
 
-    from writer_app.cli_adapter_import import register as register_adapter_import
-
-    register_adapter_import(subparsers, common)
-
     evaluate = subparsers.add_parser("eval", parents=[common], help="held-out perplexity and style: base vs adapter")
     evaluate.add_argument("--adapter", metavar="NAME",
                           help="the adapter (default: the active one, else the project's most recent)")
