@@ -114,9 +114,10 @@ def _leading_quoted_block(text: str) -> str:
 
 def _trim_to_sentence(text: str) -> str:
     """Drop a dangling half sentence at the end of a continuation, when a full one precedes it."""
-    if not text or text[-1] in ".!?…\"”’*)":
+    if not text or text[-1] in ".!?…\"”’*)。！？」』":
         return text
-    ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)", text)]
+    # Chinese and Japanese sentences end in 。！？ with no space after them.
+    ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)|[。！？][”’」』）]?", text)]
     if ends and ends[-1] >= len(text) * 0.4:
         return text[: ends[-1]]
     return text
