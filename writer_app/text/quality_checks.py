@@ -310,7 +310,7 @@ def invented_names(source: str, output: str, known: Sequence[str] = ()) -> list[
                 for part in name.split()):
             continue
         invented.append(name)
-    return sorted(invented, key=lambda name: (output.find(name), name))
+    return sorted(invented, key=lambda name: (output.find(name.split()[0]), name))  # "Author Bio" is "Author's Bio"
 
 
 def check_no_invented_names(source: str, output: str, known: Sequence[str] = ()) -> CheckResult:
