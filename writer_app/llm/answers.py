@@ -82,7 +82,8 @@ def joining_space(before: str, addition: str) -> str:
 
 def clean_output(task: str, raw: str) -> str:
     """The part of the model's answer that belongs in the manuscript."""
-    text = join_cjk(strip_chat_artefacts(raw))
+    # U+FFFD: byte tokens that never made a whole character (seen in Chinese answers, "任�那家").
+    text = join_cjk(strip_chat_artefacts(raw)).replace("\ufffd", "")
     if task == "continue":
         return _trim_to_sentence(text.rstrip())
     text = text.strip()
