@@ -6,7 +6,7 @@ reading afterwards (``--out``), and the machine's load average next to the
 figures (the dev VM is shared, and latency depends on it; pass rates do not).
 
     WRITER_APP_MODEL_CACHE=.cache/models python -m benchmarks.bench_tasks [--cases 6] [--max-new-tokens 200]
-        [--seed 1] [--quantization auto] [--threads 1] [--guard] [--model embedded] [--tasks KEYS] [--out FILE] [--json]
+        [--seed 1] [--quantization auto] [--threads 1] [--guard] [--no-constrain] [--model embedded] [--tasks KEYS] [--out FILE] [--json]
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
     parser.add_argument("--tasks", default="", help="comma-separated task keys (default: all)")
     parser.add_argument("--guard", action="store_true", help="through the guards (re-sampling hard failures)")
+    parser.add_argument("--no-constrain", action="store_true",
+                        help="without the token masks of llm.constraints (to measure what they do)")
     parser.add_argument("--out", help="write the summary and every answer to this JSON file")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -50,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         set_cpu_threads(args.threads)
     suite = eval_tasks.build_suite(args.cases, _task_keys(args.tasks))
     runtime = ModelRuntime.load(args.model, model_cache(), quantization=args.quantization)
-    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed)
+    settings = GenerationSettings(max_new_tokens=args.max_new_tokens, temperature=args.temperature, seed=args.seed,
+                                  constrained=not args.no_constrain)
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
 
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["model"] = runtime.info.describe()
     summary["settings"] = {"max_new_tokens": args.max_new_tokens, "temperature": args.temperature,
                            "seed": args.seed, "cases_per_task": args.cases, "quantization": args.quantization,
-                           "guard": args.guard}
+                           "guard": args.guard, "constrained": not args.no_constrain}
     summary["machine"] = {"load_average_before": round(load_before, 2),
                           "load_average_after": round(os.getloadavg()[0], 2),
                           "wall_s": round(time.perf_counter() - started, 1)}
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(f"{summary['model']}; {'guarded; ' if args.guard else ''}{args.cases} cases per task; seed {args.seed}; temperature "
+        print(f"{summary['model']}; {'guarded; ' if args.guard else ''}{'unconstrained; ' if args.no_constrain else ''}{args.cases} cases per task; seed {args.seed}; temperature "
               f"{args.temperature}; max {args.max_new_tokens} new tokens; load average "
               f"{summary['machine']['load_average_before']} -> {summary['machine']['load_average_after']}; "
               f"{summary['machine']['wall_s']} s")

@@ -44,12 +44,12 @@ def test_summaries_brainstorms_and_suggestions_get_their_own_checks():
 
 def test_a_retry_gets_a_new_seed_and_a_lower_temperature_for_a_rewrite_only():
     base = GenerationSettings(temperature=0.8, seed=5)
-    retry = guards._retry_settings("rewrite", base, 1, guards.DEFAULT_POLICY)
+    retry = guards.retry_settings("rewrite", base, 1, guards.DEFAULT_POLICY)
     assert retry.seed != 5 and retry.temperature == 0.5
-    assert guards._retry_settings("rewrite", base, 2, guards.DEFAULT_POLICY).temperature == 0.3
-    cont = guards._retry_settings("continue", base, 1, guards.DEFAULT_POLICY)
+    assert guards.retry_settings("rewrite", base, 2, guards.DEFAULT_POLICY).temperature == 0.3
+    cont = guards.retry_settings("continue", base, 1, guards.DEFAULT_POLICY)
     assert cont.temperature == 0.8 and cont.seed != 5
-    assert guards._retry_settings("rewrite", base.with_(seed=None), 1, guards.DEFAULT_POLICY).seed is None
+    assert guards.retry_settings("rewrite", base.with_(seed=None), 1, guards.DEFAULT_POLICY).seed is None
 
 
 @pytest.mark.model

@@ -74,3 +74,11 @@ def test_cleaning_never_crashes(garbage):
     for task in ("continue", "rewrite", "brainstorm", "summarise"):
         assert isinstance(clean_output(task, garbage), str)
     assert isinstance(parse_list(garbage), list)
+
+
+def test_a_chinese_continuation_is_trimmed_at_its_last_full_sentence():
+    # Chinese puts no space after 。！？, so the English rule alone never found the sentence end.
+    assert clean_output("continue", "士隐走到门前。那僧笑道：“施主请了！”他正要") == "士隐走到门前。那僧笑道：“施主请了！”"
+    assert clean_output("continue", "士隐走到门前，见那僧道一路行来。") == "士隐走到门前，见那僧道一路行来。"
+    # Byte tokens that never made a whole character are dropped, not pasted in as "�".
+    assert clean_output("rewrite", "他倒在任\ufffd那家。") == "他倒在任那家。"

@@ -26,6 +26,14 @@ def test_continue_prompt_uses_the_chat_template_with_the_text_as_the_answer_so_f
     assert not prompt.truncated and prompt.input_tokens == runtime.count_tokens(prompt.text)
 
 
+def test_a_chinese_rewrite_is_asked_for_in_chinese_and_opens_with_the_selections_words(runtime):
+    selection = "士隐正在书房中闲坐，忽见一僧一道走来，那僧便说道：施主，你把这有命无运的东西抱在怀中作甚？"
+    prompt = tasks.build_prompt(runtime, tasks.TaskRequest("rewrite", text=selection, preset="vivid"), 60)
+    assert "English" not in prompt.text.split("<|im_start|>user")[0]  # the system prompt asks for 中文
+    assert prompt.opening == "士隐正在书房中闲坐，" and prompt.text.endswith("<|im_start|>assistant\n" + prompt.opening)
+    assert prompt.constraints is not None and prompt.constraints.scripts == ("han",)
+
+
 def test_long_text_keeps_the_most_recent_part_within_the_window(runtime):
     chapter = "\n\n".join(f"Chapter line {i}: the tide came in and went out again." for i in range(900))
     request = tasks.TaskRequest("continue", text=chapter + "\n\nThe last line.", story_so_far="Mara found a letter.")

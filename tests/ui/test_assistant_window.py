@@ -192,6 +192,29 @@ def test_right_click_rewrite_replaces_exactly_the_selection(window, assistant, q
     assert "before-ai-edit" in reasons
 
 
+def test_a_rewrite_failing_the_hard_checks_is_tried_again_then_shown_under_a_warning(window, assistant, qtbot):
+    """Twelve greedy tokens cannot reach the names at the end of this selection: every try drops them."""
+    editor = window.editor
+    passage = ("The ferry was late again, and the fog sat low over the grey water of the harbour while the "
+               "boatman mended his nets and the gulls cried, until at last old Tobias came down with Edmund.")
+    editor.load_text(passage)
+    cursor = editor.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(len(passage), cursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    panel = assistant.panel
+    assert assistant.selection.run("rewrite", preset="rephrase")
+    qtbot.waitUntil(lambda: "trying again (2 of 3)" in panel.title.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: panel.warning.isVisible() and panel.replace_button.isEnabled(), timeout=120_000)
+    warning = panel.warning.text()
+    assert "dropped" in warning and "Tobias" in warning and "after 3 tries" in warning
+    assert panel.result.toPlainText().startswith("The ferry was late")  # the answer opens with the selection's words
+    assert "trying again" not in panel.title.text()
+    assert editor.manuscript_text() == passage  # nothing was put into the text
+    panel.discard_button.click()
+    assert not panel.warning.isVisible()
+
+
 def test_suggest_style_underlines_the_spans_listed_in_the_panel(window, assistant, qtbot):
     editor = window.editor
     text = ("She really walked very slowly to the door. She felt that the door was very old. "

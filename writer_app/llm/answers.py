@@ -82,7 +82,8 @@ def joining_space(before: str, addition: str) -> str:
 
 def clean_output(task: str, raw: str) -> str:
     """The part of the model's answer that belongs in the manuscript."""
-    text = join_cjk(strip_chat_artefacts(raw))
+    # U+FFFD: byte tokens that never made a whole character (seen in Chinese answers, "任�那家").
+    text = join_cjk(strip_chat_artefacts(raw)).replace("\ufffd", "")
     if task == "continue":
         return _trim_to_sentence(text.rstrip())
     text = text.strip()
@@ -114,9 +115,10 @@ def _leading_quoted_block(text: str) -> str:
 
 def _trim_to_sentence(text: str) -> str:
     """Drop a dangling half sentence at the end of a continuation, when a full one precedes it."""
-    if not text or text[-1] in ".!?…\"”’*)":
+    if not text or text[-1] in ".!?…\"”’*)。！？」』":
         return text
-    ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)", text)]
+    # Chinese and Japanese sentences end in 。！？ with no space after them.
+    ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)|[。！？][”’」』）]?", text)]
     if ends and ends[-1] >= len(text) * 0.4:
         return text[: ends[-1]]
     return text

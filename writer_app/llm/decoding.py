@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from peft import PeftModel
     from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
+    from writer_app.llm.constraints import TokenMask
     from writer_app.llm.step_decoder import StepDecoder
 
 REPEAT_WINDOW = 64
@@ -110,11 +111,13 @@ def decode_stream(
     stop_ids: set[int],
     stats: DecodeStats,
     cancel: threading.Event | None,
+    mask: TokenMask | None = None,
 ) -> Iterator[str]:
     """Yield the text that follows ``ids``, reusing and then refilling ``kept``.
 
     ``decoder`` (the CPU step decoder, or None) computes the decode steps after a
     transformers prefill; ``stats`` is reset at the start and filled as the stream goes.
+    ``mask`` (``constraints.TokenMask``) removes the tokens the answer may not use before each sample.
     """
     import torch
 
@@ -147,6 +150,8 @@ def decode_stream(
         for step in range(settings.max_new_tokens):
             if cancel is not None and cancel.is_set():
                 break
+            if mask is not None:
+                mask(generated, logits)
             token = sample_token(logits, recent, settings, generator)
             if first_token_at is None:
                 first_token_at = time.perf_counter()

@@ -28,6 +28,8 @@ class GenerationSettings:
     repetition_penalty: float = 1.1  # >1 discourages tokens already in the prompt or the output
     variants: int = 1  # how many alternatives the UI asks for (one stream() call each)
     seed: int | None = None  # fixed seed for reproducible sampling; None draws a fresh one
+    # Mask the tokens that would break a hard check (``llm.constraints``); off only to measure them.
+    constrained: bool = True
 
     def __post_init__(self) -> None:
         # NaN compares false with everything, so each range is written to fail for it too.

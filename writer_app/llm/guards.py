@@ -102,7 +102,7 @@ def hard_failures(checks: dict[str, qc.CheckResult]) -> list[str]:
     return [result.reason for name, result in checks.items() if name in qc.HARD_CHECKS and not result]
 
 
-def _retry_settings(task: str, settings: GenerationSettings, attempt: int,
+def retry_settings(task: str, settings: GenerationSettings, attempt: int,
                     policy: GuardPolicy) -> GenerationSettings:
     seed = None if settings.seed is None else settings.seed + 7919 * attempt
     changed = settings.with_(seed=seed)
@@ -110,6 +110,13 @@ def _retry_settings(task: str, settings: GenerationSettings, attempt: int,
         temperature = policy.retry_temperatures[min(attempt, len(policy.retry_temperatures)) - 1]
         changed = changed.with_(temperature=min(settings.temperature, temperature))
     return changed
+
+
+def retry_budget(task: str, policy: GuardPolicy = DEFAULT_POLICY) -> int:
+    """How many extra candidates ``task`` may sample after a first one fails a hard check."""
+    if task == "suggest":
+        return 0
+    return min(policy.retries, policy.summary_retries) if task == "summarise" else policy.retries
 
 
 def run_guarded(
@@ -128,12 +135,11 @@ def run_guarded(
     streamed over it); the returned text is the chosen candidate's.
     """
     settings = settings or GenerationSettings()
-    budget = 0 if request.task == "suggest" else (
-        min(policy.retries, policy.summary_retries) if request.task == "summarise" else policy.retries)
+    budget = retry_budget(request.task, policy)
     best: tuple[tuple[int, int], tasks.TaskResult, list[str]] | None = None
     attempt = 0
     while True:
-        current = settings if attempt == 0 else _retry_settings(request.task, settings, attempt, policy)
+        current = settings if attempt == 0 else retry_settings(request.task, settings, attempt, policy)
         result = tasks.run_task(runtime, request, current, cancel, on_delta if attempt == 0 else None, progress)
         checks = task_checks(request, result, key)
         failures = hard_failures(checks)

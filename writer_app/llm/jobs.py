@@ -11,6 +11,7 @@ which is pickled back, so it must not hold torch objects.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -34,6 +35,8 @@ def stream_task(request: tasks.TaskRequest, settings: GenerationSettings, runtim
         language = summary.summary_language(request.text, request.language)
         return iter([summary.summarise(runtime, request.text, cancel=cancel, settings=settings, language=language)])
     prompt = tasks.build_prompt(runtime, request, max_new_tokens=settings.max_new_tokens)
+    if prompt.opening:  # a rewrite's first words, prefilled: they are the answer's first piece
+        return itertools.chain([prompt.opening], runtime.stream(prompt, settings, cancel))
     return runtime.stream(prompt, settings, cancel)
 
 

@@ -18,7 +18,18 @@ SYSTEM_WRITER = (
     "You are a novelist's co-writer. You write fluent English fiction prose in the author's own voice, "
     "tense and point of view, and reply with the text only."
 )
+# The same persona for a Chinese text: an English "write English prose" made the model answer in English.
+SYSTEM_WRITER_ZH = "你是小说作者的合写者。你用中文写流畅的小说正文，保持作者的语气、时态和视角，只回复正文。"
 SYSTEM_LINE_EDITOR = "You are a strict line editor of fiction."
+
+
+def system_writer(language: str) -> str:
+    """The co-writer's system prompt for a text in ``language`` ("zh", "en", ...)."""
+    if language == "zh":
+        return SYSTEM_WRITER_ZH
+    if language in ("en", ""):
+        return SYSTEM_WRITER
+    return SYSTEM_WRITER.replace("fluent English fiction prose", "fluent fiction prose in the language of the text")
 
 
 def chat(runtime: ModelRuntime, system: str, user: str, assistant_prefix: str = "") -> str:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from writer_app.errors import UserError
 from writer_app.llm import adapters, catalogue, import_ml_stack, model_files, weights
+from writer_app.llm.constraints import Constraints, TokenMask
 from writer_app.llm.decoding import DecodeStats, decode_stream
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.kv_cache import KeptCache
@@ -74,6 +75,10 @@ class Prompt:
     task: str = "raw"
     input_tokens: int = 0
     truncated: bool = False  # True when older text was left out to fit the context window
+    # Tokens the answer may not use (``constraints``: a Latin letter for a Chinese text, an invented
+    # name, a commentary opener); applied by this runtime's decode loop, not by a server engine.
+    constraints: Constraints | None = None
+    opening: str = ""  # the answer's first words, prefilled at the end of ``text`` (part of the answer)
 
 
 def _pick_device(device: str) -> str:
@@ -318,9 +323,13 @@ class ModelRuntime:
             )
         self._use_fast_attention()
         try:
+            mask = None
+            if (settings.constrained and isinstance(prompt, Prompt) and prompt.constraints is not None
+                    and prompt.constraints.active()):
+                mask = TokenMask(self.tokenizer, prompt.constraints, prompt.opening)
             yield from decode_stream(self._model, self.tokenizer, ids, settings, kept=self._kept,
                                      decoder=self._decoder, stop_ids=self._stop_ids, stats=self._stats,
-                                     cancel=cancel)
+                                     cancel=cancel, mask=mask)
         except RuntimeError as exc:
             # torch.multinomial's "probability tensor contains either `inf`, `nan` or element < 0": the
             # weights passed the load check, so the numbers overflowed while computing (fp16/bf16).

@@ -24,12 +24,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from writer_app.errors import UserError
-from writer_app.llm import context
+from writer_app.llm import constraints, context
 from writer_app.llm.answers import clean_output
 from writer_app.llm.generation import GenerationSettings
 from writer_app.llm.prompts import SYSTEM_WRITER, chat
 from writer_app.llm.runtime import Prompt
 from writer_app.text.counts import is_cjk_dominant
+from writer_app.text.quality_checks import invented_names
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -67,13 +68,16 @@ def summary_prompt(runtime: ModelRuntime, text: str, partial: bool, language: st
         user = (f'{what}：\n"""\n{text}\n"""\n\n请用中文概括这段故事，写两三句话：谁做了什么，有什么变化。'
                 "只写概括，不要开场白，不要用英文。")
         prompt = chat(runtime, SYSTEM_SUMMARY_ZH, user, assistant_prefix=PREFIX_ZH)
-        return Prompt(prompt, "summarise", runtime.count_tokens(prompt))
+        return Prompt(prompt, "summarise", runtime.count_tokens(prompt),
+                      constraints=constraints.for_source("summarise", text, []), opening=PREFIX_ZH)
     what = "these summaries of consecutive parts of a story" if partial else "this passage of a story"
     answer_in = " Answer in Japanese." if language == "ja" else ""
     user = (f'Text:\n"""\n{text}\n"""\n\nSummarise {what} in a few sentences: who does what, '
             f"and what changes. Use only names that appear in the text. Plain prose, no preamble.{answer_in}")
     prompt = chat(runtime, SYSTEM_WRITER, user)
-    return Prompt(prompt, "summarise", runtime.count_tokens(prompt))
+    # No invented names, no "Here is": the tokens are masked (``constraints``); Japanese is not masked.
+    return Prompt(prompt, "summarise", runtime.count_tokens(prompt),
+                  constraints=constraints.for_source("summarise", text, []))
 
 
 def _clean_piece(raw: str, language: str, chunk: str) -> str:
@@ -171,40 +175,18 @@ def summarise(
         level_text, level, partial = joined, level + 1, True
 
 
-# -- invented names ---------------------------------------------------------------------------
-# Capitalised words that are not names: sentence openers a summary uses and the source may not.
-_NOT_NAMES = frozenset("""
-a an the he she it they we i you his her hers its their theirs our my your him them this that these those
-there here then when while after before as at in on of to for from with by but and or so if once now soon
-later finally meanwhile eventually suddenly together both all each every some one two three meanwhile
-chapter scene part book story passage text summary narrator protagonist prologue epilogue
-mr mrs ms miss dr sir lady lord
-""".split())
-_WORD = re.compile(r"[^\W\d_][\w’'\-]*")
-
-
-def _whole_word(word: str, text: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
-
-
 def names_missing_from_source(summary: str, source: str) -> list[str]:
-    """Capitalised words of ``summary`` that ``source`` never uses: likely names the model invented.
+    """Words of the names ``summary`` uses that ``source`` never does: likely invented, for the author's review.
 
-    A simple rule, for a warning the author reads (not a verdict): a word written with a capital
-    letter is a name unless the source has it, has it in lower case (an ordinary word that opens a
-    sentence: "Rain", "Walking") or it is a common sentence opener ("The", "After", "She"). Names in
-    scripts without capitals (Chinese) are not judged; Latin names in a Chinese summary are.
+    The harness's own rule (``quality_checks.invented_names``), so the review
+    warns about what the guards and the harness count as invented. A warning
+    the author reads, not a verdict; names in scripts without capitals
+    (Chinese) are not judged, Latin names in a Chinese summary are.
     """
-    found: list[str] = []
-    for match in _WORD.finditer(summary):
-        word = re.sub(r"['’]s$", "", match.group())
-        if not word or not word[0].isupper() or word.casefold() in _NOT_NAMES or word in found:
+    words: list[str] = []
+    for name in invented_names(source, summary):
+        if re.search("[\u3400-\u9fff]", name):
             continue
-        if re.fullmatch(r"[IVXLCDM]+", word):
-            continue  # a Roman numeral ("Chapter II")
-        if _whole_word(word, source) or (not word.isupper() and _whole_word(word.lower(), source)):
-            continue
-        if word.isupper() and len(word) > 1 and _whole_word(word.capitalize(), source):
-            continue  # "MARA" shouted in the summary, "Mara" in the text
-        found.append(word)
-    return found
+        words += [w for w in name.split() if w not in words and not re.search(rf"(?<!\w){re.escape(w)}(?!\w)",
+                                                                            source, re.IGNORECASE)]
+    return words

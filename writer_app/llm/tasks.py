@@ -13,17 +13,18 @@ summaries and style suggestions, which take several prompts each, in
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from writer_app.errors import UserError
-from writer_app.llm import context
+from writer_app.llm import constraints, context
 from writer_app.llm.answers import clean_output, parse_list
 from writer_app.llm.critique import suggest_style
 from writer_app.llm.generation import GenerationSettings
-from writer_app.llm.prompts import SYSTEM_WRITER, chat
+from writer_app.llm.prompts import chat, system_writer
 from writer_app.llm.runtime import Prompt
 from writer_app.llm.summary import summarise
 from writer_app.settings import DEFAULT_MAX_NEW_TOKENS
@@ -44,6 +45,8 @@ REWRITE_PRESETS: dict[str, str] = {
     "grammar": "Fix the grammar, spelling and punctuation of the text, changing nothing else",
 }
 LANGUAGE_NAMES = {"zh": "Chinese (中文)", "ja": "Japanese (日本語)", "ko": "Korean (한국어)"}
+OPENING_TASKS = ("rewrite", "expand", "shorten")  # answers started with the selection's first words
+OPENING_WORDS = 4
 CONTEXT_NOTE_TOKENS = 400  # room for bible notes and the story so far
 SIDE_CONTEXT_TOKENS = 300  # context shown around a selection
 
@@ -127,6 +130,39 @@ def _constraints(request: TaskRequest, source: str) -> str:
     return "".join(extra)
 
 
+def answer_opening(request: TaskRequest) -> str:
+    """The first words of a rewrite, expansion or shortening: the selection's own.
+
+    Prefilled into the assistant's turn, they make a small model carry on
+    writing the passage instead of commenting on it ("The story begins with
+    a description of..."), the way Continue's completion-style prompt does.
+    Measured on the harness (benchmarks/README.md). Empty for other tasks and
+    for a selection too short to spare them.
+    """
+    if request.task not in OPENING_TASKS:
+        return ""
+    selection = request.text.strip()
+    if detect_language(selection) in ("zh", "ja"):
+        if len(selection) < 24:
+            return ""
+        clause = next((i + 1 for i, ch in enumerate(selection[:12]) if ch in "，。！？；：,"), 0)
+        return selection[: clause or 6]
+    words = re.findall(r"\S+\s+", selection)
+    if len(words) < 3 * OPENING_WORDS:
+        return ""
+    opening = ""
+    for word in words[:OPENING_WORDS]:
+        opening += word
+        if re.search(r"[.!?][\"”’)]?\s+$", word):
+            break  # the first sentence ends here
+    return opening.rstrip()  # a trailing space would make the model start with an odd token
+
+
+def _prompt_constraints(request: TaskRequest, source: str) -> constraints.Constraints:
+    known = [n for note in context.as_bible_notes(request.bible) for n in (note.name, *note.aliases)]
+    return constraints.for_source(request.task, source, known)
+
+
 def build_prompt(runtime: ModelRuntime, request: TaskRequest,
                  max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> Prompt:
     """The prompt for ``request``, fitted to the context window (counted in tokens)."""
@@ -144,12 +180,14 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest,
         user = "Continue the story from where it stops."
         if notes:
             user = f"{notes}\n\n{user}"
-        overhead = runtime.count_tokens(chat(runtime, SYSTEM_WRITER, user)) + 8
+        system = system_writer(detect_language(before[-2000:]))
+        overhead = runtime.count_tokens(chat(runtime, system, user)) + 8
         kept, truncated = context.keep_recent(before.rstrip(), budget - overhead, runtime.count_tokens)
         if not kept.strip():
             raise UserError("the model's context window is too small for this request")
-        text = chat(runtime, SYSTEM_WRITER, user, assistant_prefix=kept)
-        return Prompt(text, task, runtime.count_tokens(text), truncated)
+        text = chat(runtime, system, user, assistant_prefix=kept)
+        return Prompt(text, task, runtime.count_tokens(text), truncated,
+                      constraints=_prompt_constraints(request, kept[-2000:]))
 
     selection = request.text.strip()
     if not selection and task not in ("brainstorm", "describe"):
@@ -168,14 +206,16 @@ def build_prompt(runtime: ModelRuntime, request: TaskRequest,
         parts.append(f'Text:\n"""\n{selection}\n"""')
     parts.append(instruction + "." + _constraints(request, selection or request.before))
     user = "\n\n".join(parts)
-    text = chat(runtime, SYSTEM_WRITER, user)
+    source = selection or request.before
+    opening = answer_opening(request)
+    text = chat(runtime, system_writer(detect_language(source)), user, assistant_prefix=opening)
     tokens = runtime.count_tokens(text)
     if tokens > budget:
         raise UserError(
             f"the selection is too long for the model ({tokens} tokens, at most {budget}); "
             "select less text, or summarise it first"
         )
-    return Prompt(text, task, tokens, False)
+    return Prompt(text, task, tokens, False, constraints=_prompt_constraints(request, source), opening=opening)
 
 
 def run_task(
@@ -197,7 +237,9 @@ def run_task(
         found = suggest_style(runtime, request.text, request.language, settings, cancel)
         return TaskResult("", suggestions=found)
     prompt = build_prompt(runtime, request, settings.max_new_tokens)
-    pieces = []
+    pieces = [prompt.opening] if prompt.opening else []
+    if prompt.opening and on_delta:
+        on_delta(prompt.opening)
     for delta in runtime.stream(prompt, settings, cancel):
         pieces.append(delta)
         if on_delta:

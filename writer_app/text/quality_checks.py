@@ -254,6 +254,12 @@ def names_in(text: str, known: Iterable[str] = (), *, include_sentence_starts: b
     return english_names(text, known, include_sentence_starts=include_sentence_starts)
 
 
+# The same rules, for the token masks of ``llm.constraints`` (they must agree with these checks).
+script_of = _script_of
+NOT_NAMES = _NOT_NAMES
+COMMON_STARTS = _COMMON_STARTS
+
+
 def check_names_kept(source: str, output: str, known: Sequence[str] = (),
                      aliases: dict[str, Sequence[str]] | None = None) -> CheckResult:
     """Every name in ``source`` (found, or among ``known`` bible names) is still in ``output``.
@@ -286,12 +292,12 @@ def check_names_kept(source: str, output: str, known: Sequence[str] = (),
     return OK
 
 
-def check_no_invented_names(source: str, output: str, known: Sequence[str] = ()) -> CheckResult:
-    """The output names no one the source (or the story bible, ``known``) does not name.
+def invented_names(source: str, output: str, known: Sequence[str] = ()) -> list[str]:
+    """The names ``output`` uses that neither ``source`` nor the story bible (``known``) has, first seen first.
 
-    For summaries ("a summary names no one absent from its source") and
-    rewrites (a heroine renamed "Emily"). A name in the output counts as
-    present when it occurs in the source or the bible in any letter case.
+    A name counts as present when it occurs in the source or the bible in
+    any letter case (an ordinary word opening a sentence, "Fog", is "fog" in
+    the text). Shared by the harness, the guards and the summary review.
     """
     allowed_text = source + "\n" + "\n".join(known)
     invented = []
@@ -304,6 +310,16 @@ def check_no_invented_names(source: str, output: str, known: Sequence[str] = ())
                 for part in name.split()):
             continue
         invented.append(name)
+    return sorted(invented, key=lambda name: (output.find(name.split()[0]), name))  # "Author Bio" is "Author's Bio"
+
+
+def check_no_invented_names(source: str, output: str, known: Sequence[str] = ()) -> CheckResult:
+    """The output names no one the source (or the story bible, ``known``) does not name.
+
+    For summaries ("a summary names no one absent from its source") and
+    rewrites (a heroine renamed "Emily").
+    """
+    invented = sorted(invented_names(source, output, known))
     if invented:
         return _fail("the answer names " + ", ".join(invented) + ", who are not in the text or the story bible")
     return OK

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from writer_app.ui.assistant.context import StoryContext
 
 BANNER_STYLE = "background:#fde8e8; color:#8a1c1c; border:1px solid #f0b4b4; border-radius:4px; padding:6px;"
+WARNING_STYLE = "background:#fff4e0; color:#7a4b00; border:1px solid #f0c27a; border-radius:4px; padding:6px;"
 
 
 class GenerationValues(TypedDict):
@@ -90,6 +91,14 @@ class AssistantPanel(QWidget):
         splitter.addWidget(self._labelled("Original", self.original))
         splitter.addWidget(self._labelled("Suggestion", self.result))
         layout.addWidget(splitter, 1)
+
+        # Shown when no candidate passed the hard checks (names, language, commentary): read it first.
+        self.warning = QLabel()
+        self.warning.setObjectName("assistantWarning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.hide()
+        layout.addWidget(self.warning)
 
         buttons = QHBoxLayout()
         self.replace_button = self._button("Replace", "assistantReplace", self.replaceRequested, buttons)
@@ -173,7 +182,13 @@ class AssistantPanel(QWidget):
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
 
+    def set_warning(self, text: str) -> None:
+        """What the checks found wrong with the suggestion shown (``llm.guards``); empty hides it."""
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
+
     def start(self, title: str, original: str) -> None:
+        self.set_warning("")
         self.title.setText(title)
         self.original.setPlainText(original)
         self.result.clear()
@@ -196,6 +211,7 @@ class AssistantPanel(QWidget):
         self.discard_button.setEnabled(bool(self.original.toPlainText()) or has_result)
 
     def clear(self) -> None:
+        self.set_warning("")
         self.title.setText("Select text and right-click to rewrite, expand or summarise it.")
         self.original.clear()
         self.result.clear()

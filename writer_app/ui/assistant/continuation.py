@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 import writer_app.ui.assistant.jobs as jobs
+from writer_app.llm import guards
+from writer_app.llm.tasks import TaskResult
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
 from writer_app.ui.assistant.ghost_text import GhostText
 from writer_app.ui.assistant.ports import AssistantPort, Stats
@@ -185,4 +187,12 @@ class Continuation(QObject):
     def _hint(self) -> None:
         count = len(self.variants)
         more = " (more coming)" if self.generating else ""
-        self.message.emit(f"Variant {self.index + 1} of {count}{more} — {HINT}")
+        warning = self._warning(self.variants[self.index]) if self.variants else ""
+        self.message.emit(f"{warning}Variant {self.index + 1} of {count}{more} — {HINT}")
+
+    def _warning(self, text: str) -> str:
+        """The hard checks' verdict on the ghost text shown (``llm.guards``): the author sees it before Tab."""
+        request = jobs.TaskRequest("continue", before=self._before[-3000:], bible=list(self._context.bible),
+                                   language=self._context.language)
+        failures = guards.hard_failures(guards.task_checks(request, TaskResult(text)))
+        return f"Check before keeping: {'; '.join(failures)}. " if failures else ""

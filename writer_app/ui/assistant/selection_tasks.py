@@ -5,6 +5,13 @@ edits, so Replace changes exactly the words that were selected even if the
 caret moved or text was typed elsewhere meanwhile. Replacing takes a revision
 snapshot first ("before-ai-edit", on the database worker, queued before the
 autosave that will store the change) and is one undo step.
+
+The answer is judged by the same hard checks as the task-quality harness
+(``llm.guards``: names kept, no invented names, the text's language, prose
+rather than commentary). A candidate that fails one is sampled again, up to
+the guards' budget, with the title saying "trying again (2 of 3)"; when none
+passes, the best candidate is shown under a warning that says what is wrong,
+so nothing harmful reaches the page without the author having read why.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QInputDialog
 
 import writer_app.ui.assistant.jobs as jobs
-from writer_app.llm import answers
+from writer_app.llm import answers, guards
+from writer_app.llm.tasks import TaskResult
 from writer_app.ui.assistant.context import StoryContext, gather_context, near_cursor, run_db
 from writer_app.ui.assistant.page_edits import TrackedRange, snapshot_before_ai_edit
 from writer_app.ui.assistant.ports import AssistantPort, Stats
@@ -45,6 +53,9 @@ class SelectionTasks(QObject):
         self._original = ""
         self._context = StoryContext()
         self._attempt = 0
+        self._request: jobs.TaskRequest | None = None
+        self._try = 0  # candidates sampled for this request after the first (the guards' re-samples)
+        self._candidates: list[tuple[int, str, list[str]]] = []  # (hard failures, text, reasons)
         client.tokenProduced.connect(self._on_token)
         client.finished.connect(self._on_finished)
         client.failed.connect(self._on_failed)
@@ -68,6 +79,7 @@ class SelectionTasks(QObject):
         self._original = self.range.text()
         self._task = {"task": task, "preset": preset, "instruction": instruction}
         self._attempt = 0
+        self._start_guarding()
         self.panel.start(self._title(), self._original)
         self._raise_panel()
         text = self.editor.manuscript_text()
@@ -101,13 +113,16 @@ class SelectionTasks(QObject):
         assert self.range is not None
         text = self.editor.manuscript_text()
         start, end = self.range.index_bounds(text)
-        settings = self.host.generation_settings().for_variant(self._attempt)
         task = self._task["task"]
-        job = jobs.stream_task(jobs.TaskRequest(
+        settings = self.host.generation_settings().for_variant(self._attempt)
+        if self._try:
+            settings = guards.retry_settings(task, settings, self._try, guards.DEFAULT_POLICY)
+        self._request = jobs.TaskRequest(
             task, text=self._original, before=text[:start][-3000:], after=text[end:][:1000],
             instruction=self._task["instruction"], preset=self._task["preset"],
             bible=list(self._context.bible), language=self._context.language,
-        ), settings)
+        )
+        job = jobs.stream_task(self._request, settings)
         self.panel.result.clear()
         self.panel.set_busy(True, has_result=False)
         self.request_id = self.client.submit(job)
@@ -116,7 +131,14 @@ class SelectionTasks(QObject):
         if self.range is None or self.request_id is not None:
             return
         self._attempt += 1
+        self._start_guarding()
+        self.panel.set_warning("")
+        self.panel.title.setText(self._title())
         self._submit()
+
+    def _start_guarding(self) -> None:
+        self._try = 0
+        self._candidates = []
 
     def stop(self) -> None:
         if self.request_id is not None:
@@ -132,14 +154,39 @@ class SelectionTasks(QObject):
             return
         self.request_id = None
         final = jobs.clean_output(self._task["task"], str(result or ""))
-        self.panel.set_result(final)
-        self.panel.set_busy(False, has_result=bool(final.strip()))
         self.host.record_stats(stats)
+        if self._judge(final):
+            return
+        best = min(self._candidates, key=lambda c: c[0])
+        self.panel.title.setText(self._title())
+        self.panel.set_result(best[1])
+        self.panel.set_warning(_warning(best[2], len(self._candidates)))
+        self.panel.set_busy(False, has_result=bool(best[1].strip()))
+
+    def _judge(self, final: str) -> bool:
+        """Keep ``final`` as a candidate; True when it failed a hard check and another one is on its way."""
+        if self._request is None:
+            self._candidates.append((0, final, []))
+            return False
+        checks = guards.task_checks(self._request, TaskResult(final))
+        failures = guards.hard_failures(checks)
+        self._candidates.append((len(failures), final, failures))
+        budget = guards.retry_budget(self._task["task"])
+        if not failures or not final.strip() or self._try >= budget:
+            return False
+        self._try += 1
+        self.panel.title.setText(f"{self._title()} — trying again ({self._try + 1} of {budget + 1})")
+        self._submit()
+        return True
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id != self.request_id:
             return
         self.request_id = None
+        if self._candidates:  # stopped while trying again: the best answer so far, with its warning
+            best = min(self._candidates, key=lambda c: c[0])
+            self.panel.set_result(best[1])
+            self.panel.set_warning(_warning(best[2], len(self._candidates)))
         self.panel.set_busy(False, has_result=bool(self.panel.result.toPlainText().strip()))
         self.host.show_message(message)
         if message != "Cancelled.":
@@ -198,3 +245,12 @@ class SelectionTasks(QObject):
         if dock is not None:
             dock.show()
             dock.raise_()
+
+
+def _warning(failures: list[str], tries: int) -> str:
+    """The warning above a suggestion that no candidate made pass the hard checks; empty when one did."""
+    if not failures:
+        return ""
+    tried = f" after {tries} tries" if tries > 1 else ""
+    return (f"Check this suggestion before using it: {'; '.join(failures)}{tried}. "
+            "It has not been put into your text.")

@@ -1,0 +1,258 @@
+"""Constrained decoding: tokens that would break a hard check are masked before they are sampled.
+
+Why: re-sampling (``guards``) cannot cure what a small model does every
+time. SmolLM2-135M answers a Chinese selection in English, renames the
+heroine of a rewrite and opens an answer with "This passage describes"; a
+retry at another seed mostly does the same again, at the cost of another
+full answer. Masking the offending tokens costs a few microseconds a step
+and makes those failures impossible instead of unlikely:
+
+- language: every token holding a letter of another script than the
+  source's is masked (for a Chinese source: Latin letters, kana, hangul), so
+  the answer cannot switch to English;
+- names: for rewrite, expand, shorten and summaries, a token that would
+  start a capitalised word is allowed only while that word can still become
+  a word of the source or the story bible (a trie walk over the word being
+  written, so "Em" + "ily" is stopped at "Em" unless "Emma" is allowed). At
+  a sentence start the common openers ("She", "The", "Suddenly") are
+  allowed too, since there a capital marks the sentence, not a name;
+- meta text: at the start of the answer and of every line, the tokens that
+  would complete "This passage", "Here is", "Sure", "The story", "In this",
+  a heading "#" or a bullet are masked.
+
+A :class:`Constraints` is plain data (it travels inside ``runtime.Prompt``
+to the model host); :class:`TokenMask` is what the decode loop applies. It
+follows the ``transformers.LogitsProcessor`` calling convention
+(``mask(input_ids, scores) -> scores``) and also takes 1-D scores, which is
+what ``decoding.decode_stream`` hands it. Nothing here imports torch at
+module level, so the editor can build a ``Constraints`` without it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from writer_app.text import quality_checks as qc
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+# Openers of commentary (lower case, compared with the start of the answer or of a line).
+META_OPENERS = (
+    "this passage", "this text", "this excerpt", "this story", "this scene", "this chapter",
+    "here is", "here's", "here are", "sure", "certainly", "of course", "the story", "the passage", "the text",
+    "the author", "the narrator", "the excerpt", "the scene", "the chapter", "the paragraph", "the piece",
+    "the writer", "this paragraph", "this piece", "in this", "in the passage", "in the story", "as an ai",
+    "as a language", "below is", "i have rewritten", "i've rewritten", "i have revised", "i cannot", "i can't", "i'm sorry", "i am sorry",
+    "rewritten", "revised", "#", "* ", "- ", "• ", "**", "1.", "1)", "summary:", "note:",
+    "以下是", "下面是", "好的", "当然", "这段", "这篇", "本段", "改写", "扩写", "总结", "摘要",
+)
+# Summaries may speak of "this chapter" and "the story": only preambles and chat are masked.
+SUMMARY_OPENERS = ("here is", "here's", "here are", "sure", "certainly", "of course", "as an ai", "#", "* ",
+                   "- ", "• ", "**", "1.", "summary:", "note:", "以下是", "下面是", "好的", "当然")
+# The scripts an answer may use, by the source's language (``quality_checks.detect_language``).
+SCRIPTS = {"zh": ("han",), "ja": ("han", "kana"), "ko": ("hangul", "han"), "en": ("latin",)}
+_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ'’]")
+# A token that starts a word: optional spaces and punctuation, then a capital letter.
+_CAPITAL_START = re.compile(r"^([\s\"“‘'(\[—–-]*)([A-ZÀ-ÖØ-Þ])")
+_SENTENCE_END = re.compile(r"(?:[.!?…:][\"”’)\]]*|\n)\s*[\"“‘'(\[—–-]*$")
+# Capitalised anywhere without being names ("I", "Mr"): quality_checks' own list.
+_NOT_NAMES = tuple(w for w in qc.NOT_NAMES if w.isalpha())
+_COMMON_STARTS = tuple(qc.COMMON_STARTS)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What one answer must not do; built by ``tasks`` from the request, applied by the runtime."""
+
+    scripts: tuple[str, ...] = ()  # the scripts the answer's letters may be in (empty: any)
+    allowed_words: tuple[str, ...] = ()  # words a capitalised word may become (source, bible)
+    guard_names: bool = False  # apply ``allowed_words`` to capitalised words
+    openers: tuple[str, ...] = ()  # lower-case line openers that must not be completed
+    # Whether the answer's own start is a line start (not for Continue, which carries on mid-sentence:
+    # "She was" + " sure" is prose there; its later lines are guarded).
+    openers_at_start: bool = True
+
+    def active(self) -> bool:
+        return bool(self.scripts) or self.guard_names or bool(self.openers)
+
+
+def for_source(task: str, source: str, known: list[str]) -> Constraints:
+    """The constraints for ``task`` on ``source`` (``known``: the story bible's names and aliases)."""
+    language = qc.detect_language(source)
+    guard_names = task in ("rewrite", "expand", "shorten", "summarise") and language == "en"
+    words: tuple[str, ...] = ()
+    if guard_names:
+        words = tuple(sorted({w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", source + "\n" + "\n".join(known))}))
+    openers = SUMMARY_OPENERS if task == "summarise" else META_OPENERS if task != "brainstorm" else ()
+    return Constraints(SCRIPTS.get(language, ()), words, guard_names, openers, task != "continue")
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """Each token's text, analysed once per tokenizer (about 2 s for SmolLM2's 49k tokens)."""
+
+    size: int
+    scripts: tuple[frozenset[str], ...]  # each token's letters' scripts
+    capital_word: dict[int, tuple[str, bool]]  # id -> (the capitalised word's letters in it, a sentence ends before)
+    by_lead: dict[str, list[tuple[int, bool]]]  # a token's leading letters (lower case) -> (id, the word ends in it)
+    letter_led: tuple[int, ...]  # ids that start with a letter (after a letter, they continue the word)
+    word_breaking: tuple[int, ...]  # ids that start with something other than a letter (they end a word)
+    sorted_lower: tuple[list[str], list[int]]  # the lower-cased texts in order, and their ids
+    sorted_stripped: tuple[list[str], list[int]]  # the same without leading spaces
+
+
+_VOCABULARIES: dict[int, _Vocabulary] = {}
+
+
+def _sorted(pairs: list[tuple[str, int]]) -> tuple[list[str], list[int]]:
+    pairs.sort()
+    return [text for text, _ in pairs], [index for _, index in pairs]
+
+
+def _vocabulary(tokenizer: PreTrainedTokenizerBase) -> _Vocabulary:
+    key = id(tokenizer)
+    if key not in _VOCABULARIES:
+        size = len(tokenizer)
+        special = set(getattr(tokenizer, "all_special_ids", []) or [])
+        texts = tuple("" if i in special else tokenizer.decode([i]) for i in range(size))
+        capital: dict[int, tuple[str, bool]] = {}
+        by_lead: dict[str, list[tuple[int, bool]]] = {}
+        letter_led, breaking = [], []
+        for index, text in enumerate(texts):
+            if not text:
+                continue
+            match = _CAPITAL_START.match(text)
+            if match:
+                letters = re.match(r"[^\W\d_]*", text[match.start(2):]).group(0)
+                capital[index] = (letters, bool(re.search(r"[.!?…\n]", match.group(1))))
+            if _LETTER.match(text):
+                lead = re.match(r"[^\W\d_'’]*", text).group(0)
+                by_lead.setdefault(lead.lower(), []).append((index, len(lead) < len(text)))
+                letter_led.append(index)
+            elif text[0] != "\ufffd":
+                breaking.append(index)
+        _VOCABULARIES[key] = _Vocabulary(
+            size, tuple(frozenset(filter(None, map(qc.script_of, t))) for t in texts), capital, by_lead,
+            tuple(letter_led), tuple(breaking),
+            _sorted([(t.lower(), i) for i, t in enumerate(texts) if t]),
+            _sorted([(t.lstrip(" \t").lower(), i) for i, t in enumerate(texts) if t.lstrip(" \t")]))
+    return _VOCABULARIES[key]
+
+
+def _starting_with(table: tuple[list[str], list[int]], prefix: str) -> list[int]:
+    """The ids whose text starts with ``prefix`` (a range of the sorted texts)."""
+    texts, ids = table
+    return ids[bisect.bisect_left(texts, prefix):bisect.bisect_left(texts, prefix + "\U0010ffff")]
+
+
+@lru_cache(maxsize=32)
+def _word_sets(words: tuple[str, ...], sentence_start: bool) -> tuple[frozenset[str], frozenset[str]]:
+    """(complete words, every prefix of them) a capitalised word may be or become."""
+    complete = set(words) | set(_NOT_NAMES)
+    if sentence_start:
+        complete |= set(_COMMON_STARTS)
+    prefixes = {word[:end] for word in complete for end in range(1, len(word) + 1)}
+    return frozenset(complete), frozenset(prefixes)
+
+
+class TokenMask:
+    """Masks (sets to -inf) the tokens ``constraints`` forbids at the current step.
+
+    ``input_ids``: the tokens generated so far in this answer (not the prompt);
+    ``opening``: the answer's start already in the prompt (``tasks.answer_opening``),
+    which the masks read as written.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, constraints: Constraints, opening: str = "") -> None:
+        import torch
+
+        self.tokenizer = tokenizer
+        self.constraints = constraints
+        self.opening = opening
+        self.vocab = vocab = _vocabulary(tokenizer)
+        fixed = torch.zeros(vocab.size, dtype=torch.bool)
+        if constraints.scripts:
+            allowed = set(constraints.scripts)
+            fixed[[i for i, found in enumerate(vocab.scripts) if found - allowed]] = True
+        self._letter_led = torch.zeros(vocab.size, dtype=torch.bool)
+        self._letter_led[list(vocab.letter_led)] = True
+        self._word_breaking = torch.zeros(vocab.size, dtype=torch.bool)
+        self._word_breaking[list(vocab.word_breaking)] = True
+        # The step's base mask by (sentence start, right after a letter): the script mask and the
+        # capitalised word starts that no allowed word begins with.
+        self._base: dict[tuple[bool, bool], Any] = {}
+        mid, opening_words = (_word_sets(constraints.allowed_words, start)[1] for start in (False, True))
+        for start in (False, True):
+            mask = fixed.clone()
+            if constraints.guard_names:
+                # A token with a sentence end before its word (".\nThe") opens a sentence itself.
+                mask[[i for i, (letters, ends_sentence) in vocab.capital_word.items()
+                      if letters.lower() not in (opening_words if start or ends_sentence else mid)]] = True
+            self._base[(start, False)] = mask
+            self._base[(start, True)] = fixed | (mask & ~self._letter_led)  # a letter after a letter continues
+        self._openers: dict[str, list[int]] = {}  # banned ids by the line written so far
+
+    def _text(self, generated: list[int]) -> str:
+        return self.opening + (self.tokenizer.decode(generated, skip_special_tokens=True) if generated else "")
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        ids = input_ids.tolist() if hasattr(input_ids, "tolist") else list(input_ids)
+        if ids and isinstance(ids[0], list):
+            ids = ids[0]
+        flat = scores if scores.dim() == 1 else scores[0]
+        text = self._text(ids)
+        after_letter = bool(text) and bool(_LETTER.match(text[-1]))
+        start = not text.strip() or bool(_SENTENCE_END.search(text[-12:]))
+        mask = self._base[(start, after_letter)]
+        if self.constraints.guard_names and after_letter:
+            word_match = re.search(r"([^\W\d_][\w'’-]*)$", text)
+            word = word_match.group(1) if word_match else ""
+            if word and word[0].isupper():
+                mask = mask | self._inside_capital_word(word, text[: len(text) - len(word)])
+        if self.constraints.openers:
+            banned = self._opener_ids(text)
+            if banned:
+                mask = mask.clone()
+                mask[banned] = True
+        masked = flat.masked_fill(mask, float("-inf"))
+        if float(masked.max()) == float("-inf"):
+            return scores  # never leave the model nothing to write: the checks still judge the answer
+        flat.copy_(masked)
+        return scores
+
+    def _inside_capital_word(self, word: str, before: str) -> Any:
+        """While a capitalised word is being written: only ways to finish it as an allowed word."""
+        start = not before.strip() or bool(_SENTENCE_END.search(before[-12:]))
+        complete, _ = _word_sets(self.constraints.allowed_words, start)
+        lowered = word.lower()
+        allowed: list[int] = []
+        for target in complete:
+            if len(target) <= len(lowered) or not target.startswith(lowered):
+                continue
+            rest = target[len(lowered):]
+            for end in range(1, len(rest) + 1):
+                allowed += [i for i, ends in self.vocab.by_lead.get(rest[:end], ()) if not ends or end == len(rest)]
+        mask = self._letter_led.clone()
+        mask[allowed] = False
+        if lowered not in complete:
+            mask |= self._word_breaking  # "Em" may not end here
+        return mask
+
+    def _opener_ids(self, text: str) -> list[int]:
+        """The tokens that would complete a commentary opener on the line being written."""
+        if not self.constraints.openers_at_start and "\n" not in text:
+            return []
+        line = text.rpartition("\n")[2].lstrip().lower()
+        if line not in self._openers:
+            table = self.vocab.sorted_lower if line else self.vocab.sorted_stripped
+            banned: list[int] = []
+            for phrase in self.constraints.openers:
+                if len(phrase) > len(line) and phrase.startswith(line):
+                    banned += _starting_with(table, phrase[len(line):])
+            self._openers[line] = banned
+        return self._openers[line]
