@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from writer_app.text import quality_checks as qc
 
 if TYPE_CHECKING:
+    import numpy as np
     from transformers import PreTrainedTokenizerBase
 
 # Openers of commentary (lower case, compared with the start of the answer or of a line).
@@ -56,6 +57,7 @@ SUMMARY_OPENERS = ("here is", "here's", "here are", "sure", "certainly", "of cou
                    "- ", "• ", "**", "1.", "summary:", "note:", "以下是", "下面是", "好的", "当然")
 # The scripts an answer may use, by the source's language (``quality_checks.detect_language``).
 SCRIPTS = {"zh": ("han",), "ja": ("han", "kana"), "ko": ("hangul", "han"), "en": ("latin",)}
+_NUMPY_DTYPES = ("torch.float32", "torch.float64")  # score tensors numpy can view in place
 _LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ'’]")
 # A token that starts a word: optional spaces and punctuation, then a capital letter.
 _CAPITAL_START = re.compile(r"^([\s\"“‘'(\[—–-]*)([A-ZÀ-ÖØ-Þ])")
@@ -169,26 +171,30 @@ class TokenMask:
     """
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, constraints: Constraints, opening: str = "") -> None:
-        import torch
+        # The masks are numpy arrays, not torch tensors: torch splits any op over more than 32,768
+        # elements (the vocabulary has 49k) across its threads, and on a busy two-core machine that
+        # hand-off cost 30-40 ms a step, several times the model's own step. numpy does these
+        # few boolean passes on one thread in tens of microseconds.
+        import numpy as np
 
         self.tokenizer = tokenizer
         self.constraints = constraints
         self.opening = opening
         self.vocab = vocab = _vocabulary(tokenizer)
-        fixed = torch.zeros(vocab.size, dtype=torch.bool)
+        fixed = np.zeros(vocab.size, dtype=bool)
         if constraints.scripts:
             allowed = set(constraints.scripts)
             fixed[[i for i, found in enumerate(vocab.scripts) if found - allowed]] = True
-        self._letter_led = torch.zeros(vocab.size, dtype=torch.bool)
+        self._letter_led = np.zeros(vocab.size, dtype=bool)
         self._letter_led[list(vocab.letter_led)] = True
-        self._word_breaking = torch.zeros(vocab.size, dtype=torch.bool)
+        self._word_breaking = np.zeros(vocab.size, dtype=bool)
         self._word_breaking[list(vocab.word_breaking)] = True
         # The step's base mask by (sentence start, right after a letter): the script mask and the
         # capitalised word starts that no allowed word begins with.
-        self._base: dict[tuple[bool, bool], Any] = {}
+        self._base: dict[tuple[bool, bool], np.ndarray] = {}
         mid, opening_words = (_word_sets(constraints.allowed_words, start)[1] for start in (False, True))
         for start in (False, True):
-            mask = fixed.clone()
+            mask = fixed.copy()
             if constraints.guard_names:
                 # A token with a sentence end before its word (".\nThe") opens a sentence itself.
                 mask[[i for i, (letters, ends_sentence) in vocab.capital_word.items()
@@ -200,12 +206,9 @@ class TokenMask:
     def _text(self, generated: list[int]) -> str:
         return self.opening + (self.tokenizer.decode(generated, skip_special_tokens=True) if generated else "")
 
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        ids = input_ids.tolist() if hasattr(input_ids, "tolist") else list(input_ids)
-        if ids and isinstance(ids[0], list):
-            ids = ids[0]
-        flat = scores if scores.dim() == 1 else scores[0]
-        text = self._text(ids)
+    def step_mask(self, generated: list[int]) -> np.ndarray:
+        """True for every token forbidden after ``generated`` (the answer's tokens so far)."""
+        text = self._text(generated)
         after_letter = bool(text) and bool(_LETTER.match(text[-1]))
         start = not text.strip() or bool(_SENTENCE_END.search(text[-12:]))
         mask = self._base[(start, after_letter)]
@@ -217,15 +220,33 @@ class TokenMask:
         if self.constraints.openers:
             banned = self._opener_ids(text)
             if banned:
-                mask = mask.clone()
+                mask = mask.copy()
                 mask[banned] = True
-        masked = flat.masked_fill(mask, float("-inf"))
-        if float(masked.max()) == float("-inf"):
+        return mask
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        ids = input_ids.tolist() if hasattr(input_ids, "tolist") else list(input_ids)
+        if ids and isinstance(ids[0], list):
+            ids = ids[0]
+        flat = scores if scores.dim() == 1 else scores[0]
+        mask = self.step_mask(ids)
+        if mask.all():
             return scores  # never leave the model nothing to write: the checks still judge the answer
-        flat.copy_(masked)
+        if flat.device.type == "cpu" and str(flat.dtype) in _NUMPY_DTYPES and flat.is_contiguous():
+            values = flat.detach().numpy()  # the same memory: no copy, no torch thread hand-off
+            if values[~mask].max() == float("-inf"):
+                return scores
+            values[mask] = float("-inf")
+        else:
+            import torch
+
+            masked = flat.masked_fill(torch.from_numpy(mask).to(flat.device), float("-inf"))
+            if float(masked.max()) == float("-inf"):
+                return scores
+            flat.copy_(masked)
         return scores
 
-    def _inside_capital_word(self, word: str, before: str) -> Any:
+    def _inside_capital_word(self, word: str, before: str) -> np.ndarray:
         """While a capitalised word is being written: only ways to finish it as an allowed word."""
         start = not before.strip() or bool(_SENTENCE_END.search(before[-12:]))
         complete, _ = _word_sets(self.constraints.allowed_words, start)
@@ -237,7 +258,7 @@ class TokenMask:
             rest = target[len(lowered):]
             for end in range(1, len(rest) + 1):
                 allowed += [i for i, ends in self.vocab.by_lead.get(rest[:end], ()) if not ends or end == len(rest)]
-        mask = self._letter_led.clone()
+        mask = self._letter_led.copy()
         mask[allowed] = False
         if lowered not in complete:
             mask |= self._word_breaking  # "Em" may not end here
