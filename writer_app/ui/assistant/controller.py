@@ -33,7 +33,8 @@ from writer_app.ui.assistant.continuation import Continuation
 from writer_app.ui.assistant.inference_worker import InferenceClient, ModelConfig
 from writer_app.ui.assistant.ports import Stats
 from writer_app.ui.assistant.selection_tasks import SelectionTasks
-from writer_app.ui.assistant.style_panel import StylePanel, StyleSuggestions
+from writer_app.ui.assistant.style_list import StylePanel
+from writer_app.ui.assistant.style_panel import StyleSuggestions
 from writer_app.ui.assistant.summaries import Summaries
 from writer_app.ui.changes import Change
 
