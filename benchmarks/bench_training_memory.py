@@ -46,8 +46,13 @@ def main() -> None:
     from benchmarks.bench_training import austen, bench_config
     from writer_app.paths import profile_paths
     from writer_app.training import chunked_loss, trainer
+    from writer_app.training.evaluate import mean_loss
     from writer_app.training.job import read_job
-    from writer_app.training.model_loading import configure_cpu_memory, configure_cpu_threads, resolve_base_model
+    from writer_app.training.model_loading import (
+        configure_cpu_memory,
+        configure_cpu_threads,
+        resolve_base_model,
+    )
     from writer_app.training.runs import prepare_job
 
     _report("imports")
@@ -81,8 +86,6 @@ def main() -> None:
                 _report("optimiser step")
         rows = run.data.eval[:8]
         with torch.no_grad():
-            from writer_app.training.evaluate import mean_loss
-
             mean_loss(run.model, rows, args.eval_batch or run.eval_batch, accelerator.device)
         _report(f"held-out rows, {args.eval_batch or run.eval_batch} at once")
 
