@@ -59,7 +59,8 @@ class TrainingConfig:
     checkpoint_every: int = _f(25, "Write a resumable checkpoint every this many steps.",
                                minimum=1, maximum=100_000)
     keep_checkpoints: int = _f(2, "How many complete checkpoints to keep.", minimum=1, maximum=100)
-    gradient_checkpointing: bool = _f(True, "Recompute activations on CUDA to save memory (slower).")
+    gradient_checkpointing: bool = _f(True, "Recompute each layer's activations in the backward pass "
+                                      "instead of keeping them: about a third of the memory, slower steps.")
     quantization: str = _f("auto", "'auto' (4-bit QLoRA on CUDA, full precision on CPU), '4bit' or 'none'.")
     cpu_threads: int = _f(0, "CPU threads for training (0 = all cores but one, so the editor stays quick).",
                           minimum=0, maximum=512)
