@@ -93,7 +93,10 @@ def _rows(logits: Any) -> Any:
 
 def _gap(reference_row: Any, token: int) -> float:
     """How far ``token`` scores below the best token of ``reference_row``, in its standard deviations."""
-    return float((reference_row.max() - reference_row[token]) / reference_row.std().clamp(min=1e-12))
+    import torch
+
+    spread = reference_row[torch.isfinite(reference_row)].std()  # masked (-inf) tokens left out
+    return float((reference_row.max() - reference_row[token]) / spread.clamp(min=1e-12))
 
 
 def compare_logits(candidate: Any, reference: Any, *, k: int = 5) -> LogitReport:
@@ -103,8 +106,19 @@ def compare_logits(candidate: Any, reference: Any, *, k: int = 5) -> LogitReport
     cand, ref = _rows(candidate), _rows(reference)
     if cand.shape != ref.shape:
         raise AssertionError(f"logit shapes differ: {tuple(cand.shape)} and {tuple(ref.shape)}")
-    scale = ref.std(dim=-1).clamp(min=1e-12)
-    errors = ((cand - ref).pow(2).mean(dim=-1).sqrt() / scale).tolist()
+    # A task's token masks set forbidden tokens to -inf (``llm.constraints``): masked in both is
+    # agreement and is left out of the measure; masked in one only is a difference (inf).
+    cand_masked, ref_masked = torch.isneginf(cand), torch.isneginf(ref)
+    both = cand_masked & ref_masked
+    ref_f, cand_f = ref.masked_fill(both, float("nan")), cand.masked_fill(both, float("nan"))
+    if bool(both.any()):
+        centred = ref_f - ref_f.nanmean(dim=-1, keepdim=True)
+        scale = centred.pow(2).nanmean(dim=-1).sqrt().clamp(min=1e-12)
+    else:
+        scale = ref.std(dim=-1).clamp(min=1e-12)
+    error_rows = (cand_f - ref_f).pow(2).nanmean(dim=-1).sqrt() / scale
+    error_rows[(cand_masked ^ ref_masked).any(dim=-1)] = float("inf")
+    errors = error_rows.tolist()
     best = cand.argmax(-1)
     gaps = ((ref.max(dim=-1).values - ref.gather(-1, best[:, None])[:, 0]) / scale).tolist()
     k = min(k, ref.shape[-1])
