@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,10 @@ def test_cancel_stops_between_micro_batches_and_resume_redoes_that_step(make_job
     for line in proc.stdout:
         events.append(json.loads(line))
         if events[-1]["event"] == "progress" and events[-1]["step"] == 1:
+            # Into step 2 (its first micro-batch sleeps 0.4 s after computing): a stop sent at once
+            # can reach a trainer that a busy machine has not yet let past the step boundary, where
+            # it stops too, but without showing the stop between micro-batches.
+            time.sleep(0.6)
             proc.send_signal(signal.SIGTERM)
     proc.wait()
     proc.stdout.close()
@@ -44,7 +49,7 @@ def test_cancel_stops_between_micro_batches_and_resume_redoes_that_step(make_job
     # Step 2 was not finished: the stop took effect after the micro-batch that was running
     # (before the fix, the whole step ran, then a checkpoint of step 2 was written).
     assert cancelled["event"] == "cancelled" and cancelled["step"] == 1
-    assert 1 <= cancelled["micro_batch"] <= 2 < GRAD_ACCUM
+    assert 1 <= cancelled["micro_batch"] < GRAD_ACCUM - 1, events
     assert max(_losses(events)) == 1
     assert [step for step, _ in checkpoint_dirs(Path(job.run_dir))] == [1]
 
