@@ -137,7 +137,10 @@ def load_llama_cpp(prompt: str, new_tokens: int, threads: int, sampling: bool = 
     from writer_app.llm.embedded import embedded_gguf_path
 
     started = time.perf_counter()
-    llm = Llama(model_path=str(embedded_gguf_path()), n_ctx=4096, n_threads=threads, verbose=False)
+    # n_threads_batch too: llama.cpp reads the prompt with every core unless told, which would
+    # compare its prefill on all cores with the others' on ``threads``.
+    llm = Llama(model_path=str(embedded_gguf_path()), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
+                verbose=False)
     load_s = time.perf_counter() - started
     tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
     for count, _ in enumerate(llm.generate(tokens, temp=0.0, top_k=1, reset=True)):  # warm-up
