@@ -11,25 +11,18 @@ measurement.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QAbstractSpinBox, QLabel, QTreeWidget, QWidget
 
+from tests.ui.test_trainer_tab import austen_chapters
 from writer_app.paths import profile_paths
 from writer_app.storage import Library
 from writer_app.training.dataset import HELDOUT_FRACTION
 from writer_app.training.eta import estimate_seconds
 from writer_app.ui.trainer_estimate import minutes_text
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pride-and-prejudice.txt"
 MEASURED = re.compile(r"about ([\d.]+ (?:s|min|h)) of training \(measured on this computer\)")
-
-
-def austen_chapters(count: int) -> list[tuple[str, str]]:
-    text = FIXTURE.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
-    parts = re.split(r"\n(Chapter \d+)\n", text)
-    return [(parts[i], parts[i + 1].strip()) for i in range(1, 2 * count, 2)]
 
 
 @pytest.fixture
