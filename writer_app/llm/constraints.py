@@ -18,7 +18,15 @@ and makes those failures impossible instead of unlikely:
   allowed too, since there a capital marks the sentence, not a name;
 - meta text: at the start of the answer and of every line, the tokens that
   would complete "This passage", "Here is", "Sure", "The story", "In this",
-  a heading "#" or a bullet are masked.
+  a heading "#" or a bullet are masked;
+- required names (rewrite, expand, shorten, in every language): while a name
+  of the source (``text.name_keeping``) is still missing, the answer may not
+  end (the end-of-turn tokens are masked), and at the next sentence or clause
+  boundary where the model would have ended, or once only a short reserve of
+  the token budget is left, the name's own tokens are written as the next
+  words. Masking alone cannot keep a name the model never thinks of: a
+  Chinese expansion of a 红楼梦 passage dropped 黛玉, mentioned once near its
+  end, in every sample; Chinese has no capitals for the name mask to hold on to.
 
 A :class:`Constraints` is plain data (it travels inside ``runtime.Prompt``
 to the model host); :class:`TokenMask` is what the decode loop applies. It
@@ -32,11 +40,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from writer_app.text import quality_checks as qc
+from writer_app.text.name_keeping import RequiredName, missing_names, required_names
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,6 +75,16 @@ _SENTENCE_END = re.compile(r"(?:[.!?…:][\"”’)\]]*|\n)\s*[\"“‘'(\[—�
 # Capitalised anywhere without being names ("I", "Mr"): quality_checks' own list.
 _NOT_NAMES = tuple(w for w in qc.NOT_NAMES if w.isalpha())
 _COMMON_STARTS = tuple(qc.COMMON_STARTS)
+# The tasks whose answers must keep the source's names (the same as the "names" hard check's).
+KEEP_NAMES_TASKS = ("rewrite", "expand", "shorten")
+# Tokens left, beyond a missing name's own, for the sentence it is written into to end in: the
+# cleaning drops a half sentence at the end of the answer, and the name with it.
+NAME_RESERVE_TOKENS = {"han": 24, "latin": 16}
+# ...and at least this share of the budget: a missing name is written at the first boundary past
+# 60 % of it (the model's Chinese sentences run long, and a later boundary may never come).
+NAME_RESERVE_SHARE = 0.4
+# Where a name may be written as the next words: after a sentence's or a clause's end.
+_NAME_BOUNDARY = re.compile(r"(?:[。！？；，：、]|[.!?;,:][\"”’)]*|\n)\s*[\"“‘「]?$")
 
 
 @dataclass(frozen=True)
@@ -78,20 +98,24 @@ class Constraints:
     # Whether the answer's own start is a line start (not for Continue, which carries on mid-sentence:
     # "She was" + " sure" is prose there; its later lines are guarded).
     openers_at_start: bool = True
+    required: tuple[RequiredName, ...] = ()  # names the answer may not end without
 
     def active(self) -> bool:
-        return bool(self.scripts) or self.guard_names or bool(self.openers)
+        return bool(self.scripts) or self.guard_names or bool(self.openers) or bool(self.required)
 
 
-def for_source(task: str, source: str, known: list[str]) -> Constraints:
-    """The constraints for ``task`` on ``source`` (``known``: the story bible's names and aliases)."""
+def for_source(task: str, source: str, known: list[str],
+               aliases: dict[str, list[str]] | None = None) -> Constraints:
+    """The constraints for ``task`` on ``source`` (``known``: the story bible's names and aliases;
+    ``aliases``: each bible name's aliases, so that "Lizzy" keeps "Elizabeth")."""
     language = qc.detect_language(source)
+    required = required_names(source, known, aliases) if task in KEEP_NAMES_TASKS else ()
     guard_names = task in ("rewrite", "expand", "shorten", "summarise") and language == "en"
     words: tuple[str, ...] = ()
     if guard_names:
         words = tuple(sorted({w.lower() for w in re.findall(r"[^\W\d_][\w'’-]*", source + "\n" + "\n".join(known))}))
     openers = SUMMARY_OPENERS if task == "summarise" else META_OPENERS if task != "brainstorm" else ()
-    return Constraints(SCRIPTS.get(language, ()), words, guard_names, openers, task != "continue")
+    return Constraints(SCRIPTS.get(language, ()), words, guard_names, openers, task != "continue", required)
 
 
 @dataclass(frozen=True)
@@ -170,7 +194,8 @@ class TokenMask:
     which the masks read as written.
     """
 
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, constraints: Constraints, opening: str = "") -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, constraints: Constraints, opening: str = "",
+                 stop_ids: Iterable[int] = (), max_new_tokens: int = 0) -> None:
         # The masks are numpy arrays, not torch tensors: torch splits any op over more than 32,768
         # elements (the vocabulary has 49k) across its threads, and on a busy two-core machine that
         # hand-off cost 30-40 ms a step, several times the model's own step. numpy does these
@@ -202,6 +227,12 @@ class TokenMask:
             self._base[(start, False)] = mask
             self._base[(start, True)] = fixed | (mask & ~self._letter_led)  # a letter after a letter continues
         self._openers: dict[str, list[int]] = {}  # banned ids by the line written so far
+        # Required names: the end-of-turn tokens (masked while a name is missing), the answer's token
+        # budget (0: unknown), and the name being written now, (answer length when it began, its ids).
+        self._stops = sorted(i for i in stop_ids if 0 <= i < vocab.size)
+        self.max_new_tokens = max_new_tokens
+        self._writing: tuple[int, list[int]] | None = None
+        self.names_written = 0  # names this mask wrote into the answer (for tests and figures)
 
     def _text(self, generated: list[int]) -> str:
         return self.opening + (self.tokenizer.decode(generated, skip_special_tokens=True) if generated else "")
@@ -230,6 +261,8 @@ class TokenMask:
             ids = ids[0]
         flat = scores if scores.dim() == 1 else scores[0]
         mask = self.step_mask(ids)
+        if self.constraints.required and self._stops:
+            mask = self._keep_names(ids, flat, mask)
         if mask.all():
             return scores  # never leave the model nothing to write: the checks still judge the answer
         if flat.device.type == "cpu" and str(flat.dtype) in _NUMPY_DTYPES and flat.is_contiguous():
@@ -277,3 +310,90 @@ class TokenMask:
                     banned += _starting_with(table, phrase[len(line):])
             self._openers[line] = banned
         return self._openers[line]
+
+    def _name_ids(self, name: RequiredName, text: str) -> list[int]:
+        """The fewest tokens that write one of ``name``'s forms as the next words after ``text``."""
+        spaced = bool(text) and not text[-1].isspace() and text[-1] not in "\"“‘「("
+        best: list[int] = []
+        for form in name.forms:
+            latin = not qc.is_cjk(form)
+            ids = self.tokenizer.encode((" " if spaced and latin else "") + form, add_special_tokens=False)
+            if ids and (not best or len(ids) < len(best)):
+                best = ids
+        return best
+
+    def _keep_names(self, generated: list[int], scores: Any, mask: np.ndarray) -> np.ndarray:
+        """No end while a required name is missing; at a boundary where the model would end, or when
+        only the reserve is left, the name itself is written (one token allowed a step).
+
+        Why write it rather than nudge: a 135M model that has "finished" a
+        shortened passage without 黛玉 does not bring her up because it
+        may not stop; it writes filler. At a sentence or clause end, the name
+        as the next words starts a sentence about her, which the model then
+        finishes in its own words.
+        """
+        import numpy as np
+
+        if self._writing is not None:
+            start, ids = self._writing
+            done = len(generated) - start
+            if 0 <= done < len(ids) and generated[start:] == ids[:done]:
+                only = np.ones(self.vocab.size, dtype=bool)
+                only[ids[done]] = False
+                return only
+            self._writing = None
+        text = self._text(generated)
+        remaining = self.max_new_tokens - len(generated) if self.max_new_tokens else None
+        missing = missing_names(self.constraints.required, text)
+        if not missing:
+            if remaining is not None:
+                return self._end_sentence_for_names(generated, text, remaining, mask)
+            return mask
+        ids = self._name_ids(missing[0], text)
+        if not ids or (remaining is not None and remaining < len(ids) + 2):
+            return mask  # too late to write it: let the answer end (the check will say what is missing)
+        values = scores.detach().to("cpu", copy=False).float().numpy() if hasattr(scores, "detach") else scores
+        free = values[~mask]
+        wants_end = free.size > 0 and float(values[self._stops].max()) >= float(free.max())
+        mask = mask.copy()
+        mask[self._stops] = True
+        reserve = max(NAME_RESERVE_TOKENS["han" if qc.is_cjk(missing[0].forms[0]) else "latin"],
+                      int(NAME_RESERVE_SHARE * self.max_new_tokens))
+        short = remaining is not None and remaining <= sum(len(self._name_ids(n, text)) for n in missing) + reserve
+        at_boundary = not text.strip() or bool(_NAME_BOUNDARY.search(text[-6:]))
+        last_chance = remaining is not None and remaining <= len(ids) + 4 and (
+            qc.is_cjk(missing[0].forms[0]) or not text or not text[-1].isalpha())
+        if (at_boundary and (wants_end or short)) or last_chance:
+            self.names_written += 1
+            return self._write(generated, ids)
+        return mask
+
+    def _write(self, generated: list[int], ids: list[int]) -> np.ndarray:
+        """Start writing ``ids`` as the next tokens: only the first is allowed now, the rest later."""
+        import numpy as np
+
+        self._writing = (len(generated), ids)
+        only = np.ones(self.vocab.size, dtype=bool)
+        only[ids[0]] = False
+        return only
+
+    def _end_sentence_for_names(self, generated: list[int], text: str, remaining: int,
+                                mask: np.ndarray) -> np.ndarray:
+        """At the budget's last tokens, close a sentence that holds a required name.
+
+        The cleaning drops a half sentence at the end of an answer; when the
+        only mention of a name is in it, that would drop the name. A full
+        stop there costs one token and keeps it.
+        """
+        if remaining > 2 or not text.strip():
+            return mask
+        ends = [m.end() for m in re.finditer(r"[.!?…][\"”’)]?(?=\s)|[。！？][”’」』）]?", text)]
+        head = text[: ends[-1]] if ends else ""
+        if text.rstrip()[-1:] in ".!?…\"”’*)。！？」』" or len(head) < 0.4 * len(text):
+            return mask  # it ends a sentence already, or the cleaning keeps the half sentence
+        if not missing_names(self.constraints.required, head):
+            return mask
+        stop = self.tokenizer.encode("。" if qc.is_cjk(text[-20:]) else ".", add_special_tokens=False)
+        if not stop or len(stop) > remaining:
+            return mask
+        return self._write(generated, stop)

@@ -326,7 +326,8 @@ class ModelRuntime:
             mask = None
             if (settings.constrained and isinstance(prompt, Prompt) and prompt.constraints is not None
                     and prompt.constraints.active()):
-                mask = TokenMask(self.tokenizer, prompt.constraints, prompt.opening)
+                mask = TokenMask(self.tokenizer, prompt.constraints, prompt.opening,
+                                 stop_ids=self._stop_ids, max_new_tokens=settings.max_new_tokens)
             yield from decode_stream(self._model, self.tokenizer, ids, settings, kept=self._kept,
                                      decoder=self._decoder, stop_ids=self._stop_ids, stats=self._stats,
                                      cancel=cancel, mask=mask)

@@ -159,8 +159,9 @@ def answer_opening(request: TaskRequest) -> str:
 
 
 def _prompt_constraints(request: TaskRequest, source: str) -> constraints.Constraints:
-    known = [n for note in context.as_bible_notes(request.bible) for n in (note.name, *note.aliases)]
-    return constraints.for_source(request.task, source, known)
+    notes = context.as_bible_notes(request.bible)
+    known = [n for note in notes for n in (note.name, *note.aliases)]
+    return constraints.for_source(request.task, source, known, {note.name: list(note.aliases) for note in notes})
 
 
 def build_prompt(runtime: ModelRuntime, request: TaskRequest,

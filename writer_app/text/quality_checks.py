@@ -256,6 +256,7 @@ def names_in(text: str, known: Iterable[str] = (), *, include_sentence_starts: b
 
 # The same rules, for the token masks of ``llm.constraints`` (they must agree with these checks).
 script_of = _script_of
+contains_name = _contains_name
 NOT_NAMES = _NOT_NAMES
 COMMON_STARTS = _COMMON_STARTS
 
@@ -269,24 +270,9 @@ def check_names_kept(source: str, output: str, known: Sequence[str] = (),
     the source contains are required: a bible entry the passage never
     mentions is not.
     """
-    aliases = aliases or {}
-    found = names_in(source, known)
-    required = sorted(n for n in found if not any(n != other and n in other.split() for other in found))
-    missing = []
-    for name in required:
-        forms = [name, *aliases.get(name, ())]
-        for canonical, others in aliases.items():
-            if name in others:
-                forms += [canonical, *others]
-        if is_cjk(name) or re.search(f"[{_HAN}]", name):
-            present = any(form in output for form in forms)
-        else:
-            parts = [p for form in forms for p in re.split(r"[\s.]+", form) if len(p) > 1
-                     and p.lower() not in _NOT_NAMES]
-            present = any(_contains_name(output, form) for form in forms) or any(
-                _contains_name(output, part) for part in parts)
-        if not present:
-            missing.append(name)
+    from writer_app.text.name_keeping import missing_names, required_names  # it builds on this module
+
+    missing = [name.name for name in missing_names(required_names(source, known, aliases), output)]
     if missing:
         return _fail("the answer dropped " + ", ".join(missing))
     return OK
