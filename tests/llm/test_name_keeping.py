@@ -128,3 +128,18 @@ def test_the_chinese_expand_of_the_harness_keeps_daiyu_on_the_embedded_model(fre
     assert checks["names"], (checks["names"].reason, result.text)
     assert checks["language"], result.text
     assert "黛玉" in result.text
+
+
+def test_a_capitalised_word_cannot_slip_out_through_the_bytes_of_an_unusual_letter(tokenizer):
+    # Measured: a concise rewrite wrote "Riĭnĭfĭnĉ"; the checks read "Ri" as an invented name,
+    # and "ĭ" is made of byte tokens that the name mask did not count as ending the word.
+    mask = constraints.TokenMask(tokenizer, constraints.for_source("rewrite", ENGLISH + " Renée rightly came.", []))
+    so_far = tokenizer.encode("He saw Ri", add_special_tokens=False)
+    byte = tokenizer.encode("ĭ", add_special_tokens=False)[0]
+    scores, _ = _step(mask, tokenizer, so_far, favour=byte)
+    assert not bool(scores[byte].isfinite())
+    assert bool(scores[tokenizer.encode("ght", add_special_tokens=False)[0]].isfinite())  # "Right..." stays
+    # A name of the source that goes on with a non-ASCII letter can still be written.
+    ren = tokenizer.encode("He saw Ren", add_special_tokens=False)
+    scores, _ = _step(mask, tokenizer, ren, favour=tokenizer.encode("ée", add_special_tokens=False)[0])
+    assert bool(scores[tokenizer.encode("ée", add_special_tokens=False)[0]].isfinite())

@@ -128,6 +128,7 @@ class _Vocabulary:
     by_lead: dict[str, list[tuple[int, bool]]]  # a token's leading letters (lower case) -> (id, the word ends in it)
     letter_led: tuple[int, ...]  # ids that start with a letter (after a letter, they continue the word)
     word_breaking: tuple[int, ...]  # ids that start with something other than a letter (they end a word)
+    partial: tuple[int, ...]  # ids that start with a piece of a character (a byte of "ĭ": U+FFFD decoded)
     sorted_lower: tuple[list[str], list[int]]  # the lower-cased texts in order, and their ids
     sorted_stripped: tuple[list[str], list[int]]  # the same without leading spaces
 
@@ -148,7 +149,7 @@ def _vocabulary(tokenizer: PreTrainedTokenizerBase) -> _Vocabulary:
         texts = tuple("" if i in special else tokenizer.decode([i]) for i in range(size))
         capital: dict[int, tuple[str, bool]] = {}
         by_lead: dict[str, list[tuple[int, bool]]] = {}
-        letter_led, breaking = [], []
+        letter_led, breaking, partial = [], [], []
         for index, text in enumerate(texts):
             if not text:
                 continue
@@ -162,9 +163,11 @@ def _vocabulary(tokenizer: PreTrainedTokenizerBase) -> _Vocabulary:
                 letter_led.append(index)
             elif text[0] != "\ufffd":
                 breaking.append(index)
+            else:
+                partial.append(index)
         _VOCABULARIES[key] = _Vocabulary(
             size, tuple(frozenset(filter(None, map(qc.script_of, t))) for t in texts), capital, by_lead,
-            tuple(letter_led), tuple(breaking),
+            tuple(letter_led), tuple(breaking), tuple(partial),
             _sorted([(t.lower(), i) for i, t in enumerate(texts) if t]),
             _sorted([(t.lstrip(" \t").lower(), i) for i, t in enumerate(texts) if t.lstrip(" \t")]))
     return _VOCABULARIES[key]
@@ -214,6 +217,8 @@ class TokenMask:
         self._letter_led[list(vocab.letter_led)] = True
         self._word_breaking = np.zeros(vocab.size, dtype=bool)
         self._word_breaking[list(vocab.word_breaking)] = True
+        self._partial = np.zeros(vocab.size, dtype=bool)
+        self._partial[list(vocab.partial)] = True
         # The step's base mask by (sentence start, right after a letter): the script mask and the
         # capitalised word starts that no allowed word begins with.
         self._base: dict[tuple[bool, bool], np.ndarray] = {}
@@ -295,6 +300,11 @@ class TokenMask:
         mask[allowed] = False
         if lowered not in complete:
             mask |= self._word_breaking  # "Em" may not end here
+        # A byte of a letter the checks do not read as one ("Ri" + the bytes of "ĭnĭ") would end the
+        # word where it may not end: masked, unless an allowed word goes on with a non-ASCII letter.
+        if not any(len(t) > len(lowered) and t.startswith(lowered) and ord(t[len(lowered)]) > 127
+                   for t in complete):
+            mask |= self._partial
         return mask
 
     def _opener_ids(self, text: str) -> list[int]:
