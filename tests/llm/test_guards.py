@@ -63,6 +63,7 @@ def test_a_failing_answer_is_resampled_within_the_budget_and_the_one_kept_carrie
     assert guards.hard_failures(guards.task_checks(request, first))
     guarded = guards.run_guarded(fresh_runtime, request, settings)
     assert 2 <= guarded.tries <= 1 + guards.DEFAULT_POLICY.retries
+    assert len(guarded.rejected) == guarded.tries - 1 and all(guarded.rejected)  # why each was set aside
     # What is returned is either a candidate that passes, or the best one with what is wrong with it.
     assert guarded.warnings == guards.hard_failures(guards.task_checks(request, guarded))
     if guarded.warnings:

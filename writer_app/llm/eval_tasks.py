@@ -119,6 +119,7 @@ class CaseResult:
     suggestions: int = 0
     tries: int = 1
     warnings: list[str] = field(default_factory=list)
+    rejected: list[list[str]] = field(default_factory=list)  # the guards' set-aside candidates' failures
 
     @property
     def passed(self) -> bool:
@@ -131,7 +132,7 @@ class CaseResult:
     def to_dict(self) -> dict[str, Any]:
         return {"task": self.case.key, "language": self.case.language, "output": self.output,
                 "items": self.items, "suggestions": self.suggestions, "latency_s": round(self.latency_s, 3),
-                "tries": self.tries, "warnings": self.warnings,
+                "tries": self.tries, "warnings": self.warnings, "rejected": self.rejected,
                 "checks": {name: {"passed": r.passed, "reason": r.reason} for name, r in self.checks.items()}}
 
 
@@ -284,7 +285,7 @@ def run_case(runtime: ModelRuntime, case: EvalCase, settings: GenerationSettings
         result = guards.run_guarded(runtime, case.request, settings, cancel=cancel, policy=policy, key=case.key)
     latency = time.perf_counter() - started
     return CaseResult(case, result.text, score(case, result), latency, list(result.items), len(result.suggestions),
-                      tries=result.tries, warnings=list(result.warnings))
+                      tries=result.tries, warnings=list(result.warnings), rejected=list(result.rejected))
 
 
 def run_suite(runtime: ModelRuntime, cases: list[EvalCase], settings: GenerationSettings,

@@ -138,16 +138,21 @@ def run_guarded(
     budget = retry_budget(request.task, policy)
     best: tuple[tuple[int, int], tasks.TaskResult, list[str]] | None = None
     attempt = 0
+    failed: list[list[str]] = []  # each candidate's hard failures
+    candidates: list[tasks.TaskResult] = []
     while True:
         current = settings if attempt == 0 else retry_settings(request.task, settings, attempt, policy)
         result = tasks.run_task(runtime, request, current, cancel, on_delta if attempt == 0 else None, progress)
         checks = task_checks(request, result, key)
         failures = hard_failures(checks)
         rank = (len(failures), sum(1 for r in checks.values() if not r))
+        failed.append(failures)
+        candidates.append(result)
         if best is None or rank < best[0]:
             best = (rank, result, failures)
         if not failures or attempt >= budget or (cancel is not None and cancel.is_set()):
             break
         attempt += 1
     _, chosen, failures = best
-    return replace(chosen, warnings=list(failures), tries=attempt + 1)
+    rejected = [reasons for reasons, candidate in zip(failed, candidates, strict=True) if candidate is not chosen]
+    return replace(chosen, warnings=list(failures), tries=attempt + 1, rejected=rejected)

@@ -73,6 +73,9 @@ class TaskResult:
     # What the hard checks found wrong with this answer (llm.guards); shown to the author, never ignored.
     warnings: list[str] = field(default_factory=list)
     tries: int = 1  # candidates sampled (the guards re-sample an answer that fails a hard check)
+    # The hard failures of each candidate the guards sampled and set aside, in order (for the
+    # harness's figures: why a first answer was not good enough).
+    rejected: list[list[str]] = field(default_factory=list)
 
 
 def _notes_block(request: TaskRequest, nearby: str, runtime: ModelRuntime) -> str:
