@@ -238,8 +238,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from writer_app.training.dataset import build_dataset, read_dataset
     from writer_app.training.evaluate import check_eval_folders, evaluate_adapter
     from writer_app.training.model_loading import load_tokenizer, resolve_base_model
+    from writer_app.training.publish import HELDOUT_FILE
     from writer_app.training.runs import documents_from_library
-    from writer_app.training.trainer import HELDOUT_FILE
 
     for option, value in (("--style-samples", args.style_samples), ("--eval-sequences", args.eval_sequences)):
         if value < 0:
