@@ -115,6 +115,9 @@ def load_optimizer_state(model: Any, optimizer: torch.optim.Optimizer, saved: di
     the same ``saved``; each keeps its own shard)."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
 
+    # torch makes the optimiser's (lazily created) state first with a zero-gradient step, which it
+    # skips when any gradient is held; a fresh optimiser's empty state then fails to load.
+    optimizer.zero_grad(set_to_none=True)
     set_optimizer_state_dict(model, optimizer, saved,
                              options=StateDictOptions(full_state_dict=True, ignore_frozen_params=True))
 
