@@ -77,3 +77,41 @@ def test_two_fsdp2_processes_on_the_cpu_train_gather_and_write_an_adapter_the_ap
 
     runtime = ModelRuntime.load("embedded", Path(os.environ["WRITER_APP_MODEL_CACHE"]), device="cpu")
     assert runtime.attach_adapter(tmp_path / "adapter") == "adapter"
+
+
+def _launch_with_config(job_path: Path, config_text: str, folder: Path) -> tuple[int, list[dict]]:
+    """``accelerate launch --config_file`` (the exported README's FSDP command) on this job, to its end."""
+    config = folder / "accelerate_fsdp.yaml"
+    config.write_text(config_text)
+    proc = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
+                           "--main_process_port", str(free_port()), "-m", "writer_app.training", str(job_path)],
+                          capture_output=True, text=True)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert events, proc.stderr[-3000:]
+    return proc.returncode, events
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_the_exported_fsdp_config_on_a_cpu_is_refused_in_a_sentence_or_trains_as_data_parallel(make_job, tmp_path):
+    from writer_app.training.export_job import FSDP_CONFIG
+
+    on_this_cpu = FSDP_CONFIG.replace("num_processes: 8", "num_processes: 2").replace(
+        "use_cpu: false", "use_cpu: true").replace("mixed_precision: bf16", "mixed_precision: 'no'")
+    assert on_this_cpu != FSDP_CONFIG and "fsdp_sync_module_states: true" in on_this_cpu
+    job_path = make_job(processes=2, max_steps=2, eval_every=2, checkpoint_every=2, dropout=0.0)
+    # As exported (for GPUs): accelerate refuses sync_module_states on a CPU; the run says what to do instead.
+    code, events = _launch_with_config(job_path, on_this_cpu, tmp_path)
+    assert code != 0 and events[-1]["event"] == "error"
+    assert "refuses this FSDP config on a CPU" in events[-1]["message"] and "--multi_gpu" in events[-1]["message"]
+    # FSDP2 without that option: accelerate accepts it and trains unsharded; the run says so and finishes.
+    fsdp2 = on_this_cpu.replace("fsdp_sync_module_states: true", "fsdp_sync_module_states: false").replace(
+        "fsdp_config:\n", "fsdp_config:\n  fsdp_version: 2\n")
+    code, events = _launch_with_config(job_path, fsdp2, tmp_path)
+    assert code == 0, events[-1]
+    warnings = [e["message"] for e in events if e["event"] == "warning"]
+    assert len(warnings) == 1 and "plain data parallel" in warnings[0]
+    assert [e["step"] for e in events if e["event"] == "progress"] == [1, 2]
+    done = events[-1]
+    assert done["event"] == "done" and done["metrics"]["processes"] == 2 and done["metrics"]["fsdp"] is False
+    assert (Path(done["adapter_path"]) / "adapter_model.safetensors").is_file()

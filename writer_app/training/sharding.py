@@ -81,6 +81,25 @@ def fsdp_fallback_warning(accelerator: Accelerator) -> str | None:
             "(each holds the whole model), with the same result")
 
 
+def make_accelerator(accelerator_class: type[Accelerator], cuda: bool) -> Accelerator:
+    """The run's ``Accelerator`` (on the CPU unless ``cuda``); an FSDP config that accelerate refuses
+    on a CPU is told in one sentence rather than as accelerate's RuntimeError.
+
+    accelerate 1.16 raises "FSDP parameter initialization with `sync_module_states=True` is not
+    supported on cpu" for the exported config (``fsdp_sync_module_states: true``, right for GPUs).
+    """
+    try:
+        return accelerator_class(cpu=not cuda)
+    except RuntimeError as exc:
+        if cuda or not fsdp_requested():
+            raise
+        from writer_app.errors import UserError
+
+        raise UserError(f"accelerate refuses this FSDP config on a CPU ({exc}); FSDP shards models on GPUs "
+                        "only, so on a CPU use the plain data parallel command in README.txt (accelerate "
+                        "launch --multi_gpu --num_processes N ...)") from exc
+
+
 def _full_options() -> Any:
     from torch.distributed.checkpoint.state_dict import StateDictOptions
 

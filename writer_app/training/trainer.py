@@ -80,6 +80,7 @@ from writer_app.training.sharding import (
     adapter_state,
     fsdp_fallback_warning,
     load_optimizer_state,
+    make_accelerator,
     optimizer_state,
     uses_fsdp,
     whole_peft_model,
@@ -158,7 +159,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     if not cuda:
         configure_cpu_threads(cpu_threads_per_process(cfg.cpu_threads))
         configure_cpu_memory()
-    accelerator = Accelerator(cpu=not cuda)
+    accelerator = make_accelerator(Accelerator, cuda)
     say: Emit = emit if accelerator.is_main_process else (lambda _event: None)
     if (done := existing_adapter(job)) is not None:
         return {"event": "done", "adapter_path": job.output_dir, "metrics": done.get("metrics", {})}
