@@ -135,6 +135,8 @@ def _printer(as_json: bool) -> Any:
             held = f" held-out {event['eval_loss']:.3f}" if event.get("eval_loss") is not None else ""
             print(f"step {event['step']}/{event['max_steps']} loss {event['train_loss']:.3f}{held} "
                   f"{event['tokens_per_s']:.0f} tok/s eta {event['eta_s']:.0f}s", flush=True)
+        elif kind == "warning":
+            print(f"warning: {event['message']}", flush=True)
         elif kind in ("resumed", "early_stop", "evaluating", "cancelled"):
             print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "event"), flush=True)
     return show

@@ -122,6 +122,10 @@ def _readme(job: TrainingJob) -> str:
     for title, command in commands.items():
         lines += [f"  {title}:", f"    {command}", ""]
     lines += [
+        f"FSDP ({FSDP_CONFIG_FILE}): not run on GPUs by writer-app's tests; on a CPU accelerate does not shard",
+        f"(see the comments in {FSDP_CONFIG_FILE}). Prefer the DDP command unless the model does not fit one GPU",
+        "for training; the first process still loads one whole copy of it at the end to write the adapter.",
+        "",
         "The global batch is batch x accumulation x processes: with N processes the run takes N times the",
         "rows per step and so about N times fewer steps. Resume an interrupted run with the same command",
         "(the same number of processes); checkpoints are in checkpoints/. The finished adapter appears in",

@@ -10,11 +10,13 @@ counters a checkpoint saves) is one ``_Run``.
 Accelerate drives devices, so ``accelerate launch -m writer_app.training
 JOB.json`` runs the same code on several GPUs: each process takes its slice
 of every global batch, and only the main process prints and writes files.
+Under an FSDP config no process holds the whole model; what that changes
+(the loss, checkpoints, the final adapter) is in ``sharding``.
 Progress goes out as JSON lines through ``emit``; the loop stops cleanly on
 SIGTERM/SIGINT (``stop_requested``, looked at before every micro-batch: a
 half-done step is dropped and redone on resume, so a cancel waits for one
-micro-batch, not a whole step), on a NaN/inf loss (before the bad step
-touches the weights, so the last checkpoint stays good), and early when the
+micro-batch, not a whole step), on a NaN/inf loss in any process (before the
+bad step touches the weights, so the last checkpoint stays good), and early when the
 held-out loss stops improving. Tests can make a step's loss NaN or slow each
 step down through ``training.faults`` (a test seam in the environment, not in
 the job).
