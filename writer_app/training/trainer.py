@@ -404,7 +404,10 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
         if faults.sleep_per_micro_batch_s:
             time.sleep(faults.sleep_per_micro_batch_s)
     if cfg.max_grad_norm:
-        accelerator.clip_grad_norm_(run.trainable, cfg.max_grad_norm)
+        # Under FSDP accelerate clips by the norm over every shard only when given all the model's
+        # parameters (FSDP1: else each process would clip its shard by its own part of the norm).
+        params = list(run.model.parameters()) if uses_fsdp(accelerator) else run.trainable
+        accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
