@@ -135,6 +135,8 @@ def _printer(as_json: bool) -> Any:
             held = f" held-out {event['eval_loss']:.3f}" if event.get("eval_loss") is not None else ""
             print(f"step {event['step']}/{event['max_steps']} loss {event['train_loss']:.3f}{held} "
                   f"{event['tokens_per_s']:.0f} tok/s eta {event['eta_s']:.0f}s", flush=True)
+        elif kind == "warning":
+            print(f"warning: {event['message']}", flush=True)
         elif kind in ("resumed", "early_stop", "evaluating", "cancelled"):
             print(f"{kind}: " + ", ".join(f"{k}={v}" for k, v in event.items() if k != "event"), flush=True)
     return show
@@ -238,8 +240,8 @@ def run_eval(args: argparse.Namespace) -> int:
     from writer_app.training.dataset import build_dataset, read_dataset
     from writer_app.training.evaluate import check_eval_folders, evaluate_adapter
     from writer_app.training.model_loading import load_tokenizer, resolve_base_model
+    from writer_app.training.publish import HELDOUT_FILE
     from writer_app.training.runs import documents_from_library
-    from writer_app.training.trainer import HELDOUT_FILE
 
     for option, value in (("--style-samples", args.style_samples), ("--eval-sequences", args.eval_sequences)):
         if value < 0:

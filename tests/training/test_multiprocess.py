@@ -209,3 +209,24 @@ def test_a_cancel_stops_both_processes_at_the_same_step_with_a_checkpoint_to_res
     assert sorted(after) == list(range(stopped_at + 1, STEPS + 1))
     for step, loss in after.items():
         assert loss == pytest.approx(reference[step], abs=LOSS_TOLERANCE), (step, after, reference)
+
+
+def test_a_nan_loss_in_one_process_stops_both_with_the_trainers_own_error(make_job):
+    """The NaN in the second process only: before the group agreed on it, the first went on into the
+    gradient all-reduce and died there with gloo's "connection closed by peer"."""
+    job_path = make_job(processes=2, grad_accum=1, **SAME_RUN)
+    job = read_job(job_path)
+    proc = subprocess.run(trainer_command(job_path), capture_output=True, text=True,
+                          env=trainer_faults_env(nan_loss_at_step=3, nan_loss_process=1))
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert proc.returncode != 0
+    error = events[-1]
+    assert error["event"] == "error" and error.get("reason") == "nan", (error, proc.stderr[-3000:])
+    assert "process 2 of 2" in error["message"] and "step 3" in error["message"]
+    assert "the last good checkpoint (step 2) was kept" in error["message"]
+    assert [e["event"] for e in events].count("error") == 1  # the first process reports; the second is quiet
+    assert "Connection closed by peer" not in proc.stderr and "gloo" not in error["message"].lower()
+    assert max(e["step"] for e in events if e["event"] == "progress") == 2
+    assert [step for step, _ in checkpoint_dirs(Path(job.run_dir))] == [2]
+    assert not Path(job.output_dir).exists()
+    assert not is_live(Path(job.run_dir))

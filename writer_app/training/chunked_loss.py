@@ -68,7 +68,15 @@ def chunked_cross_entropy(hidden: torch.Tensor, weight: torch.Tensor, labels: to
 
 
 def output_weight(model: Any) -> torch.Tensor | None:
-    """The causal LM's output (lm_head) weight when it is a frozen plain linear layer, else None."""
+    """The causal LM's output (lm_head) weight when it is a frozen plain linear layer, else None.
+
+    None too for a model sharded by FSDP: outside the forward pass its lm_head holds a shard of the
+    weight, not the weight (``training.sharding``); the model's own loss is then the right one.
+    """
+    from writer_app.training.sharding import is_sharded
+
+    if is_sharded(model):
+        return None
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
     if type(head) is not torch.nn.Linear or head.bias is not None or head.weight.requires_grad:

@@ -51,8 +51,19 @@ FSDP_CONFIG = """\
 # An example accelerate config for FSDP (fully sharded data parallel) on one machine with 8 GPUs.
 # Change num_processes to the number of GPUs. Run it with:
 #   accelerate launch --config_file accelerate_fsdp.yaml -m writer_app.training job.json
-# Not tried by writer-app's own tests (they run on CPUs, where FSDP is not available); the plain
-# --multi_gpu command in README.txt (DDP) is the tested way to use several processes.
+# What writer-app has verified, and what not (its tests run on CPUs):
+# - accelerate shards models on GPUs only. Tried on a CPU with 2 processes (use_cpu: true) under
+#   accelerate 1.16 / torch 2.13: as written here (fsdp_sync_module_states: true) accelerate refuses
+#   to start and the run says to use the --multi_gpu command; with that option false (fsdp_version
+#   1 or 2) it trains as plain data parallel (each process holds the whole model, the same losses)
+#   and the run says so in a "warning" event.
+# - the trainer's FSDP code (the model's own loss instead of the chunked one, whose lm_head weight
+#   is a shard outside the forward pass; LoRA weights and optimiser state gathered to the first
+#   process for checkpoints; the adapter written from a whole copy of the base model) is tested on
+#   a CPU under torch's own FSDP2 (fully_shard over gloo, 2 processes), not under accelerate's.
+# - this config on GPUs has NOT been run: the plain --multi_gpu command in README.txt (DDP) is the
+#   tested way to use several GPUs. At the end the first process loads one whole copy of the base
+#   model to evaluate and write the adapter: a model that does not fit one GPU will not fit there.
 compute_environment: LOCAL_MACHINE
 distributed_type: FSDP
 fsdp_config:
@@ -111,6 +122,10 @@ def _readme(job: TrainingJob) -> str:
     for title, command in commands.items():
         lines += [f"  {title}:", f"    {command}", ""]
     lines += [
+        f"FSDP ({FSDP_CONFIG_FILE}): not run on GPUs by writer-app's tests; on a CPU accelerate does not shard",
+        f"(see the comments in {FSDP_CONFIG_FILE}). Prefer the DDP command unless the model does not fit one GPU",
+        "for training; the first process still loads one whole copy of it at the end to write the adapter.",
+        "",
         "The global batch is batch x accumulation x processes: with N processes the run takes N times the",
         "rows per step and so about N times fewer steps. Resume an interrupted run with the same command",
         "(the same number of processes); checkpoints are in checkpoints/. The finished adapter appears in",

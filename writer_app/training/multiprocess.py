@@ -9,6 +9,7 @@ process each helper here is free (no collective call at all).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from writer_app.errors import UserError
 
 if TYPE_CHECKING:
+    import torch
     from accelerate import Accelerator
 
 
@@ -32,6 +34,34 @@ def stop_agreed(accelerator: Accelerator, stop_requested: threading.Event) -> bo
 
     flag = torch.tensor([1.0 if stop_requested.is_set() else 0.0], device=accelerator.device)
     return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
+
+
+def nonfinite_losses(accelerator: Accelerator, loss: torch.Tensor) -> dict[int, float]:
+    """process index -> loss for each process whose micro-batch loss is NaN or infinite: the same
+    answer in every process (empty when all are finite).
+
+    Why: a NaN in one process alone, met with a local check, made that process stop while the
+    others went on into the backward pass's gradient all-reduce and failed there with an opaque
+    gloo/NCCL "connection closed by peer". Gathered first (one float per process, before the
+    backward pass), the whole group stops at the same point with the trainer's own error.
+    """
+    if accelerator.num_processes == 1:
+        value = float(loss.detach())
+        return {} if math.isfinite(value) else {0: value}
+    gathered = accelerator.gather(loss.detach().float().reshape(1))
+    return {index: value for index, value in enumerate(gathered.tolist()) if not math.isfinite(value)}
+
+
+def nonfinite_message(bad: dict[int, float], step: int, processes: int, last_checkpoint: int | None) -> str:
+    """What the run says when ``bad`` (process index -> loss, from :func:`nonfinite_losses`) stopped
+    ``step``; the processes are numbered from 1 for people, as "2 of 2"."""
+    kept = (f"the last good checkpoint (step {last_checkpoint}) was kept" if last_checkpoint is not None
+            else "no checkpoint had been written yet")
+    where = "" if processes == 1 else " in training process " + ", ".join(
+        f"{index + 1} of {processes}" for index in sorted(bad))
+    every = "" if processes == 1 else " in every process"
+    return (f"the training loss became {bad[min(bad)]}{where} at step {step}, so training stopped{every} "
+            f"before that step changed anything; {kept}. Try a lower learning rate.")
 
 
 def group_mean(accelerator: Accelerator, value: float) -> float:

@@ -17,7 +17,7 @@ what became of each run in ``paths.training_runs``:
 - ``idle``: none of these (e.g. it failed before its first checkpoint).
 
 The same scan finds the leftovers of killed trainers: adapter staging folders
-(``.tmp-NAME-XXXXXXXX`` beside the adapters, made by ``trainer.write_adapter``)
+(``.tmp-NAME-XXXXXXXX`` beside the adapters, made by ``publish.write_adapter``)
 and checkpoint staging (``checkpoints/.tmp-*``), and removes them unless their
 trainer is alive. No torch here: the UI and the CLI import it.
 """

@@ -10,11 +10,13 @@ counters a checkpoint saves) is one ``_Run``.
 Accelerate drives devices, so ``accelerate launch -m writer_app.training
 JOB.json`` runs the same code on several GPUs: each process takes its slice
 of every global batch, and only the main process prints and writes files.
+Under an FSDP config no process holds the whole model; what that changes
+(the loss, checkpoints, the final adapter) is in ``sharding``.
 Progress goes out as JSON lines through ``emit``; the loop stops cleanly on
 SIGTERM/SIGINT (``stop_requested``, looked at before every micro-batch: a
 half-done step is dropped and redone on resume, so a cancel waits for one
-micro-batch, not a whole step), on a NaN/inf loss (before the bad step
-touches the weights, so the last checkpoint stays good), and early when the
+micro-batch, not a whole step), on a NaN/inf loss in any process (before the
+bad step touches the weights, so the last checkpoint stays good), and early when the
 held-out loss stops improving. Tests can make a step's loss NaN or slow each
 step down through ``training.faults`` (a test seam in the environment, not in
 the job).
@@ -32,12 +34,8 @@ of 3.2 GB. benchmarks/README.md has what each one buys.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import resource
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -75,9 +73,20 @@ from writer_app.training.multiprocess import (
     cpu_threads_per_process,
     evaluation_stop,
     group_mean,
+    nonfinite_losses,
+    nonfinite_message,
     stop_agreed,
 )
-from writer_app.training.recovery import remove_stale_staging
+from writer_app.training.publish import existing_adapter, write_adapter
+from writer_app.training.sharding import (
+    adapter_state,
+    fsdp_fallback_warning,
+    load_optimizer_state,
+    make_accelerator,
+    optimizer_state,
+    uses_fsdp,
+    whole_peft_model,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -87,8 +96,6 @@ if TYPE_CHECKING:
     from writer_app.training.config import TrainingConfig
 
 Emit = Callable[[dict[str, Any]], None]
-ADAPTER_METADATA = "writer_app_adapter.json"
-HELDOUT_FILE = "heldout.npz"
 
 
 class TrainingStopped(Exception):
@@ -135,42 +142,6 @@ def prepare_dataset(job: TrainingJob, tokenizer: Any) -> Any:
     return read_dataset(path)
 
 
-def existing_adapter(job: TrainingJob) -> dict[str, Any] | None:
-    """The finished adapter of this very run (killed after writing it, before reporting)."""
-    meta_file = Path(job.output_dir) / ADAPTER_METADATA
-    if meta_file.is_file():
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        if meta.get("run_id") == job.run_id:
-            return meta
-    return None
-
-
-def write_adapter(model: Any, output_dir: Path, metadata: dict[str, Any], heldout: PackedDataset | None = None) -> Path:
-    """peft folder + metadata (+ the held-out set, for ``writer-app eval``) into a temporary
-    folder, fsynced, then renamed into place: a half adapter is never visible."""
-    output_dir = Path(output_dir)
-    if output_dir.exists():
-        raise UserError(f"an adapter folder already exists at {output_dir}")
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    # A staging folder for this very folder name is from an earlier attempt of this run that was
-    # killed while writing (this process holds the run's lock, and folder names are unique per run).
-    remove_stale_staging(output_dir.parent, output_dir.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{output_dir.name}-", dir=output_dir.parent))
-    try:
-        model.save_pretrained(str(staging), safe_serialization=True)
-        if heldout is not None:
-            write_dataset(staging / HELDOUT_FILE, heldout)
-        (staging / ADAPTER_METADATA).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), "utf-8")
-        for item in staging.iterdir():
-            with open(item, "rb") as handle:
-                os.fsync(handle.fileno())
-        staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return output_dir
-
-
 def train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dict[str, Any]:
     """Run (or resume) the job; return the done event. Raises TrainingStopped or UserError."""
     try:
@@ -190,15 +161,21 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     if not cuda:
         configure_cpu_threads(cpu_threads_per_process(cfg.cpu_threads))
         configure_cpu_memory()
-    accelerator = Accelerator(cpu=not cuda)
+    accelerator = make_accelerator(Accelerator, cuda)
     say: Emit = emit if accelerator.is_main_process else (lambda _event: None)
     if (done := existing_adapter(job)) is not None:
         return {"event": "done", "adapter_path": job.output_dir, "metrics": done.get("metrics", {})}
     set_seed(cfg.seed)
+    if (warning := fsdp_fallback_warning(accelerator)) is not None:
+        say({"event": "warning", "message": warning})
     run = _set_up(job, accelerator, cuda, say, stop_requested)
-    _resume(run)
-    # After the resume: the checkpoint holds the unwrapped model's and optimiser's state.
+    sharded_optimizer = _resume(run)
+    # After the resume: the checkpoint holds the unwrapped model's and optimiser's state
+    # (under FSDP the optimiser's is keyed by parameter name and goes into the sharded optimiser).
     run.model, run.optimizer = accelerator.prepare(run.model, run.optimizer)
+    if sharded_optimizer is not None:
+        load_optimizer_state(run.model, run.optimizer, sharded_optimizer)
+    run.output_weight = output_weight(accelerator.unwrap_model(run.model))  # None under FSDP: the model's loss
     faults = InjectedFaults.from_environment()
     run.model.train()
     run.started, run.first_step = time.monotonic(), run.state["step"]
@@ -267,14 +244,25 @@ class _Run:
 
         return torch.autocast("cpu", dtype=torch.bfloat16) if self.autocast and not self.cuda else nullcontext()
 
-    def save(self, step: int) -> None:
-        import torch
+    def adapter_weights(self) -> dict[str, torch.Tensor]:
+        """The LoRA weights now (under FSDP gathered to the first process: every process must call it)."""
         from peft import get_peft_model_state_dict
 
+        if uses_fsdp(self.accelerator):
+            return adapter_state(self.model)
+        return get_peft_model_state_dict(self.accelerator.unwrap_model(self.model))
+
+    def save(self, step: int) -> None:
+        import torch
+
+        fsdp = uses_fsdp(self.accelerator)
+        adapter = self.adapter_weights()
+        optimizer = optimizer_state(self.model, self.optimizer) if fsdp else None
         if self.accelerator.is_main_process:
             ckpt.save_checkpoint(Path(self.job.run_dir), step, {
-                "adapter": get_peft_model_state_dict(self.accelerator.unwrap_model(self.model)),
-                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "adapter": adapter, "sharded": fsdp,
+                "optimizer": optimizer if fsdp else self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(),
                 "rng_cpu": torch.get_rng_state(), "best_adapter": self.best_weights,
                 "rng_cuda": torch.cuda.get_rng_state_all() if self.cuda else [],
                 "state": self.state, "config": self.cfg.to_dict(),
@@ -304,7 +292,10 @@ class _Run:
         import torch
 
         device = self.accelerator.device
-        mine = self.eval_rows[self.accelerator.process_index::self.accelerator.num_processes]
+        # Under FSDP every forward pass is a collective, so every process scores all the rows (the same
+        # number of passes in each); otherwise each scores its share.
+        mine = self.eval_rows if uses_fsdp(self.accelerator) else \
+            self.eval_rows[self.accelerator.process_index::self.accelerator.num_processes]
         stop = evaluation_stop(self.accelerator, self.stop_requested)
         loss = torch.tensor(mean_loss(self.model, mine, self.eval_batch, device, stop), device=device)
         return float(self.accelerator.reduce(loss, reduction="mean"))
@@ -343,18 +334,26 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
                 trainable=trainable, optimizer=optimizer, scheduler=scheduler)
 
 
-def _resume(run: _Run) -> None:
-    """Restore the latest complete checkpoint of this run, if any: weights, optimiser, schedule, RNG, state."""
+def _resume(run: _Run) -> dict[str, Any] | None:
+    """Restore the latest complete checkpoint of this run, if any: weights, optimiser, schedule, RNG, state.
+
+    Returns the optimiser state of a checkpoint written under FSDP, which goes into the optimiser
+    once accelerate has sharded it (``sharding.load_optimizer_state``); else None.
+    """
     import torch
     from peft import set_peft_model_state_dict
 
     latest = ckpt.latest_checkpoint(Path(run.job.run_dir))
     if latest is None:
-        return
+        return None
     saved = ckpt.load_checkpoint(latest)
     check_same_processes(saved, run.accelerator)
+    if bool(saved.get("sharded")) != uses_fsdp(run.accelerator):
+        raise UserError("this run was checkpointed " + ("with" if saved.get("sharded") else "without") +
+                        " FSDP; resume it with the same accelerate config it was started with")
     set_peft_model_state_dict(run.model, saved["adapter"])
-    run.optimizer.load_state_dict(saved["optimizer"])
+    if not saved.get("sharded"):
+        run.optimizer.load_state_dict(saved["optimizer"])
     run.scheduler.load_state_dict(saved["scheduler"])
     torch.set_rng_state(saved["rng_cpu"])
     if run.cuda and saved.get("rng_cuda"):
@@ -362,6 +361,7 @@ def _resume(run: _Run) -> None:
     run.best_weights = saved.get("best_adapter")
     run.state = saved["state"]
     run.say({"event": "resumed", "step": run.state["step"], "max_steps": run.max_steps})
+    return saved["optimizer"] if saved.get("sharded") else None
 
 
 def _step(run: _Run, faults: InjectedFaults) -> float:
@@ -392,23 +392,22 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
         with sync:
             with run.precision():
                 loss = causal_lm_loss(run.model, batch, run.output_weight)
-            if state["step"] + 1 == faults.nan_loss_at_step:
+            if faults.nan_at(state["step"] + 1, accelerator.process_index):
                 loss = loss * float("nan")
-            if not torch.isfinite(loss):
+            if bad := nonfinite_losses(accelerator, loss):  # the group's answer: all stop, or none
                 last = ckpt.checkpoint_dirs(Path(run.job.run_dir))
-                kept = f"the last good checkpoint (step {last[-1][0]}) was kept" if last else \
-                    "no checkpoint had been written yet"
-                raise TrainingStopped(
-                    "nan", f"the training loss became {float(loss)} at step {state['step'] + 1}, so "
-                    f"training stopped before that step changed anything; {kept}. Try a lower "
-                    "learning rate.", state["step"])
+                raise TrainingStopped("nan", nonfinite_message(
+                    bad, state["step"] + 1, accelerator.num_processes, last[-1][0] if last else None), state["step"])
             accelerator.backward(loss / cfg.grad_accum)
         step_loss += float(loss.detach()) / cfg.grad_accum
         run.tokens_done += batch.numel() * accelerator.num_processes
         if faults.sleep_per_micro_batch_s:
             time.sleep(faults.sleep_per_micro_batch_s)
     if cfg.max_grad_norm:
-        accelerator.clip_grad_norm_(run.trainable, cfg.max_grad_norm)
+        # Under FSDP accelerate clips by the norm over every shard only when given all the model's
+        # parameters (FSDP1: else each process would clip its shard by its own part of the norm).
+        params = list(run.model.parameters()) if uses_fsdp(accelerator) else run.trainable
+        accelerator.clip_grad_norm_(params, cfg.max_grad_norm)
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
@@ -420,8 +419,6 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
 def _record_step(run: _Run, step_loss: float) -> bool:
     """After a step: evaluate when due, report progress, checkpoint when due; True to stop early
     (the held-out loss stopped improving)."""
-    from peft import get_peft_model_state_dict
-
     cfg, state = run.cfg, run.state
     step = state["step"]
     clock = run.clock or EtaClock(run.max_steps, cfg.eval_every, run.started)
@@ -430,10 +427,9 @@ def _record_step(run: _Run, step_loss: float) -> bool:
     if evaluated:
         run.eval_loss = run.held_out_loss()
         clock.eval_done(time.monotonic())
-        if run.eval_loss < state["best_eval"] - 1e-4:
+        if run.eval_loss < state["best_eval"] - 1e-4:  # the same in every process (a reduced loss)
             state["best_eval"], state["bad_evals"] = run.eval_loss, 0
-            run.best_weights = {k: v.detach().clone() for k, v in
-                                get_peft_model_state_dict(run.accelerator.unwrap_model(run.model)).items()}
+            run.best_weights = {k: v.detach().clone() for k, v in run.adapter_weights().items()}
         else:
             state["bad_evals"] += 1
     eval_loss = run.eval_loss if evaluated else None
@@ -461,13 +457,18 @@ def _finish(run: _Run) -> dict[str, Any]:
         raise _cancelled(run.state["step"])
     job, cfg, state, meta = run.job, run.cfg, run.state, run.data.meta
     peft_model = run.accelerator.unwrap_model(run.model)
-    if run.best_weights is not None and (run.eval_loss is None or state["best_eval"] < run.eval_loss):
-        set_peft_model_state_dict(peft_model, run.best_weights)
     four_bit = any(type(module).__name__ == "Linear4bit" for module in peft_model.modules())
+    use_best = run.best_weights is not None and (run.eval_loss is None or state["best_eval"] < run.eval_loss)
+    if uses_fsdp(run.accelerator):  # no process holds the trained model whole: the first builds one
+        weights = run.best_weights if use_best else run.adapter_weights()
+        peft_model = whole_peft_model(Path(job.base_model_path), cfg, run.accelerator, run.cuda, weights or {})
+    elif use_best:
+        set_peft_model_state_dict(peft_model, run.best_weights)
     seconds = time.monotonic() - run.started
     metrics: dict[str, Any] = {
         "steps": state["step"], "max_steps": run.max_steps, "device": "cuda" if run.cuda else "cpu",
         "quantization": "nf4" if four_bit else "none", "processes": run.accelerator.num_processes,
+        "fsdp": uses_fsdp(run.accelerator),
         "precision": "bf16-autocast" if run.autocast and not run.cuda else "bf16" if run.cuda else "fp32",
         "memory_mb": round(_memory_mb(run.cuda), 1),
         "final_train_loss": state["history"][-1]["train_loss"] if state["history"] else None,
