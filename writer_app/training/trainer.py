@@ -37,6 +37,7 @@ import math
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import threading
 import time
@@ -75,9 +76,11 @@ from writer_app.training.multiprocess import (
     cpu_threads_per_process,
     evaluation_stop,
     group_mean,
+    group_min,
     stop_agreed,
 )
 from writer_app.training.recovery import remove_stale_staging
+from writer_app.training.time_budget import CosineSchedule, steps_within
 
 if TYPE_CHECKING:
     import torch
@@ -114,14 +117,6 @@ def _memory_mb(cuda: bool) -> float:
 
         return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
-    """Linear warm-up, then cosine decay to ``min_ratio`` of the peak."""
-    if step < warmup:
-        return (step + 1) / (warmup + 1)
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def prepare_dataset(job: TrainingJob, tokenizer: Any) -> Any:
@@ -202,6 +197,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     faults = InjectedFaults.from_environment()
     run.model.train()
     run.started, run.first_step = time.monotonic(), run.state["step"]
+    run.loop_s_before = float(run.state.get("loop_s", 0.0))  # a resumed run's budget counts what it used
     run.clock = EtaClock(run.max_steps, cfg.eval_every, run.started)
     while run.state["step"] < run.max_steps:
         if stop_agreed(accelerator, stop_requested):
@@ -233,7 +229,9 @@ class _Run:
     tokenizer: PreTrainedTokenizerBase
     data: PackedDataset  # the whole dataset (the adapter keeps its held-out rows)
     eval_rows: np.ndarray  # the held-out rows evaluated during training
-    max_steps: int
+    max_steps: int  # the last step: the epochs' count, or fewer when fitted to a time budget
+    step_ceiling: int  # the epochs' (or max steps') count, which a time budget never exceeds
+    schedule: CosineSchedule  # the learning-rate factor; its total follows max_steps
     rows_per_step: int  # rows one optimiser step takes, all processes together
     model: torch.nn.Module  # the peft model; wrapped by accelerate once prepared
     output_weight: torch.Tensor | None  # the frozen lm_head weight, for the chunked loss
@@ -246,6 +244,7 @@ class _Run:
     best_weights: dict[str, torch.Tensor] | None = None  # the adapter at the best held-out loss
     eval_loss: float | None = None  # the latest held-out loss
     started: float = 0.0
+    loop_s_before: float = 0.0  # seconds of training loop before this process resumed the run
     first_step: int = 0
     tokens_done: int = 0
     clock: EtaClock | None = None  # measured step and evaluation times -> the ETA
@@ -334,11 +333,12 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
                                  device_index=accelerator.local_process_index)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _lr_factor(s, cfg.warmup_steps, max_steps, cfg.min_lr_ratio))
+    schedule = CosineSchedule(cfg.warmup_steps, max_steps, cfg.min_lr_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     return _Run(job=job, accelerator=accelerator, say=say, stop_requested=stop_requested, cuda=cuda,
                 autocast=cpu_autocast_enabled(cfg.cpu_autocast), tokenizer=tokenizer, data=data,
-                eval_rows=eval_rows, max_steps=max_steps, rows_per_step=rows_per_step, model=model,
+                eval_rows=eval_rows, max_steps=max_steps, step_ceiling=max_steps, schedule=schedule,
+                rows_per_step=rows_per_step, model=model,
                 output_weight=output_weight(model),
                 trainable=trainable, optimizer=optimizer, scheduler=scheduler)
 
@@ -355,7 +355,8 @@ def _resume(run: _Run) -> None:
     check_same_processes(saved, run.accelerator)
     set_peft_model_state_dict(run.model, saved["adapter"])
     run.optimizer.load_state_dict(saved["optimizer"])
-    run.scheduler.load_state_dict(saved["scheduler"])
+    run.scheduler.load_state_dict(saved["scheduler"])  # with the schedule's total, fitted to a time budget
+    run.max_steps = run.schedule.total
     torch.set_rng_state(saved["rng_cpu"])
     if run.cuda and saved.get("rng_cuda"):
         torch.cuda.set_rng_state_all(saved["rng_cuda"])
@@ -426,6 +427,9 @@ def _record_step(run: _Run, step_loss: float) -> bool:
     step = state["step"]
     clock = run.clock or EtaClock(run.max_steps, cfg.eval_every, run.started)
     step_s = clock.step_done(time.monotonic())
+    state["loop_s"] = run.loop_s_before + time.monotonic() - run.started
+    if cfg.time_budget_minutes:
+        _fit_to_budget(run, clock)
     evaluated = step % cfg.eval_every == 0 or step == run.max_steps
     if evaluated:
         run.eval_loss = run.held_out_loss()
@@ -451,6 +455,19 @@ def _record_step(run: _Run, step_loss: float) -> bool:
         run.say({"event": "early_stop", "step": step, "best_eval_loss": state["best_eval"]})
         return True
     return False
+
+
+def _fit_to_budget(run: _Run, clock: EtaClock) -> None:
+    """Fit the steps still to come into the time budget (``training.time_budget``), the same in every process."""
+    cfg, state = run.cfg, run.state
+    per_eval = statistics.fmean(clock.eval_times) if clock.eval_times else 0.0
+    total = steps_within(cfg.time_budget_minutes * 60, state["loop_s"], state["step"], run.step_ceiling,
+                         clock.step_s or 0.0, per_eval, cfg.eval_every)
+    total = group_min(run.accelerator, total)
+    if not state.get("budget_fitted"):  # the warm-up is fitted once, from the first step: later it would jump
+        state["budget_fitted"] = True
+        run.schedule.warmup = min(cfg.warmup_steps, max(1, total // 10))
+    run.max_steps = run.schedule.total = clock.max_steps = total
 
 
 def _finish(run: _Run) -> dict[str, Any]:

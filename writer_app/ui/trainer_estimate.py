@@ -56,6 +56,8 @@ def describe_estimate(guess: DatasetEstimate, config: TrainingConfig, measured: 
         how = "measured on this computer"
     else:
         how = "a first guess; measuring this computer's speed…" if measuring else "a first guess"
+        if config.time_budget_minutes:  # the trainer stops at its budget, whatever the constant guessed
+            guess = replace(guess, estimated_seconds=min(guess.estimated_seconds, config.time_budget_minutes * 60))
     text = (f"{guess.words:,} words in {guess.documents} documents · about {guess.tokens:,} tokens · "
             f"about {minutes_text(guess.estimated_seconds)} of training ({how})")
     if guess.refused:
@@ -69,7 +71,8 @@ def cost_key(config: TrainingConfig, model: str, device: str) -> tuple:
     """What a step's time depends on (not the epochs or the number of steps)."""
     return (model, device, config.seq_len, config.batch_size, config.grad_accum, config.rank,
             tuple(config.target_modules) if isinstance(config.target_modules, list) else config.target_modules,
-            config.cpu_dtype, config.cpu_threads, config.gradient_checkpointing, config.quantization)
+            config.cpu_dtype, config.cpu_threads, config.gradient_checkpointing, config.quantization,
+            config.top_layers)
 
 
 def run_calibration(command: list[str], request: dict[str, Any], cancelled: threading.Event) -> dict[str, float]:
