@@ -174,14 +174,8 @@ def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_in
     targets: str | list[str] = config.target_modules
     if targets != "all-linear":
         targets = [t.strip() for t in targets.split(",") if t.strip()]
-    layers = int(getattr(model.config, "num_hidden_layers", 0) or 0)
-    top = min(config.top_layers, layers) if config.top_layers and layers else 0
-    if top and targets == "all-linear":  # peft takes a layer range only with a list of module names
-        targets = sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
-                          if isinstance(module, torch.nn.Linear) and ".layers." in f".{name}"})
     lora = LoraConfig(
         r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
         target_modules=targets, task_type="CAUSAL_LM", bias="none",
-        layers_to_transform=list(range(layers - top, layers)) if top else None,
     )
     return get_peft_model(model, lora)

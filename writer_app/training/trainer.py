@@ -57,6 +57,7 @@ from writer_app.training.dataset import (
     build_dataset,
     read_dataset,
     read_sources,
+    spread_rows,
     write_dataset,
 )
 from writer_app.training.eta import EtaClock
@@ -322,7 +323,7 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
     tokenizer = load_tokenizer(Path(job.base_model_path))
     with accelerator.main_process_first():  # one process builds the dataset file; the others read it
         data = prepare_dataset(job, tokenizer)
-    eval_rows = data.eval[: cfg.eval_max_sequences] if cfg.eval_max_sequences else data.eval
+    eval_rows = spread_rows(data.eval, cfg.eval_max_sequences)
     rows_per_step = cfg.batch_size * cfg.grad_accum * accelerator.num_processes
     max_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(data.train) / rows_per_step))
     say({"event": "dataset", **{k: data.meta[k] for k in ("words", "tokens", "train_tokens", "eval_tokens",
@@ -458,11 +459,20 @@ def _record_step(run: _Run, step_loss: float) -> bool:
 
 
 def _fit_to_budget(run: _Run, clock: EtaClock) -> None:
-    """Fit the steps still to come into the time budget (``training.time_budget``), the same in every process."""
+    """Fit the steps still to come, and the evaluation after them, into the time budget
+    (``training.time_budget``), the same in every process.
+
+    The budget holds the held-out evaluation of the last step and the base-vs-adapter comparison
+    after it (three evaluations): "about ten minutes" is the whole run, not ten minutes and then a
+    report. Until an evaluation has been timed, one is guessed from the steps (scoring a row is a
+    forward pass, about a third of what training on it costs).
+    """
     cfg, state = run.cfg, run.state
-    per_eval = statistics.fmean(clock.eval_times) if clock.eval_times else 0.0
-    total = steps_within(cfg.time_budget_minutes * 60, state["loop_s"], state["step"], run.step_ceiling,
-                         clock.step_s or 0.0, per_eval, cfg.eval_every)
+    step_s = clock.step_s or 0.0
+    per_eval = statistics.fmean(clock.eval_times) if clock.eval_times else \
+        step_s * len(run.eval_rows) / max(1, run.rows_per_step) / 3
+    total = steps_within(cfg.time_budget_minutes * 60 - 3 * per_eval, state["loop_s"], state["step"],
+                         run.step_ceiling, step_s, per_eval, cfg.eval_every)
     total = group_min(run.accelerator, total)
     if not state.get("budget_fitted"):  # the warm-up is fitted once, from the first step: later it would jump
         state["budget_fitted"] = True

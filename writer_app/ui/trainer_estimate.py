@@ -71,8 +71,7 @@ def cost_key(config: TrainingConfig, model: str, device: str) -> tuple:
     """What a step's time depends on (not the epochs or the number of steps)."""
     return (model, device, config.seq_len, config.batch_size, config.grad_accum, config.rank,
             tuple(config.target_modules) if isinstance(config.target_modules, list) else config.target_modules,
-            config.cpu_dtype, config.cpu_threads, config.gradient_checkpointing, config.quantization,
-            config.top_layers)
+            config.cpu_dtype, config.cpu_threads, config.gradient_checkpointing, config.quantization)
 
 
 def run_calibration(command: list[str], request: dict[str, Any], cancelled: threading.Event) -> dict[str, float]:
