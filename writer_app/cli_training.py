@@ -25,6 +25,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     train.add_argument("--project", metavar="TITLE", help="the project whose prose to learn")
     train.add_argument("--documents", nargs="+", metavar="DOC",
                        help="document titles or ids (default: every chapter and scene, trash excluded)")
+    train.add_argument("--preset", choices=("thorough", "quick"), default="thorough",
+                       help="thorough: the whole text, settings scaled to its size (default); quick: about "
+                       "ten minutes of training on a CPU, fitted to this machine's measured speed")
+    train.add_argument("--time-budget", type=float, metavar="MINUTES",
+                       help="train for about this many minutes (0 = no limit)")
     train.add_argument("--max-steps", type=int, help="stop after N optimiser steps")
     train.add_argument("--epochs", type=float, help="passes over the training text")
     train.add_argument("--seq-len", type=int, help="tokens per training sequence")
@@ -87,9 +92,9 @@ def _pick_nodes(library: Any, project_id: int, wanted: list[str]) -> list[int]:
 
 
 def _config_from_args(args: argparse.Namespace, train_tokens: int, cuda: bool) -> Any:
-    from writer_app.training.config import suggest_config
+    from writer_app.training.config import preset_config
 
-    config = _apply_arguments(suggest_config(train_tokens, cuda=cuda), args)
+    config = _apply_arguments(preset_config(getattr(args, "preset", "thorough"), train_tokens, cuda=cuda), args)
     config.validate()
     return config
 
@@ -106,7 +111,7 @@ def _apply_arguments(config: Any, args: argparse.Namespace) -> Any:
                       ("batch_size", "batch_size"), ("grad_accum", "grad_accum"), ("rank", "rank"),
                       ("learning_rate", "learning_rate"), ("eval_every", "eval_every"),
                       ("style_samples", "style_samples"), ("style_tokens", "style_tokens"),
-                      ("eval_sequences", "eval_max_sequences")):
+                      ("eval_sequences", "eval_max_sequences"), ("time_budget", "time_budget_minutes")):
         value = getattr(args, arg, None)
         if value is not None:
             setattr(config, name, value)

@@ -179,3 +179,14 @@ def test_front_matter_contents_and_notes_are_left_out_of_the_training_text(token
     assert data.meta["excluded_paragraphs"] >= 10
     kept = build_dataset(documents, tokenizer, seq_len=128, overlap_tokens=16, keep_apparatus=True)
     assert "zealous editor" in tokenizer.decode(np.concatenate([kept.train.ravel(), kept.eval.ravel()]).tolist())
+
+
+def test_held_out_rows_are_taken_from_every_held_out_chapter_not_the_first_one():
+    import numpy as np
+
+    from writer_app.training.dataset import spread_rows
+
+    rows = np.arange(74).reshape(74, 1)  # packed chapter after chapter: rows 0-14 are the first chapter
+    chosen = spread_rows(rows, 24)[:, 0]
+    assert len(set(chosen)) == 24 and chosen[0] == 0 and chosen[-1] == 73
+    assert list(spread_rows(rows, 0)[:, 0]) == list(range(74)) == list(spread_rows(rows, 100)[:, 0])

@@ -68,6 +68,21 @@ def test_estimate_counts_checked_documents_and_refuses_too_little(qtbot, austen_
     assert not tab.train_button.isEnabled()
 
 
+def test_the_quick_preset_sets_a_time_budget_and_the_estimate_keeps_to_it(qtbot, austen_window):
+    tab = austen_window.findChild(QWidget, "trainerTab")
+    qtbot.waitUntil(lambda: tab.documents.topLevelItemCount() == 7)
+    assert tab.config().time_budget_minutes == 0  # Thorough by default: the epochs decide
+    tab.preset.setCurrentIndex(tab.preset.findData("quick"))
+    config = tab.config()
+    assert config.time_budget_minutes == tab.fields["time_budget_minutes"].value() > 0
+    assert config.early_stopping_patience == 0 and config.learning_rate > 2e-4
+    minutes = re.search(r"about (\d+) (s|min) of training", tab.estimate_label.text())
+    assert minutes and (minutes.group(2) == "s" or int(minutes.group(1)) <= config.time_budget_minutes)
+    _grab(tab, "trainer-quick-preset.png")
+    tab.preset.setCurrentIndex(tab.preset.findData("thorough"))
+    assert tab.config().time_budget_minutes == 0
+
+
 @pytest.mark.slow
 @pytest.mark.model
 def test_train_my_style_runs_updates_chart_and_registers_adapter(qtbot, austen_window):

@@ -19,6 +19,8 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from writer_app.training.time_budget import steps_within
+
 
 @dataclass
 class EtaClock:
@@ -101,6 +103,10 @@ def estimate_seconds(calibration: dict[str, float], config: Any, words: int, hel
     eval_rows = max(1, math.ceil(words * calibration["tokens_per_word"] * heldout_fraction / config.seq_len))
     if config.eval_max_sequences:
         eval_rows = min(eval_rows, config.eval_max_sequences)
+    budget_s = float(getattr(config, "time_budget_minutes", 0.0) or 0.0) * 60
+    if budget_s:  # the trainer fits its steps (and their evaluations) into the budget: trainer._fit_to_budget
+        per_eval = eval_rows * calibration["eval_row_s"]
+        steps = steps_within(budget_s, 0.0, 0, steps, calibration["step_s"], per_eval, config.eval_every)
     evaluations = evaluations_between(0, steps, config.eval_every)
     final = 2 * eval_rows * calibration["eval_row_s"] + \
         2 * config.style_samples * config.style_tokens * calibration["token_s"]

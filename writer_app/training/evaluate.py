@@ -21,6 +21,7 @@ import numpy as np
 
 from writer_app.text import stylometry
 from writer_app.text.style_profile import compare_profiles, style_profile
+from writer_app.training.dataset import spread_rows
 
 
 class EvaluationInterrupted(Exception):
@@ -163,7 +164,7 @@ def evaluate_adapter(adapter_path: Any, base_model_path: Any, eval_rows: np.ndar
     tokenizer = load_tokenizer(Path(base_model_path))
     base = _load_base_for_eval(Path(base_model_path), TrainingConfig(), cuda)
     model = attach_for_eval(base, Path(adapter_path))
-    rows = eval_rows[:max_sequences] if max_sequences else eval_rows
+    rows = spread_rows(eval_rows, max_sequences)  # spread over the chapters, as the trainer's
     target = next(model.parameters()).device
     return evaluate_peft_model(model, tokenizer, rows, meta, batch_size=batch_size, style_samples=style_samples,
                                style_tokens=style_tokens, seed=seed, device=target)

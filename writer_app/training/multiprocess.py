@@ -74,6 +74,17 @@ def group_mean(accelerator: Accelerator, value: float) -> float:
     return float(accelerator.reduce(torch.tensor([value], device=accelerator.device), reduction="mean").item())
 
 
+def group_min(accelerator: Accelerator, value: int) -> int:
+    """The smallest ``value`` of the processes: a step count each measured for itself (its own clock)
+    must be one count for all, or the process that stops first leaves the others in an all-reduce."""
+    if accelerator.num_processes == 1:
+        return value
+    import torch
+
+    counts = accelerator.gather(torch.tensor([value], dtype=torch.long, device=accelerator.device))
+    return int(counts.min().item())
+
+
 def evaluation_stop(accelerator: Accelerator, stop_requested: threading.Event) -> threading.Event:
     """The event a held-out evaluation watches: with several processes one that is never set, since a
     process that broke off its share of the evaluation would leave the others waiting in the reduce

@@ -54,6 +54,7 @@ from writer_app.training.dataset import (
     build_dataset,
     read_dataset,
     read_sources,
+    spread_rows,
     write_dataset,
 )
 from writer_app.training.eta import EtaClock
@@ -87,6 +88,7 @@ from writer_app.training.sharding import (
     uses_fsdp,
     whole_peft_model,
 )
+from writer_app.training.time_budget import CosineSchedule, fit_run_to_budget
 
 if TYPE_CHECKING:
     import torch
@@ -121,14 +123,6 @@ def _memory_mb(cuda: bool) -> float:
 
         return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _lr_factor(step: int, warmup: int, total: int, min_ratio: float) -> float:
-    """Linear warm-up, then cosine decay to ``min_ratio`` of the peak."""
-    if step < warmup:
-        return (step + 1) / (warmup + 1)
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def prepare_dataset(job: TrainingJob, tokenizer: Any) -> Any:
@@ -179,6 +173,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     faults = InjectedFaults.from_environment()
     run.model.train()
     run.started, run.first_step = time.monotonic(), run.state["step"]
+    run.loop_s_before = float(run.state.get("loop_s", 0.0))  # a resumed run's budget counts what it used
     run.clock = EtaClock(run.max_steps, cfg.eval_every, run.started)
     while run.state["step"] < run.max_steps:
         if stop_agreed(accelerator, stop_requested):
@@ -210,7 +205,9 @@ class _Run:
     tokenizer: PreTrainedTokenizerBase
     data: PackedDataset  # the whole dataset (the adapter keeps its held-out rows)
     eval_rows: np.ndarray  # the held-out rows evaluated during training
-    max_steps: int
+    max_steps: int  # the last step: the epochs' count, or fewer when fitted to a time budget
+    step_ceiling: int  # the epochs' (or max steps') count, which a time budget never exceeds
+    schedule: CosineSchedule  # the learning-rate factor; its total follows max_steps
     rows_per_step: int  # rows one optimiser step takes, all processes together
     model: torch.nn.Module  # the peft model; wrapped by accelerate once prepared
     output_weight: torch.Tensor | None  # the frozen lm_head weight, for the chunked loss
@@ -223,6 +220,7 @@ class _Run:
     best_weights: dict[str, torch.Tensor] | None = None  # the adapter at the best held-out loss
     eval_loss: float | None = None  # the latest held-out loss
     started: float = 0.0
+    loop_s_before: float = 0.0  # seconds of training loop before this process resumed the run
     first_step: int = 0
     tokens_done: int = 0
     clock: EtaClock | None = None  # measured step and evaluation times -> the ETA
@@ -314,7 +312,7 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
     tokenizer = load_tokenizer(Path(job.base_model_path))
     with accelerator.main_process_first():  # one process builds the dataset file; the others read it
         data = prepare_dataset(job, tokenizer)
-    eval_rows = data.eval[: cfg.eval_max_sequences] if cfg.eval_max_sequences else data.eval
+    eval_rows = spread_rows(data.eval, cfg.eval_max_sequences)
     rows_per_step = cfg.batch_size * cfg.grad_accum * accelerator.num_processes
     max_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(data.train) / rows_per_step))
     say({"event": "dataset", **{k: data.meta[k] for k in ("words", "tokens", "train_tokens", "eval_tokens",
@@ -325,11 +323,12 @@ def _set_up(job: TrainingJob, accelerator: Accelerator, cuda: bool, say: Emit,
                                  device_index=accelerator.local_process_index)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _lr_factor(s, cfg.warmup_steps, max_steps, cfg.min_lr_ratio))
+    schedule = CosineSchedule(cfg.warmup_steps, max_steps, cfg.min_lr_ratio)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     return _Run(job=job, accelerator=accelerator, say=say, stop_requested=stop_requested, cuda=cuda,
                 autocast=cpu_autocast_enabled(cfg.cpu_autocast), tokenizer=tokenizer, data=data,
-                eval_rows=eval_rows, max_steps=max_steps, rows_per_step=rows_per_step, model=model,
+                eval_rows=eval_rows, max_steps=max_steps, step_ceiling=max_steps, schedule=schedule,
+                rows_per_step=rows_per_step, model=model,
                 output_weight=output_weight(model),
                 trainable=trainable, optimizer=optimizer, scheduler=scheduler)
 
@@ -354,7 +353,8 @@ def _resume(run: _Run) -> dict[str, Any] | None:
     set_peft_model_state_dict(run.model, saved["adapter"])
     if not saved.get("sharded"):
         run.optimizer.load_state_dict(saved["optimizer"])
-    run.scheduler.load_state_dict(saved["scheduler"])
+    run.scheduler.load_state_dict(saved["scheduler"])  # with the schedule's total, fitted to a time budget
+    run.max_steps = run.schedule.total
     torch.set_rng_state(saved["rng_cpu"])
     if run.cuda and saved.get("rng_cuda"):
         torch.cuda.set_rng_state_all(saved["rng_cuda"])
@@ -423,6 +423,9 @@ def _record_step(run: _Run, step_loss: float) -> bool:
     step = state["step"]
     clock = run.clock or EtaClock(run.max_steps, cfg.eval_every, run.started)
     step_s = clock.step_done(time.monotonic())
+    state["loop_s"] = run.loop_s_before + time.monotonic() - run.started
+    if cfg.time_budget_minutes:
+        fit_run_to_budget(run, clock)
     evaluated = step % cfg.eval_every == 0 or step == run.max_steps
     if evaluated:
         run.eval_loss = run.held_out_loss()

@@ -56,6 +56,8 @@ def describe_estimate(guess: DatasetEstimate, config: TrainingConfig, measured: 
         how = "measured on this computer"
     else:
         how = "a first guess; measuring this computer's speed…" if measuring else "a first guess"
+        if config.time_budget_minutes:  # the trainer stops at its budget, whatever the constant guessed
+            guess = replace(guess, estimated_seconds=min(guess.estimated_seconds, config.time_budget_minutes * 60))
     text = (f"{guess.words:,} words in {guess.documents} documents · about {guess.tokens:,} tokens · "
             f"about {minutes_text(guess.estimated_seconds)} of training ({how})")
     if guess.refused:

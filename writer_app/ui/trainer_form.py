@@ -8,11 +8,31 @@ panel is narrow always fits.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QSizePolicy, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSizePolicy, QSpinBox, QWidget
 
-from writer_app.training.config import field_help
+from writer_app.training.config import QUICK_MINUTES_CPU, field_help
+
+PRESET_LABELS = {
+    "thorough": "Thorough: the whole text, once or twice",
+    "quick": f"Quick: about {QUICK_MINUTES_CPU:.0f} minutes of training",
+}
+
+
+def build_preset_box() -> QComboBox:
+    """The preset chooser above Advanced; each item's data is its ``config.PRESETS`` key."""
+    box = QComboBox()
+    box.setObjectName("trainerPreset")
+    box.setToolTip("Quick trains for a fixed time, fitted to this computer's measured speed, with a "
+                   "higher learning rate, then stops; Thorough reads the whole text once or twice "
+                   "(a short text more often). Either can be changed under Advanced.")
+    for key, label in PRESET_LABELS.items():
+        box.addItem(label, key)
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(20)
+    return box
 
 ADVANCED_FIELDS = {
+    "time_budget_minutes": "Time budget, minutes (0 = none)",
     "rank": "LoRA rank", "alpha": "LoRA alpha", "learning_rate": "Learning rate", "epochs": "Epochs",
     "max_steps": "Max steps (0 = epochs)", "seq_len": "Sequence length", "batch_size": "Batch size",
     "grad_accum": "Gradient accumulation", "eval_every": "Evaluate every", "eval_max_sequences": "Held-out sequences",

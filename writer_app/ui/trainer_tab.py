@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from writer_app.errors import UserError
 from writer_app.training import runs
-from writer_app.training.config import TrainingConfig, suggest_config
+from writer_app.training.config import TrainingConfig, preset_config, suggest_config
 from writer_app.training.dataset import DatasetEstimate, estimate
 from writer_app.ui.background import TaskContext
 from writer_app.ui.changes import Change
@@ -38,7 +38,7 @@ from writer_app.ui.loss_chart import LossChart
 from writer_app.ui.trainer_adapters import AdapterList
 from writer_app.ui.trainer_estimate import Calibration, describe_estimate
 from writer_app.ui.trainer_estimate import minutes_text as _minutes
-from writer_app.ui.trainer_form import build_advanced_form
+from writer_app.ui.trainer_form import build_advanced_form, build_preset_box
 from writer_app.ui.trainer_process import TrainerProcess, cuda_free_memory_mb, training_memory_needed_mb
 from writer_app.ui.trainer_report import StyleReport
 
@@ -81,6 +81,8 @@ class TrainerTab(QWidget):
         self.estimate_label.setObjectName("trainerEstimate")
         self.estimate_label.setWordWrap(True)
 
+        self.preset = build_preset_box()  # applies its settings to the Advanced boxes below
+        self.preset.currentIndexChanged.connect(lambda *_: self.update_estimate(suggest=True))
         self.advanced = QGroupBox("Advanced")
         self.advanced.setCheckable(True)
         self.advanced.setChecked(False)
@@ -137,6 +139,7 @@ class TrainerTab(QWidget):
         layout = QVBoxLayout(body)
         layout.addWidget(self.documents)
         layout.addWidget(self.estimate_label)
+        layout.addWidget(self.preset)
         layout.addWidget(self.advanced)
         layout.addWidget(self.name_edit)
         layout.addLayout(buttons)
@@ -206,7 +209,7 @@ class TrainerTab(QWidget):
         config = self.config()
         guess = estimate(counts, epochs=config.epochs)
         if suggest:
-            self.apply_config(suggest_config(int(guess.tokens * 0.92)))
+            self.apply_config(preset_config(self.preset.currentData() or "thorough", int(guess.tokens * 0.92)))
             config = self.config()
             guess = estimate(counts, epochs=config.epochs)
         measured = self.calibration.result(config)
