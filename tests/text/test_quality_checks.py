@@ -115,6 +115,8 @@ def test_a_chinese_answer_quoting_a_latin_name_is_still_chinese():
     "以下是改写后的文字：士隐睡去。",
     "好的，士隐在书房睡去。",
     "这段文字描写了士隐的梦。",
+    "The sentence was rewritten to make it more concise, keeping Mr. Bennet.",  # seen in the harness
+    "This sentence is now shorter.",
 ])
 def test_commentary_headings_lists_and_chat_tokens_are_not_prose(answer):
     assert not qc.check_meta_text(answer)
@@ -127,6 +129,7 @@ def test_commentary_headings_lists_and_chat_tokens_are_not_prose(answer):
     "The passage was narrow and smelled of tar.",  # a corridor, not commentary
     "This was invitation enough.",
     "The story was over before she had finished her tea.",
+    "The sentence was passed at dawn, and the prisoner wept.",  # a verdict, not commentary
 ])
 def test_prose_passes_the_form_check(answer):
     assert qc.check_meta_text(answer)

@@ -57,7 +57,7 @@ META_OPENERS = (
     "this passage", "this text", "this excerpt", "this story", "this scene", "this chapter",
     "here is", "here's", "here are", "sure", "certainly", "of course", "the story", "the passage", "the text",
     "the author", "the narrator", "the excerpt", "the scene", "the chapter", "the paragraph", "the piece",
-    "the writer", "this paragraph", "this piece", "in this", "in the passage", "in the story", "as an ai",
+    "the writer", "this paragraph", "this piece", "this sentence", "in this", "in the passage", "in the story", "as an ai",
     "as a language", "below is", "i have rewritten", "i've rewritten", "i have revised", "i cannot", "i can't", "i'm sorry", "i am sorry",
     "rewritten", "revised", "#", "* ", "- ", "• ", "**", "1.", "1)", "summary:", "note:",
     "以下是", "下面是", "好的", "当然", "这段", "这篇", "本段", "改写", "扩写", "总结", "摘要",

@@ -71,7 +71,9 @@ def fit_run_to_budget(run: Any, clock: EtaClock) -> None:
     step_s = clock.step_s or 0.0
     per_eval = statistics.fmean(clock.eval_times) if clock.eval_times else \
         step_s * len(run.eval_rows) / max(1, run.rows_per_step) / 3
-    total = steps_within(cfg.time_budget_minutes * 60 - 3 * per_eval, state["loop_s"], state["step"],
+    # The reserve counts as used, not as a smaller budget: a budget below it is still a budget
+    # (the loop then ends at once), never "no budget".
+    total = steps_within(cfg.time_budget_minutes * 60, state["loop_s"] + 3 * per_eval, state["step"],
                          run.step_ceiling, step_s, per_eval, cfg.eval_every)
     from writer_app.training.multiprocess import group_min
 
