@@ -2,6 +2,7 @@
 
     WRITER_APP_MODEL_CACHE=.cache/models python -m benchmarks.bench_estimate [--chapters 20] [--max-steps 24]
         [--seq-len 64] [--batch-size 1] [--grad-accum 2] [--eval-every 8] [--style-samples 2] [--json]
+    python -m benchmarks.bench_estimate --chapters 61 --preset quick     # the Quick preset on the whole novel
 
 Imports the first ``--chapters`` chapters of Pride and Prejudice into a fresh
 profile, measures this machine with ``training.calibrate`` (what the Trainer
@@ -33,7 +34,7 @@ def main() -> int:
     from writer_app.storage import Library
     from writer_app.text.counts import count_words
     from writer_app.training.calibrate import sample_documents
-    from writer_app.training.config import TrainingConfig
+    from writer_app.training.config import TrainingConfig, preset_config
     from writer_app.training.dataset import HELDOUT_FRACTION, clean_text, estimate
     from writer_app.training.eta import estimate_seconds
     from writer_app.training.model_loading import resolve_base_model
@@ -49,6 +50,8 @@ def main() -> int:
     parser.add_argument("--eval-sequences", type=int, default=8)
     parser.add_argument("--style-samples", type=int, default=2)
     parser.add_argument("--style-tokens", type=int, default=24)
+    parser.add_argument("--preset", choices=("quick", "thorough"),
+                        help="a preset on the whole novel instead of the settings above (--chapters 61)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -68,6 +71,8 @@ def main() -> int:
                             eval_max_sequences=args.eval_sequences, style_samples=args.style_samples,
                             style_tokens=args.style_tokens, early_stopping_patience=0, rank=8, alpha=16,
                             overlap_tokens=min(32, args.seq_len // 4), warmup_steps=2)
+    if args.preset:  # what `train --preset` does for this text (trainer: suggest_config's 0.92 of the tokens)
+        config = preset_config(args.preset, int(words * 1.3 * 0.92))
     base = resolve_base_model("embedded", paths.model_cache)
 
     started = time.monotonic()
@@ -86,6 +91,9 @@ def main() -> int:
                "--eval-every", str(args.eval_every), "--eval-sequences", str(args.eval_sequences),
                "--style-samples", str(args.style_samples), "--style-tokens", str(args.style_tokens),
                "--rank", "8", "--name", "bench"]
+    if args.preset:
+        command = [sys.executable, "-m", "writer_app", "train", "--data-dir", str(profile), "--project", "Austen",
+                   "--json", "--device", "cpu", "--preset", args.preset, "--name", "bench"]
     started = time.monotonic()
     etas: list[tuple[float, float]] = []  # (seconds since start, eta_s reported)
     metrics: dict = {}
@@ -117,6 +125,9 @@ def main() -> int:
         "constant_over_actual": round(old / actual, 3),
         "eta_first_progress": eta_check(0.0), "eta_after_60s": eta_check(60.0),
         "perplexity": [metrics.get("base_perplexity"), metrics.get("adapter_perplexity")],
+        "perplexity_change_percent": metrics.get("perplexity_change_percent"),
+        "trained_steps": metrics.get("steps"), "trainer_peak_mb": metrics.get("memory_mb"),
+        "style": {k: v for k, v in (metrics.get("style") or {}).items() if k != "samples"},
         "profile": str(profile),
     }
     if args.json:

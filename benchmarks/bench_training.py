@@ -113,7 +113,7 @@ def hf_child(job_path: Path, bf16: bool) -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
 
-    from writer_app.training.dataset import read_dataset
+    from writer_app.training.dataset import read_dataset, spread_rows
     from writer_app.training.evaluate import mean_loss
     from writer_app.training.job import read_job
 
@@ -136,7 +136,7 @@ def hf_child(job_path: Path, bf16: bool) -> None:
         started = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - started
-    eval_rows = data.eval[: cfg.eval_max_sequences] if cfg.eval_max_sequences else data.eval
+    eval_rows = spread_rows(data.eval, cfg.eval_max_sequences)  # the rows the trainer scores
     loss = mean_loss(model, eval_rows, max(cfg.batch_size * 2, 8), torch.device("cpu"))
     tokens = cfg.max_steps * cfg.batch_size * cfg.grad_accum * cfg.seq_len
     print(json.dumps({"tokens_per_s": tokens / seconds, "heldout_loss": loss}))

@@ -50,6 +50,18 @@ def test_the_estimate_adds_load_steps_evaluations_and_final_comparison():
     assert estimate_seconds(calibration, config, words, 0.075) == pytest.approx(expected, rel=0.01)
 
 
+def test_with_a_time_budget_the_estimate_is_the_budget_and_not_the_epochs():
+    config = TrainingConfig(seq_len=256, batch_size=2, grad_accum=2, epochs=1.0, eval_every=20,
+                            eval_max_sequences=24, style_samples=3, style_tokens=60, time_budget_minutes=10)
+    calibration = {"load_s": 15.0, "step_s": 12.0, "eval_row_s": 0.5, "token_s": 0.05, "tokens_per_word": 1.3}
+    whole_novel = estimate_seconds(calibration, config, 120_000, 0.075)
+    style_s = 2 * 3 * 60 * 0.05
+    # The steps and every evaluation (the final comparison included) within the ten minutes.
+    assert 600 - 12 - 12 <= whole_novel - 15 - style_s <= 600
+    config.time_budget_minutes = 0  # the same settings without a budget: all of a novel's steps
+    assert estimate_seconds(calibration, config, 120_000, 0.075) > 2.5 * whole_novel
+
+
 @pytest.mark.slow
 @pytest.mark.model
 def test_calibration_times_the_real_loop_on_this_machine(embedded_model_dir):

@@ -106,7 +106,8 @@ def estimate_seconds(calibration: dict[str, float], config: Any, words: int, hel
     budget_s = float(getattr(config, "time_budget_minutes", 0.0) or 0.0) * 60
     if budget_s:  # the trainer fits its steps (and their evaluations) into the budget: trainer._fit_to_budget
         per_eval = eval_rows * calibration["eval_row_s"]
-        steps = steps_within(budget_s, 0.0, 0, steps, calibration["step_s"], per_eval, config.eval_every)
+        # As the trainer: the last step's evaluation and the comparison after it (3) are in the budget.
+        steps = steps_within(budget_s, 3 * per_eval, 0, steps, calibration["step_s"], per_eval, config.eval_every)
     evaluations = evaluations_between(0, steps, config.eval_every)
     final = 2 * eval_rows * calibration["eval_row_s"] + \
         2 * config.style_samples * config.style_tokens * calibration["token_s"]
