@@ -58,3 +58,12 @@ def test_a_budgeted_run_stops_within_its_budget_and_finishes_its_schedule(make_j
     assert 1 <= done["metrics"]["steps"] <= 3 < ceiling  # 3 s of budget, over 1 s a step
     assert progress[-1]["step"] == progress[-1]["max_steps"] == done["metrics"]["steps"]
     assert progress[-1]["eval_loss"] is not None  # the last step is evaluated, as at the end of any run
+
+
+def test_a_budgeted_run_reports_what_is_left_of_its_budget_until_its_last_step():
+    from writer_app.training.time_budget import budget_eta
+
+    assert budget_eta(400.0, 600.0, 30.0) == 570.0  # the early fits undercount the steps to come
+    assert budget_eta(120.0, 600.0, 550.0) == 120.0  # the final comparison may outlast the budget
+    assert budget_eta(40.0, 600.0, 30.0, finished=True) == 40.0  # the last step: the clock knows
+    assert budget_eta(400.0, 0.0, 30.0) == 400.0  # no budget

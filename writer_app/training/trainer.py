@@ -88,7 +88,7 @@ from writer_app.training.sharding import (
     uses_fsdp,
     whole_peft_model,
 )
-from writer_app.training.time_budget import CosineSchedule, fit_run_to_budget
+from writer_app.training.time_budget import CosineSchedule, budget_eta, fit_run_to_budget
 
 if TYPE_CHECKING:
     import torch
@@ -442,7 +442,8 @@ def _record_step(run: _Run, step_loss: float) -> bool:
              "epoch": round(state["samples_seen"] / len(run.data.train), 3), "train_loss": round(step_loss, 4),
              "eval_loss": round(eval_loss, 4) if eval_loss is not None else None,
              "lr": run.scheduler.get_last_lr()[0], "tokens_per_s": round(run.tokens_done / max(elapsed, 1e-6), 1),
-             "eta_s": round(clock.eta_s(step) or 0.0, 1), "step_s": round(step_s, 3),
+             "eta_s": round(budget_eta(clock.eta_s(step) or 0.0, cfg.time_budget_minutes * 60, state["loop_s"],
+                                      step == run.max_steps), 1), "step_s": round(step_s, 3),
              "memory_mb": round(_memory_mb(run.cuda), 1)})
     if step % cfg.checkpoint_every == 0 or step == run.max_steps:
         run.save(step)
