@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from writer_app.text import quality_checks as qc
+from writer_app.text.name_keeping import check_names_kept
 from writer_app.text.suggestions import Suggestion
 
 STORY = (
@@ -41,20 +42,20 @@ def test_names_are_capitalised_words_that_are_not_only_sentence_starts_titles_or
 
 def test_a_rewrite_that_renames_the_heroine_fails_and_a_faithful_one_passes():
     renamed = STORY.replace("Mara", "Emily")
-    assert not qc.check_names_kept(STORY, renamed)
-    assert "Mara" in qc.check_names_kept(STORY, renamed).reason
+    assert not check_names_kept(STORY, renamed)
+    assert "Mara" in check_names_kept(STORY, renamed).reason
     faithful = ("After three days of rain, Mara pushed open the lighthouse door. The air inside smelled of salt "
                 "and old paper. She climbed, counting steps, and found the lamp dark and a letter from Captain "
                 "Orrin of Port Evel on the desk.")
-    assert qc.check_names_kept(STORY, faithful)
+    assert check_names_kept(STORY, faithful)
     # "Orrin" alone keeps "Captain Orrin"; an alias keeps its name.
-    assert qc.check_names_kept(STORY, faithful.replace("Captain Orrin", "Orrin"))
-    assert qc.check_names_kept(PRIDE, "Lizzy heard that Netherfield was let; Mr Bennet and Mrs Long talked.",
+    assert check_names_kept(STORY, faithful.replace("Captain Orrin", "Orrin"))
+    assert check_names_kept(PRIDE, "Lizzy heard that Netherfield was let; Mr Bennet and Mrs Long talked.",
                                known=["Elizabeth"], aliases={"Elizabeth": ["Lizzy"]})
 
 
 def test_a_bible_name_the_passage_never_mentions_is_not_required():
-    assert qc.check_names_kept(STORY, STORY, known=["Corso", "Mara"])
+    assert check_names_kept(STORY, STORY, known=["Corso", "Mara"])
 
 
 def test_invented_names_in_a_summary_fail_even_at_a_sentence_start():
@@ -69,8 +70,8 @@ def test_invented_names_in_a_summary_fail_even_at_a_sentence_start():
 
 def test_chinese_names_come_from_the_bible_and_a_speaker_rule():
     assert qc.names_in(HONG, HONG_BIBLE) == {"士隐", "英莲"}
-    assert qc.check_names_kept(HONG, "士隐在书房睡去，梦见一僧一道，醒来见奶母抱着英莲。", HONG_BIBLE)
-    assert not qc.check_names_kept(HONG, "他在书房睡去，梦见一僧一道。", HONG_BIBLE)
+    assert check_names_kept(HONG, "士隐在书房睡去，梦见一僧一道，醒来见奶母抱着英莲。", HONG_BIBLE)
+    assert not check_names_kept(HONG, "他在书房睡去，梦见一僧一道。", HONG_BIBLE)
     invented = qc.check_no_invented_names(HONG, "宝玉笑道：“好。”士隐说道：“是。”", HONG_BIBLE)
     assert not invented and "宝玉" in invented.reason
     assert qc.check_no_invented_names(HONG, "士隐笑道：“是。”", HONG_BIBLE)
@@ -201,4 +202,4 @@ def test_sentence_starts_contractions_and_articles_are_not_taken_for_invented_na
     assert not result and "Lighthouse Board" in result.reason  # the only name that is not in the story
     assert "Despite" not in result.reason and "He’ll" not in result.reason and "The " not in result.reason
     # A title and its name are one required name, reported once.
-    assert qc.check_names_kept(PRIDE, "She left.", known=["Mr. Bennet"]).reason.count("Bennet") == 1
+    assert check_names_kept(PRIDE, "She left.", known=["Mr. Bennet"]).reason.count("Bennet") == 1

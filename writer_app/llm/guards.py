@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from writer_app.llm import context, tasks
 from writer_app.llm.generation import GenerationSettings
 from writer_app.text import quality_checks as qc
+from writer_app.text.name_keeping import check_names_kept
 
 if TYPE_CHECKING:
     from writer_app.llm.runtime import ModelRuntime
@@ -81,7 +82,7 @@ def task_checks(request: tasks.TaskRequest, result: tasks.TaskResult, key: str |
             False, f"{len(result.items)} ideas, fewer than 3")
         return checks
     if task in ("rewrite", "expand", "shorten"):
-        checks["names"] = qc.check_names_kept(source, output, known, aliases)
+        checks["names"] = check_names_kept(source, output, known, aliases)
     if task in ("rewrite", "shorten", "summarise"):
         checks["invented_names"] = qc.check_no_invented_names(source, output, known)
     checks["language"] = qc.check_language(source, output, expected)

@@ -1,6 +1,6 @@
 """The names a rewrite must keep, and whether a text still has them: one rule for the check and the mask.
 
-Why a module of its own: the hard check ``quality_checks.check_names_kept``
+Why a module of its own: the hard check :func:`check_names_kept`
 judges a finished answer, while ``llm.constraints`` must know, token by
 token, which required name is still missing (so the answer cannot end
 without it). Both ask the same two questions here, so what the mask steers
@@ -73,3 +73,18 @@ def required_names(source: str, known: Sequence[str] = (),
 def missing_names(required: Sequence[RequiredName], text: str) -> list[RequiredName]:
     """The required names ``text`` does not contain yet."""
     return [name for name in required if not name.present_in(text)]
+
+
+def check_names_kept(source: str, output: str, known: Sequence[str] = (),
+                     aliases: dict[str, Sequence[str]] | None = None) -> qc.CheckResult:
+    """Every name in ``source`` (found, or among ``known`` bible names) is still in ``output``.
+
+    An alias counts for its name ("Lizzy" keeps "Elizabeth"), as does any
+    word of a multi-word name ("Mr. Darcy" kept as "Darcy"). Only the names
+    the source contains are required: a bible entry the passage never
+    mentions is not. (Here, not in ``quality_checks``, which this module builds on.)
+    """
+    missing = [name.name for name in missing_names(required_names(source, known, aliases), output)]
+    if missing:
+        return qc.CheckResult(False, "the answer dropped " + ", ".join(missing))
+    return qc.OK

@@ -261,23 +261,6 @@ NOT_NAMES = _NOT_NAMES
 COMMON_STARTS = _COMMON_STARTS
 
 
-def check_names_kept(source: str, output: str, known: Sequence[str] = (),
-                     aliases: dict[str, Sequence[str]] | None = None) -> CheckResult:
-    """Every name in ``source`` (found, or among ``known`` bible names) is still in ``output``.
-
-    An alias counts for its name ("Lizzy" keeps "Elizabeth"), as does any
-    word of a multi-word name ("Mr. Darcy" kept as "Darcy"). Only the names
-    the source contains are required: a bible entry the passage never
-    mentions is not.
-    """
-    from writer_app.text.name_keeping import missing_names, required_names  # it builds on this module
-
-    missing = [name.name for name in missing_names(required_names(source, known, aliases), output)]
-    if missing:
-        return _fail("the answer dropped " + ", ".join(missing))
-    return OK
-
-
 def invented_names(source: str, output: str, known: Sequence[str] = ()) -> list[str]:
     """The names ``output`` uses that neither ``source`` nor the story bible (``known``) has, first seen first.
 

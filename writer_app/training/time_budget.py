@@ -17,10 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from writer_app.training.eta import EtaClock
+from typing import Any
 
 
 @dataclass
@@ -70,8 +67,9 @@ def budget_eta(eta_s: float, budget_s: float, used_s: float, finished: bool = Fa
     return max(eta_s, budget_s - used_s)
 
 
-def fit_run_to_budget(run: Any, clock: EtaClock) -> None:
-    """Fit a ``trainer._Run``'s steps still to come, and the evaluation after them, into the time budget
+def fit_run_to_budget(run: Any, clock: Any) -> None:
+    """Fit a ``trainer._Run``'s steps still to come (``clock``: its ``eta.EtaClock``, which imports this
+    module, hence ``Any``), and the evaluation after them, into the time budget
     (``training.time_budget``), the same in every process.
 
     The budget holds the held-out evaluation of the last step and the base-vs-adapter comparison
