@@ -192,8 +192,12 @@ def test_right_click_rewrite_replaces_exactly_the_selection(window, assistant, q
     assert "before-ai-edit" in reasons
 
 
-def test_a_rewrite_failing_the_hard_checks_is_tried_again_then_shown_under_a_warning(window, assistant, qtbot):
-    """Twelve greedy tokens cannot reach the names at the end of this selection: every try drops them."""
+def test_a_rewrite_failing_the_hard_checks_is_tried_again_then_shown_under_a_warning(window, assistant, qtbot,
+                                                                                    monkeypatch):
+    """Twelve greedy tokens cannot reach the names at the end of this selection: every try drops them
+    (unconstrained: the token masks, ``llm.constraints``, would write the names in)."""
+    wanted = assistant.generation_settings
+    monkeypatch.setattr(assistant, "generation_settings", lambda: wanted().with_(constrained=False))
     editor = window.editor
     passage = ("The ferry was late again, and the fog sat low over the grey water of the harbour while the "
                "boatman mended his nets and the gulls cried, until at last old Tobias came down with Edmund.")
