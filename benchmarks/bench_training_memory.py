@@ -51,6 +51,7 @@ def main() -> None:
     from writer_app.training.model_loading import (
         configure_cpu_memory,
         configure_cpu_threads,
+        cpu_malloc_threshold,
         resolve_base_model,
     )
     from writer_app.training.runs import prepare_job
@@ -59,7 +60,7 @@ def main() -> None:
     cfg = bench_config(1, args.set)
     configure_cpu_threads(cfg.cpu_threads)
     if not args.malloc_default:
-        configure_cpu_memory()
+        configure_cpu_memory(cpu_malloc_threshold(cfg))
     if args.chunk_tokens:
         chunked_loss.chunked_cross_entropy.__defaults__ = (args.chunk_tokens,)
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ def _lora_model(model_dir):
     from writer_app.training.model_loading import load_trainable_model
 
     torch.manual_seed(0)
-    config = TrainingConfig(rank=4, alpha=8, dropout=0.0)
+    config = TrainingConfig(rank=4, alpha=8, dropout=0.0, cpu_autocast="off")  # fp32: the sums compared below
     model = load_trainable_model(model_dir, config, cuda=False)
     for name, param in model.named_parameters():  # a trained adapter, so its gradients are not all zero
         if "lora_B" in name:

@@ -57,12 +57,17 @@ def calibrate(base_model_path: Path, config: TrainingConfig, sample: list[Source
 
     from writer_app.training import trainer
     from writer_app.training.evaluate import generate_continuation
-    from writer_app.training.model_loading import configure_cpu_memory, configure_cpu_threads, wants_cuda
+    from writer_app.training.model_loading import (
+        configure_cpu_memory,
+        configure_cpu_threads,
+        cpu_malloc_threshold,
+        wants_cuda,
+    )
 
     cuda = wants_cuda(device)
     if not cuda:  # as the trainer does: its allocator settings change a step's time too
         configure_cpu_threads(config.cpu_threads)
-        configure_cpu_memory()
+        configure_cpu_memory(cpu_malloc_threshold(config))
     accumulation = config.grad_accum
     config.grad_accum = 1  # one micro-batch per timed step: a step of the real run is ``accumulation`` of them
     config.max_steps = TIMED_STEPS + 1

@@ -68,7 +68,9 @@ class TrainingConfig:
     quantization: str = _f("auto", "'auto' (4-bit QLoRA on CUDA, full precision on CPU), '4bit' or 'none'.")
     cpu_threads: int = _f(0, "CPU threads for training (0 = all cores but one, so the editor stays quick).",
                           minimum=0, maximum=512)
-    cpu_dtype: str = _f("float32", "Weights' type when training on a CPU ('float32' or 'bfloat16').")
+    cpu_dtype: str = _f("auto", "The base model's weights' type when training on a CPU: 'auto' (bfloat16 "
+                        "when mixed precision is on, which rounds them to it anyway; else float32), 'float32' "
+                        "or 'bfloat16'.")
     cpu_autocast: str = _f("auto", "Mixed precision on a CPU: 'auto' (bfloat16 where the CPU computes it "
                            "natively: AVX512-BF16 or AMX), 'bf16' (always) or 'off' (float32).")
     style_samples: int = _f(3, "Continuations generated for the style comparison (0 = skip it).",
@@ -104,8 +106,8 @@ class TrainingConfig:
                 raise UserError(f"training setting '{item.name}' must be between {low} and {high}, not {value}")
         if self.quantization not in ("auto", "4bit", "none"):
             raise UserError(f"training setting 'quantization' must be auto, 4bit or none, not {self.quantization!r}")
-        if self.cpu_dtype not in ("float32", "bfloat16"):
-            raise UserError(f"training setting 'cpu_dtype' must be float32 or bfloat16, not {self.cpu_dtype!r}")
+        if self.cpu_dtype not in ("auto", "float32", "bfloat16"):
+            raise UserError(f"training setting 'cpu_dtype' must be auto, float32 or bfloat16, not {self.cpu_dtype!r}")
         if self.cpu_autocast not in ("auto", "bf16", "off"):
             raise UserError(f"training setting 'cpu_autocast' must be auto, bf16 or off, not {self.cpu_autocast!r}")
         if self.overlap_tokens >= self.seq_len:

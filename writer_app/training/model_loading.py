@@ -41,7 +41,30 @@ def configure_cpu_threads(requested: int = 0) -> int:
     return threads
 
 
-MMAP_THRESHOLD_BYTES = 64 * 1024
+MMAP_THRESHOLD_BYTES = 64 * 1024  # fp32 weights: the lean setting
+MMAP_THRESHOLD_BF16_BYTES = 4 * 1024 * 1024  # bf16 weights: their activations churn far less
+
+
+def cpu_weight_dtype(config: Any) -> str:
+    """'bfloat16' or 'float32': the frozen base weights' type for a CPU run of ``config``.
+
+    'auto' stores them in bf16 exactly when bf16 autocast is on: autocast rounds them to bf16 on
+    every call anyway, so the result is the same and the fp32 copy is only memory and casts.
+    """
+    if config.cpu_dtype == "auto":
+        return "bfloat16" if cpu_autocast_enabled(config.cpu_autocast) else "float32"
+    return config.cpu_dtype
+
+
+def cpu_malloc_threshold(config: Any) -> int:
+    """The glibc mmap threshold for a CPU run of ``config`` (:func:`configure_cpu_memory`).
+
+    Measured on the embedded model, 2 x 256 tokens, 2 threads (benchmarks/README.md): with fp32
+    weights 64 KB keeps the peak at 1.1 GB (4 MB: 1.95 GB) at half the speed; with bf16 weights
+    and the fast dropout 4 MB keeps the training below the loading peak at full speed, where
+    64 KB still costs 9 million page faults and half the speed.
+    """
+    return MMAP_THRESHOLD_BF16_BYTES if cpu_weight_dtype(config) == "bfloat16" else MMAP_THRESHOLD_BYTES
 
 
 def configure_cpu_memory(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
@@ -144,6 +167,9 @@ def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_in
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM
 
+    from writer_app.training.bf16_weights import convert_to_bfloat16
+    from writer_app.training.lora_dropout import use_fast_dropout
+
     common = {"trust_remote_code": False, "use_safetensors": True}
     four_bit = config.quantization == "4bit" or (cuda and config.quantization == "auto")
     if four_bit:
@@ -161,14 +187,17 @@ def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_in
         if config.gradient_checkpointing:
             model.gradient_checkpointing_enable()
             model.enable_input_require_grads()
+    elif cpu_weight_dtype(config) == "bfloat16":
+        # The stored type first (an fp32 file is mapped, not read), then one tensor at a time.
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype="auto", **common)
+        convert_to_bfloat16(model, model_path)
     else:
-        dtype = torch.bfloat16 if config.cpu_dtype == "bfloat16" else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype, **common)
-        if config.gradient_checkpointing:
-            # Each layer keeps only its input and recomputes the rest in the backward pass: the
-            # embedded model's trainer process peaks at ~1.1 GB instead of ~3.2 GB (2 x 256 tokens),
-            # for a slower step (benchmarks/README.md). Non-reentrant: no input needs a gradient.
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=torch.float32, **common)
+    if not cuda and not four_bit and config.gradient_checkpointing:
+        # Each layer keeps only its input and recomputes the rest in the backward pass: the
+        # embedded model's trainer process peaks at ~1.1 GB instead of ~3.2 GB (2 x 256 tokens),
+        # for a slower step (benchmarks/README.md). Non-reentrant: no input needs a gradient.
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     refuse_damaged_weights(model, model_path)
     model.config.use_cache = False
     targets: str | list[str] = config.target_modules
@@ -178,4 +207,7 @@ def load_trainable_model(model_path: Path, config: Any, *, cuda: bool, device_in
         r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
         target_modules=targets, task_type="CAUSAL_LM", bias="none",
     )
-    return get_peft_model(model, lora)
+    peft_model = get_peft_model(model, lora)
+    if not cuda:  # CUDA's dropout kernel is fast; a CPU's nn.Dropout is a quarter of a step
+        use_fast_dropout(peft_model)
+    return peft_model

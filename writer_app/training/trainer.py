@@ -24,9 +24,11 @@ the job).
 Speed and memory on a CPU: the loss over the 49k vocabulary is computed in
 chunks from the last hidden states (``chunked_loss``; never the whole batch's
 fp32 logits), rows are packed without padding, bf16 autocast is used where the
-CPU has native bf16 (``model_loading.cpu_autocast_enabled``), and the thread
-count leaves the editor a core. Memory on a CPU: gradient checkpointing (each
-layer keeps only its input), glibc told to return large freed blocks at once
+CPU has native bf16 (``model_loading.cpu_autocast_enabled``) with the frozen
+base stored in bf16 (``bf16_weights``), LoRA dropout draws a quarter of the
+random numbers (``lora_dropout``), and the thread count leaves the editor a
+core. Memory on a CPU: gradient checkpointing (each layer keeps only its
+input), glibc told to return large freed blocks at once
 (``model_loading.configure_cpu_memory``), 128-token loss chunks and small
 held-out batches keep the embedded model's trainer process near 1.1 GB instead
 of 3.2 GB. benchmarks/README.md has what each one buys.
@@ -65,6 +67,7 @@ from writer_app.training.model_loading import (
     configure_cpu_memory,
     configure_cpu_threads,
     cpu_autocast_enabled,
+    cpu_malloc_threshold,
     load_tokenizer,
     load_trainable_model,
     wants_cuda,
@@ -154,7 +157,7 @@ def _train(job: TrainingJob, emit: Emit, stop_requested: threading.Event) -> dic
     cuda = wants_cuda(job.device)
     if not cuda:
         configure_cpu_threads(cpu_threads_per_process(cfg.cpu_threads))
-        configure_cpu_memory()
+        configure_cpu_memory(cpu_malloc_threshold(cfg))
     accelerator = make_accelerator(Accelerator, cuda)
     say: Emit = emit if accelerator.is_main_process else (lambda _event: None)
     if (done := existing_adapter(job)) is not None:

@@ -1,0 +1,132 @@
+"""The CPU trainer's lean paths: a bf16 base read one tensor at a time, LoRA dropout with fewer draws."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from writer_app.training.config import TrainingConfig
+from writer_app.training.lora_dropout import FastDropout, use_fast_dropout
+from writer_app.training.model_loading import (
+    MMAP_THRESHOLD_BF16_BYTES,
+    MMAP_THRESHOLD_BYTES,
+    cpu_malloc_threshold,
+    cpu_weight_dtype,
+)
+
+
+def test_fast_dropout_drops_its_share_and_keeps_the_expected_value():
+    layer = FastDropout(0.05)
+    x = torch.full((1000, 1000), 2.0)
+    torch.manual_seed(7)
+    out = layer(x)
+    dropped = (out == 0).float().mean().item()
+    assert dropped == pytest.approx(0.05, abs=0.002)  # a million draws: the share is within 10 sigma
+    kept = out[out != 0]
+    assert torch.allclose(kept, torch.full_like(kept, 2.0 * layer.scale))
+    assert out.mean().item() == pytest.approx(2.0, rel=0.01)
+    assert layer.p == pytest.approx(0.05, abs=1 / 32768)
+
+
+def test_fast_dropout_replays_its_mask_from_the_seed_and_is_off_in_eval_mode():
+    layer = FastDropout(0.3)
+    x = torch.randn(3, 7, 11, dtype=torch.bfloat16)
+    torch.manual_seed(1)
+    first = layer(x)
+    torch.manual_seed(1)
+    again = layer(x)  # what gradient checkpointing's replay and a resumed checkpoint's random state rely on
+    assert torch.equal(first, again)
+    assert not torch.equal(first, layer(x))  # the next call draws new numbers
+    assert first.dtype == torch.bfloat16 and first.shape == x.shape
+    layer.eval()
+    assert layer(x) is x
+    with pytest.raises(ValueError):
+        FastDropout(1.0)
+
+
+def test_fast_dropout_passes_gradients_through_the_kept_elements_only():
+    layer = FastDropout(0.5)
+    x = torch.ones(64, 64, requires_grad=True)
+    out = layer(x)
+    out.sum().backward()
+    assert torch.equal(x.grad, (out != 0).float() * layer.scale)
+
+
+def test_every_lora_dropout_of_a_peft_model_is_replaced():
+    from peft import LoraConfig, get_peft_model
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(8, 8), torch.nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    model = get_peft_model(Tiny(), LoraConfig(r=2, lora_dropout=0.1, target_modules=["a", "b"]))
+    assert use_fast_dropout(model) == 2
+    dropouts = [d for m in model.modules() if hasattr(m, "lora_dropout") for d in m.lora_dropout.values()]
+    assert len(dropouts) == 2 and all(isinstance(d, FastDropout) for d in dropouts)
+    plain = get_peft_model(Tiny(), LoraConfig(r=2, lora_dropout=0.0, target_modules=["a"]))
+    assert use_fast_dropout(plain) == 0  # no dropout: peft's Identity stays
+
+
+def test_the_base_weights_are_bf16_exactly_when_autocast_rounds_them_to_it():
+    assert cpu_weight_dtype(TrainingConfig(cpu_autocast="bf16")) == "bfloat16"
+    assert cpu_weight_dtype(TrainingConfig(cpu_autocast="off")) == "float32"
+    assert cpu_weight_dtype(TrainingConfig(cpu_autocast="bf16", cpu_dtype="float32")) == "float32"
+    assert cpu_weight_dtype(TrainingConfig(cpu_autocast="off", cpu_dtype="bfloat16")) == "bfloat16"
+    assert cpu_malloc_threshold(TrainingConfig(cpu_autocast="bf16")) == MMAP_THRESHOLD_BF16_BYTES
+    assert cpu_malloc_threshold(TrainingConfig(cpu_autocast="off")) == MMAP_THRESHOLD_BYTES
+
+
+LOAD_AND_MEASURE = textwrap.dedent("""
+    import json, resource, sys
+    from pathlib import Path
+    import torch
+    from writer_app.training.config import TrainingConfig
+    from writer_app.training.model_loading import load_trainable_model
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model = load_trainable_model(Path(sys.argv[1]), TrainingConfig(cpu_autocast="bf16"), cuda=False)
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    base = model.get_base_model()
+    frozen = {str(p.dtype) for p in model.parameters() if not p.requires_grad}
+    trainable = {str(p.dtype) for p in model.parameters() if p.requires_grad}
+    print(json.dumps({"grown": grown, "frozen": sorted(frozen), "trainable": sorted(trainable),
+                      "tied": base.lm_head.weight is base.model.embed_tokens.weight}))
+""")
+
+
+@pytest.mark.model
+def test_a_bf16_base_loads_without_ever_holding_the_fp32_file(embedded_model_dir):
+    weights = embedded_model_dir / "model.safetensors"
+    proc = subprocess.run([sys.executable, "-c", LOAD_AND_MEASURE, str(embedded_model_dir)],
+                          capture_output=True, text=True, check=True)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["frozen"] == ["torch.bfloat16"] and report["trainable"] == ["torch.float32"]
+    assert report["tied"]  # the output layer still is the input embeddings
+    # transformers' own bf16 load kept the whole fp32 file resident on top of the bf16 copy
+    # (+880 MB for this 538 MB file); read a tensor at a time, the process grows by less than the file.
+    assert report["grown"] < weights.stat().st_size, report
+
+
+@pytest.mark.model
+def test_the_bf16_weights_are_the_files_weights_rounded(embedded_model_dir):
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM
+
+    from writer_app.training.bf16_weights import convert_to_bfloat16
+
+    model = AutoModelForCausalLM.from_pretrained(str(embedded_model_dir), dtype="auto", use_safetensors=True)
+    assert convert_to_bfloat16(model, embedded_model_dir) > 0
+    name = "model.layers.3.mlp.down_proj.weight"
+    with safe_open(str(embedded_model_dir / "model.safetensors"), "pt") as handle:
+        stored = handle.get_tensor(name)
+    assert torch.equal(model.get_parameter(name).data, stored.to(torch.bfloat16))
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
