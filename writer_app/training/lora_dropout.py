@@ -42,7 +42,9 @@ class FastDropout(torch.nn.Module):
         # int64 draws lie in [0, 2**63): every 16-bit quarter is random in its low 15 bits.
         numbers = draws.view(torch.int16)[:count].bitwise_and_(LEVELS - 1)
         keep = (numbers >= self.threshold).view(x.shape)
-        return x * keep.to(x.dtype).mul_(self.scale)
+        # The scale is applied in fp32 and each result rounded once: in bf16 1/(1 - 0.05) would
+        # itself round to 1.0547. The backward keeps only the boolean mask.
+        return torch.where(keep, x * self.scale, 0.0)
 
     def extra_repr(self) -> str:
         return f"p={self.p:.5f}"

@@ -380,6 +380,7 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
     steps (each must take part in every gradient all-reduce).
     """
     import torch
+    from peft.helpers import disable_input_dtype_casting
 
     cfg, state, accelerator = run.cfg, run.state, run.accelerator
     step_loss = 0.0
@@ -392,7 +393,9 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
         sample = state["samples_seen"] + micro * cfg.batch_size * accelerator.num_processes
         batch = run.micro_batch(sample)
         sync = accelerator.no_sync(run.model) if micro < cfg.grad_accum - 1 else nullcontext()
-        with sync:
+        # Under CPU autocast peft's cast of each adapter's bf16 input to fp32 is undone by autocast at
+        # once: 1.5 GB of copies a micro-batch (the backward's recompute too), the same numbers without.
+        with sync, disable_input_dtype_casting(run.model, active=run.autocast and not run.cuda):
             with run.precision():
                 loss = causal_lm_loss(run.model, batch, run.output_weight)
             if faults.nan_at(state["step"] + 1, accelerator.process_index):
