@@ -70,6 +70,7 @@ from writer_app.training.model_loading import (
     cpu_malloc_threshold,
     load_tokenizer,
     load_trainable_model,
+    release_free_memory,
     wants_cuda,
 )
 from writer_app.training.multiprocess import (
@@ -417,6 +418,8 @@ def _step(run: _Run, faults: InjectedFaults) -> float:
     run.optimizer.step()
     run.scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
+    if not run.cuda:
+        release_free_memory()  # the heap's freed activations, before the next step or an evaluation
     state["step"] += 1
     state["samples_seen"] += run.rows_per_step
     return group_mean(accelerator, step_loss)
