@@ -56,7 +56,9 @@ class LlamaServer:
         self.command = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf),
                         "--model_alias", alias, "--host", "127.0.0.1", "--port", str(self.port),
                         "--n_ctx", str(CONTEXT), "--n_threads", str(threads), "--n_threads_batch", str(threads),
-                        "--verbose", "False", *extra_args]
+                        # Its default (True) computes every prompt token's logits: writer-app never asks
+                        # for them, and the first token came 14 % later (benchmarks/README.md).
+                        "--logits_all", "False", "--verbose", "False", *extra_args]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LlamaServer:
