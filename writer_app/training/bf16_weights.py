@@ -2,9 +2,9 @@
 
 Why bfloat16 weights at all: under bf16 autocast every linear layer rounds its
 fp32 weight to bf16 on every call anyway, so the fp32 copy only costs memory
-(540 MB instead of 270 MB for the embedded model) and a cast per call (3 GB
-of copies per micro-batch of 2 x 256 tokens, measured with the torch
-profiler). The LoRA weights stay fp32 (peft keeps adapters in fp32 over a
+(540 MB instead of 270 MB for the embedded model) and a cast per call (with
+the activations' casts, 3 GB of copies a micro-batch of 2 x 256 tokens in the
+torch profiler). The LoRA weights stay fp32 (peft keeps adapters in fp32 over a
 bf16 base), so the optimiser's arithmetic is unchanged.
 
 Why not ``from_pretrained(dtype=torch.bfloat16)``: transformers keeps the whole
