@@ -8,6 +8,7 @@ safetensors weights are accepted and remote code is never trusted.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,9 @@ def release_free_memory() -> bool:
     return True
 
 
+@functools.cache
 def _glibc() -> Any:
+    """The C library when it is glibc (looked up once: the trainer trims after every step), else None."""
     import ctypes
     import platform
 
